@@ -1,0 +1,516 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { ArtifactIntegrityError, ConfigError } from '../../src/errors';
+import { Registry } from '../../src/registry';
+import type { AuditEntry, RegisterVersionInput } from '../../src/registry';
+
+const execFileAsync = promisify(execFile);
+const projectRoot = path.resolve(import.meta.dirname, '..', '..');
+
+let workDir: string;
+before(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'relearn-registry-'));
+});
+after(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+let dbCounter = 0;
+function freshDbPath(): string {
+  dbCounter += 1;
+  return path.join(workDir, `db-${dbCounter}`, 'registry.sqlite');
+}
+
+/** A clock that moves one second per reading, so each call's single reading is visible in the rows. */
+function steppingClock(startIso = '2025-01-01T00:00:00.000Z'): { clock: () => Date; readings: () => number } {
+  let count = 0;
+  const start = Date.parse(startIso);
+  return {
+    clock: () => new Date(start + 1000 * count++),
+    readings: () => count,
+  };
+}
+
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function versionInput(model: string, runId: string, overrides: Partial<RegisterVersionInput> = {}): RegisterVersionInput {
+  return {
+    model,
+    artifactUri: `store://models/${digest(`model-${runId}`)}/model.onnx`,
+    artifactSha256: digest(`model-${runId}`),
+    sizeBytes: 1234,
+    snapshotUri: `store://snapshots/${digest('snap')}/snapshot.arrow`,
+    snapshotSha256: digest('snap'),
+    params: { maxDepth: 6, learningRate: 0.1, features: ['distance', 'origin'] },
+    metrics: { f1: { mean: 0.81, std: 0.02, ci95: [0.78, 0.84] }, auc: 0.9 },
+    gate: { decision: 'PASS', reasons: ['f1 0.81 >= 0.75'] },
+    lineage: { splitUri: 'store://splits/x/split.arrow', trigger: 'manual', folds: 5 },
+    workflowId: `retrain/${model}`,
+    runId,
+    ...overrides,
+  };
+}
+
+function auditSummary(entries: AuditEntry[]): string[] {
+  const label = (v: number | null): string => (v === null ? '-' : `v${v}`);
+  return entries.map((e) => `${e.action} ${e.alias} ${label(e.fromVersion)}->${label(e.toVersion)} ${e.runId}`);
+}
+
+describe('versions', () => {
+  test('numbers versions per model from 1 and stores every field', () => {
+    const { clock } = steppingClock();
+    const registry = Registry.open(freshDbPath(), { clock });
+    try {
+      const v1 = registry.registerVersion(versionInput('flights', 'run-1'));
+      const v2 = registry.registerVersion(versionInput('flights', 'run-2'));
+      const other = registry.registerVersion(versionInput('churn', 'run-1'));
+      const v3 = registry.registerVersion(versionInput('flights', 'run-3'));
+      assert.deepEqual([v1.version, v2.version, v3.version, other.version], [1, 2, 3, 1]);
+
+      assert.deepEqual(v1, { ...versionInput('flights', 'run-1'), version: 1, createdAt: '2025-01-01T00:00:00.000Z' });
+      assert.deepEqual(registry.getVersion('flights', 2), v2);
+      assert.deepEqual(registry.getVersionByRun('flights', 'retrain/flights', 'run-3'), v3);
+      assert.equal(registry.getVersion('flights', 4), null);
+      assert.equal(registry.getVersionByRun('flights', 'retrain/flights', 'run-9'), null);
+      assert.deepEqual(
+        registry.listVersions('flights').map((v) => v.version),
+        [1, 2, 3],
+      );
+      assert.deepEqual(registry.listVersions('unknown'), []);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('registering again with the same (model, workflowId, runId) returns the first record', () => {
+    const { clock, readings } = steppingClock();
+    const registry = Registry.open(freshDbPath(), { clock });
+    try {
+      const first = registry.registerVersion(versionInput('flights', 'run-1'));
+      // A retried activity may have re-exported different bytes; the first registration stands.
+      const retry = registry.registerVersion(
+        versionInput('flights', 'run-1', { artifactSha256: digest('other'), sizeBytes: 99 }),
+      );
+      assert.deepEqual(retry, first);
+      assert.equal(registry.listVersions('flights').length, 1);
+      assert.equal(readings(), 2, 'one clock reading per call');
+
+      const sameRunOtherWorkflow = registry.registerVersion(
+        versionInput('flights', 'run-1', { workflowId: 'retrain/flights-backfill' }),
+      );
+      assert.equal(sameRunOtherWorkflow.version, 2);
+      assert.equal(registry.registerVersion(versionInput('churn', 'run-1')).version, 1, 'the key includes the model');
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('invalid input is a ConfigError naming the field', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      assert.throws(
+        () => registry.registerVersion(versionInput('flights', 'run-1', { artifactSha256: 'abc' })),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, /Registry\.registerVersion: invalid input/);
+          assert.match(err.message, /at artifactSha256/);
+          return true;
+        },
+      );
+      assert.throws(() => registry.registerVersion(versionInput('../flights', 'run-1')), { name: 'ConfigError', message: /at model/ });
+      assert.throws(
+        () => registry.registerVersion(versionInput('flights', 'run-1', { params: { bad: undefined } as unknown as RegisterVersionInput['params'] })),
+        { name: 'ConfigError', message: /at params\.bad/ },
+      );
+      assert.deepEqual(registry.listModels(), []);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('versions and the audit log cannot be changed, even with plain SQL', () => {
+    const dbPath = freshDbPath();
+    const registry = Registry.open(dbPath);
+    registry.registerVersion(versionInput('flights', 'run-1'));
+    registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'r' });
+    registry.close();
+
+    const raw = new Database(dbPath);
+    try {
+      assert.throws(() => raw.prepare("UPDATE versions SET artifact_sha256 = 'x'").run(), /registered model versions are immutable/);
+      assert.throws(() => raw.prepare('DELETE FROM versions').run(), /registered model versions are immutable/);
+      assert.throws(() => raw.prepare("UPDATE audit_log SET reason = 'x'").run(), /the audit log is append-only/);
+      assert.throws(() => raw.prepare('DELETE FROM audit_log').run(), /the audit log is append-only/);
+      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  test('rows damaged outside Relearn are reported when read, naming the row and column', () => {
+    const dbPath = freshDbPath();
+    Registry.open(dbPath).close();
+    const seed = Registry.open(dbPath);
+    seed.registerVersion(versionInput('flights', 'run-1'));
+    seed.registerVersion(versionInput('flights', 'run-2'));
+    seed.close();
+
+    const raw = new Database(dbPath);
+    raw.exec('DROP TRIGGER versions_no_update');
+    raw.prepare("UPDATE versions SET params = '{not json' WHERE version = 1").run();
+    raw.prepare("UPDATE versions SET metrics = '[1, 2]' WHERE version = 2").run();
+    raw.close();
+
+    const registry = Registry.open(dbPath);
+    try {
+      assert.throws(() => registry.getVersion('flights', 1), (err: unknown) => {
+        assert.ok(err instanceof ArtifactIntegrityError);
+        assert.match(err.message, /versions row \(flights, v1\): column params is not valid JSON/);
+        return true;
+      });
+      assert.throws(() => registry.getVersion('flights', 2), {
+        name: 'ArtifactIntegrityError',
+        message: /versions row \(flights, v2\) is malformed:[\s\S]*at metrics/,
+      });
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('a database with a different schema version is refused', () => {
+    const dbPath = freshDbPath();
+    Registry.open(dbPath).close();
+    const raw = new Database(dbPath);
+    raw.pragma('user_version = 7');
+    raw.close();
+    assert.throws(() => Registry.open(dbPath), { name: 'ConfigError', message: /schema version 7, expected 1/ });
+  });
+});
+
+describe('promote', () => {
+  test('compare-and-set success moves champion and previous, one audit row per alias, one clock reading', () => {
+    const { clock } = steppingClock();
+    const registry = Registry.open(freshDbPath(), { clock });
+    try {
+      for (const run of ['run-1', 'run-2', 'run-3']) registry.registerVersion(versionInput('flights', run));
+
+      const first = registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first model', workflowId: 'retrain/flights', runId: 'run-1' });
+      assert.deepEqual(first, { promoted: true, champion: 1, reason: 'champion moved from unset to v1' });
+      assert.equal(registry.getAlias('flights', 'previous'), null, 'no champion was replaced');
+
+      const second = registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'f1 +0.03', workflowId: 'retrain/flights', runId: 'run-2' });
+      assert.deepEqual(second, { promoted: true, champion: 2, reason: 'champion moved from v1 to v2' });
+      assert.equal(registry.getAlias('flights', 'champion')?.version, 2);
+      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+
+      const third = registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'f1 +0.01', workflowId: 'retrain/flights', runId: 'run-3' });
+      assert.equal(third.promoted, true);
+      assert.deepEqual(
+        registry.listAliases('flights').map((a) => [a.alias, a.version]),
+        [['champion', 3], ['previous', 2]],
+      );
+
+      const log = registry.auditLog('flights');
+      assert.deepEqual(auditSummary(log), [
+        'promote champion -->v1 run-1',
+        'promote champion v1->v2 run-2',
+        'promote previous -->v1 run-2',
+        'promote champion v2->v3 run-3',
+        'promote previous v1->v2 run-3',
+      ]);
+      // Registration used readings 0-2; each promote read the clock once and stamped all its rows with it.
+      assert.deepEqual(
+        log.map((e) => e.at),
+        ['2025-01-01T00:00:03.000Z', '2025-01-01T00:00:04.000Z', '2025-01-01T00:00:04.000Z', '2025-01-01T00:00:05.000Z', '2025-01-01T00:00:05.000Z'],
+      );
+      assert.equal(log[1]?.reason, 'f1 +0.03');
+      assert.equal(registry.getAlias('flights', 'champion')?.updatedAt, '2025-01-01T00:00:05.000Z');
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('compare-and-set failure changes nothing but records the lost race', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      for (const run of ['run-1', 'run-2', 'run-3']) registry.registerVersion(versionInput('flights', run));
+      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      registry.promote({ model: 'flights', version: 3, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-3' });
+
+      const lost = registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
+      assert.deepEqual(lost, { promoted: false, champion: 3, reason: 'champion is v3, expected v1' });
+      const fromNothing = registry.promote({ model: 'flights', version: 2, expectedChampion: null, reason: 'thinks it is first', workflowId: 'w', runId: 'run-2b' });
+      assert.deepEqual(fromNothing, { promoted: false, champion: 3, reason: 'champion is v3, expected unset' });
+
+      assert.equal(registry.getAlias('flights', 'champion')?.version, 3);
+      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+      const log = registry.auditLog('flights');
+      assert.deepEqual(auditSummary(log).slice(-2), [
+        'promote-rejected champion v3->v2 run-2',
+        'promote-rejected champion v3->v2 run-2b',
+      ]);
+      assert.equal(log.at(-2)?.reason, 'champion is v3, expected v1; requested: stale view');
+
+      // Retrying the lost attempt does not pile up identical rejection rows.
+      registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
+      assert.equal(registry.auditLog('flights').length, log.length);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('a retried promote from the same run succeeds without new audit rows', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      registry.registerVersion(versionInput('flights', 'run-1'));
+      registry.registerVersion(versionInput('flights', 'run-2'));
+      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      const input = { model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' };
+      assert.equal(registry.promote(input).promoted, true);
+      const rowsAfterFirst = registry.auditLog('flights');
+
+      // The activity timed out after committing and runs again with the same (now stale) expectation.
+      const retry = registry.promote(input);
+      assert.deepEqual(retry, { promoted: true, champion: 2, reason: 'champion is v2 (already moved by this run)' });
+      assert.deepEqual(registry.auditLog('flights'), rowsAfterFirst);
+      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+
+      // Asking for the champion it already is, with a matching expectation, is a no-op.
+      assert.deepEqual(registry.promote({ ...input, expectedChampion: 2, runId: 'run-y' }), {
+        promoted: true,
+        champion: 2,
+        reason: 'champion is already v2',
+      });
+      assert.deepEqual(registry.auditLog('flights'), rowsAfterFirst);
+
+      // A different run asking for the same thing with a stale expectation loses and is recorded.
+      const other = registry.promote({ ...input, runId: 'run-x' });
+      assert.deepEqual(other, { promoted: false, champion: 2, reason: 'champion is v2, expected v1' });
+      assert.equal(registry.auditLog('flights').length, rowsAfterFirst.length + 1);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('promoting a version that does not exist is a ConfigError and writes nothing', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      registry.registerVersion(versionInput('flights', 'run-1'));
+      assert.throws(
+        () => registry.promote({ model: 'flights', version: 5, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+        { name: 'ConfigError', message: /model "flights" has no version 5 \(versions are 1\.\.1\); cannot promote champion/ },
+      );
+      assert.throws(
+        () => registry.promote({ model: 'nope', version: 1, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+        { name: 'ConfigError', message: /no versions registered/ },
+      );
+      assert.deepEqual(registry.auditLog('flights'), []);
+      assert.equal(registry.getAlias('flights', 'champion'), null);
+    } finally {
+      registry.close();
+    }
+  });
+});
+
+describe('moveAlias', () => {
+  test('sets, moves and clears an alias by compare-and-set, with audit rows', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      registry.registerVersion(versionInput('flights', 'run-1'));
+      registry.registerVersion(versionInput('flights', 'run-2'));
+      const base = { model: 'flights', alias: 'shadow', workflowId: 'retrain/flights', runId: 'run-2' };
+
+      assert.deepEqual(registry.moveAlias({ ...base, toVersion: 2, expectedVersion: null, reason: 'start shadow' }), {
+        moved: true,
+        version: 2,
+        reason: 'shadow moved from unset to v2',
+      });
+      assert.deepEqual(registry.moveAlias({ ...base, runId: 'run-3', toVersion: 1, expectedVersion: null, reason: 'late' }), {
+        moved: false,
+        version: 2,
+        reason: 'shadow is v2, expected unset',
+      });
+      assert.deepEqual(registry.moveAlias({ ...base, toVersion: null, expectedVersion: 2, reason: 'shadow done' }), {
+        moved: true,
+        version: null,
+        reason: 'shadow moved from v2 to unset',
+      });
+      assert.equal(registry.getAlias('flights', 'shadow'), null);
+
+      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
+      const rollback = registry.moveAlias({
+        model: 'flights',
+        alias: 'champion',
+        toVersion: 1,
+        expectedVersion: 2,
+        reason: 'guard: f1 dropped',
+        workflowId: 'w',
+        runId: 'run-2',
+        action: 'rollback',
+      });
+      assert.deepEqual(rollback, { moved: true, version: 1, reason: 'champion moved from v2 to v1' });
+
+      assert.deepEqual(auditSummary(registry.auditLog('flights')), [
+        'move shadow -->v2 run-2',
+        'move-rejected shadow v2->v1 run-3',
+        'move shadow v2->- run-2',
+        'promote champion -->v1 run-1',
+        'promote champion v1->v2 run-2',
+        'promote previous -->v1 run-2',
+        'rollback champion v2->v1 run-2',
+      ]);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('an alias cannot point at a version that does not exist', () => {
+    const registry = Registry.open(freshDbPath());
+    try {
+      registry.registerVersion(versionInput('flights', 'run-1'));
+      assert.throws(
+        () => registry.moveAlias({ model: 'flights', alias: 'shadow', toVersion: 2, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+        { name: 'ConfigError', message: /has no version 2/ },
+      );
+      assert.throws(
+        () => registry.moveAlias({ model: 'flights', alias: 'bad/alias', toVersion: 1, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+        { name: 'ConfigError', message: /at alias/ },
+      );
+    } finally {
+      registry.close();
+    }
+  });
+});
+
+describe('several connections on one file', () => {
+  test('two registries interleaving register and promote: exactly one promotion wins, the log agrees', () => {
+    const dbPath = freshDbPath();
+    const a = Registry.open(dbPath);
+    const b = Registry.open(dbPath);
+    try {
+      a.registerVersion(versionInput('flights', 'run-0'));
+      a.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-0' });
+
+      // Both runs register and read the champion before either promotes.
+      const va = a.registerVersion(versionInput('flights', 'run-a'));
+      const vb = b.registerVersion(versionInput('flights', 'run-b'));
+      assert.deepEqual([va.version, vb.version], [2, 3]);
+      const seenByA = a.getAlias('flights', 'champion')?.version ?? null;
+      const seenByB = b.getAlias('flights', 'champion')?.version ?? null;
+      assert.deepEqual([seenByA, seenByB], [1, 1]);
+
+      const ra = a.promote({ model: 'flights', version: va.version, expectedChampion: seenByA, reason: 'a', workflowId: 'w', runId: 'run-a' });
+      const rb = b.promote({ model: 'flights', version: vb.version, expectedChampion: seenByB, reason: 'b', workflowId: 'w', runId: 'run-b' });
+      assert.deepEqual(ra, { promoted: true, champion: 2, reason: 'champion moved from v1 to v2' });
+      assert.deepEqual(rb, { promoted: false, champion: 2, reason: 'champion is v2, expected v1' });
+
+      for (const registry of [a, b]) {
+        assert.equal(registry.getAlias('flights', 'champion')?.version, 2);
+        assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+      }
+      assert.deepEqual(a.auditLog('flights'), b.auditLog('flights'));
+      assert.deepEqual(auditSummary(b.auditLog('flights')), [
+        'promote champion -->v1 run-0',
+        'promote champion v1->v2 run-a',
+        'promote previous -->v1 run-a',
+        'promote-rejected champion v2->v3 run-b',
+      ]);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test('processes promoting at the same time against a stale champion: exactly one wins', async () => {
+    const dbPath = freshDbPath();
+    const racers = 4;
+    const setup = Registry.open(dbPath);
+    setup.registerVersion(versionInput('flights', 'run-0'));
+    setup.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-0' });
+    for (let i = 1; i <= racers; i += 1) setup.registerVersion(versionInput('flights', `run-${i}`));
+    setup.close();
+
+    const racer = path.join(projectRoot, 'test', 'registry', 'promote-racer.ts');
+    const outputs = await Promise.all(
+      Array.from({ length: racers }, (_, i) =>
+        execFileAsync(process.execPath, ['--import', 'tsx', racer, dbPath, 'flights', String(i + 2), '1', `run-${i + 1}`], {
+          cwd: projectRoot,
+        }),
+      ),
+    );
+    const results = outputs.map(
+      (o) => JSON.parse(o.stdout) as { version: number; promoted: boolean; champion: number; reason: string },
+    );
+    const winners = results.filter((r) => r.promoted);
+    assert.equal(winners.length, 1, JSON.stringify(results));
+    const winner = winners[0]?.version;
+    for (const r of results.filter((x) => !x.promoted)) {
+      assert.equal(r.champion, winner);
+      assert.equal(r.reason, `champion is v${winner}, expected v1`);
+    }
+
+    const registry = Registry.open(dbPath);
+    try {
+      assert.equal(registry.getAlias('flights', 'champion')?.version, winner);
+      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+      const log = registry.auditLog('flights').slice(1);
+      assert.equal(log.filter((e) => e.action === 'promote' && e.alias === 'champion').length, 1);
+      assert.equal(log.filter((e) => e.action === 'promote' && e.alias === 'previous').length, 1);
+      const rejected = log.filter((e) => e.action === 'promote-rejected');
+      assert.equal(rejected.length, racers - 1);
+      // Every rejection happened after the winning move and saw its result.
+      const winningRow = log.find((e) => e.action === 'promote' && e.alias === 'champion');
+      assert.ok(winningRow);
+      for (const row of rejected) {
+        assert.ok(row.id > winningRow.id);
+        assert.equal(row.fromVersion, winner);
+      }
+    } finally {
+      registry.close();
+    }
+  });
+});
+
+describe('persistence', () => {
+  test('versions, aliases and the audit log survive closing and reopening', () => {
+    const dbPath = freshDbPath();
+    const first = Registry.open(dbPath);
+    first.registerVersion(versionInput('flights', 'run-1'));
+    first.registerVersion(versionInput('flights', 'run-2'));
+    first.registerVersion(versionInput('churn', 'run-1'));
+    first.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+    first.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
+    first.moveAlias({ model: 'churn', alias: 'shadow', toVersion: 1, expectedVersion: null, reason: 'watch', workflowId: 'w', runId: 'run-1' });
+    const versions = first.listVersions('flights');
+    const log = first.auditLog('flights');
+    first.close();
+
+    const reopened = Registry.open(dbPath);
+    try {
+      assert.deepEqual(reopened.listVersions('flights'), versions);
+      assert.deepEqual(reopened.auditLog('flights'), log);
+      assert.deepEqual(reopened.listModels(), [
+        { model: 'churn', versionCount: 1, latestVersion: 1, aliases: { shadow: 1 } },
+        { model: 'flights', versionCount: 2, latestVersion: 2, aliases: { champion: 2, previous: 1 } },
+      ]);
+      // Numbering and idempotency keys carry over.
+      assert.equal(reopened.registerVersion(versionInput('flights', 'run-3')).version, 3);
+      assert.equal(reopened.registerVersion(versionInput('flights', 'run-1')).version, 1);
+      assert.equal(
+        reopened.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' }).promoted,
+        true,
+      );
+      assert.deepEqual(reopened.auditLog('flights'), log);
+    } finally {
+      reopened.close();
+    }
+  });
+});
