@@ -1,0 +1,4 @@
+export { defaultConfigPath, formatConfigIssues, loadConfig, modelConfig, parseConfig } from './load';
+export type { LoadedConfig } from './load';
+export { configSchema, modelSchema, primaryMetricOf, temporalSchema } from './schema';
+export type { GateConfig, ModelConfig, RelearnConfig, RelearnConfigInput, TemporalConfig } from './schema';

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
+
+const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
+const REGRESSION_METRICS = new Set<string>(metricNamesFor('regression'));
+
+const metricName = z.enum(METRIC_NAMES);
+
+const isoDate = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO date such as 2001-03-01' });
+
+const tlsSchema = z
+  .object({
+    clientCertPath: z.string().optional(),
+    clientKeyPath: z.string().optional(),
+    serverRootCACertPath: z.string().optional(),
+    serverNameOverride: z.string().optional(),
+  })
+  .strict();
+
+/** Where Temporal runs: no `address` means Relearn starts and owns a local dev server. */
+export const temporalSchema = z
+  .object({
+    address: z.string().min(1).optional(),
+    namespace: z.string().min(1).default('default'),
+    taskQueue: z.string().min(1).default('relearn'),
+    tls: tlsSchema.optional(),
+    apiKeyEnv: z.string().min(1).optional(),
+    devServer: z
+      .object({
+        port: z.number().int().min(1).max(65535).default(7233),
+        uiPort: z.number().int().min(1).max(65535).default(8233),
+        dbFile: z.string().default('temporal.db'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const deriveSchema = z
+  .object({
+    name: z.string().min(1),
+    from: z.string().min(1),
+    op: z.enum(['hour', 'dayOfWeek', 'month', 'dayOfMonth', 'greaterThan', 'lessThan']),
+    value: z.number().optional(),
+  })
+  .strict()
+  .refine((d) => !['greaterThan', 'lessThan'].includes(d.op) || d.value !== undefined, {
+    message: 'op greaterThan/lessThan needs a numeric `value`',
+    path: ['value'],
+  });
+
+const sourceSchema = z
+  .object({
+    format: z.enum(['parquet', 'csv', 'arrow']).optional(),
+    path: z.string().min(1),
+    timeColumn: z.string().min(1),
+    window: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict().optional(),
+    sample: z.object({ maxRows: z.number().int().positive(), seed: z.number().int().default(1) }).strict().optional(),
+    derive: z.array(deriveSchema).default([]),
+  })
+  .strict();
+
+const columnContractSchema = z
+  .object({
+    type: z.enum(['int', 'float', 'number', 'string', 'timestamp', 'bool']),
+    nullable: z.boolean().default(false),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    allowed: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const contractSchema = z
+  .object({
+    minRows: z.number().int().min(1).default(100),
+    columns: z.record(z.string(), columnContractSchema).default({}),
+  })
+  .strict();
+
+const splitSchema = z
+  .object({
+    folds: z.number().int().min(2).max(20).default(5),
+    strategy: z.enum(['stratified', 'time']).default('stratified'),
+    holdoutFraction: z.number().gt(0).lt(0.9).default(0.2),
+    seed: z.number().int().default(42),
+  })
+  .strict();
+
+const trainerSchema = z
+  .object({
+    /** The job's command; `{python}` is replaced by the project's Python, `{spec}` by the job spec path. */
+    command: z.array(z.string().min(1)).min(1).default(['{python}', 'trainers/sklearn/train.py', '{spec}']),
+    estimator: z.string().min(1).default('logistic_regression'),
+    params: z.record(z.string(), z.unknown()).default({}),
+    seed: z.number().int().default(42),
+    maxParallel: z.number().int().min(1).max(64).default(2),
+    timeoutMs: z.number().int().positive().default(30 * 60_000),
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    retryInitialIntervalMs: z.number().int().positive().default(1000),
+    probeRows: z.number().int().min(1).max(10_000).default(200),
+  })
+  .strict();
+
+const exportSchema = z
+  .object({
+    parityTolerance: z.number().positive().default(1e-4),
+    maxSizeBytes: z.number().int().positive().default(200 * 1024 * 1024),
+    memoryLimitBytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024),
+    checkTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .strict();
+
+const gateSchema = z
+  .object({
+    primaryMetric: metricName.optional(),
+    minimums: z.partialRecord(metricName, z.number()).default({}),
+    maximums: z.partialRecord(metricName, z.number()).default({}),
+    maxCvStd: z.partialRecord(metricName, z.number().nonnegative()).default({}),
+    maxDropVsChampion: z.number().nonnegative().default(0),
+  })
+  .strict();
+
+/** One model's pipeline. */
+export const modelSchema = z
+  .object({
+    task: z.enum(['binary', 'multiclass', 'regression']),
+    description: z.string().optional(),
+    source: sourceSchema,
+    features: z
+      .object({ numeric: z.array(z.string().min(1)).default([]), categorical: z.array(z.string().min(1)).default([]) })
+      .strict(),
+    label: z.string().min(1),
+    contract: contractSchema.prefault({}),
+    split: splitSchema.prefault({}),
+    trainer: trainerSchema.prefault({}),
+    export: exportSchema.prefault({}),
+    gate: gateSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const features = [...m.features.numeric, ...m.features.categorical];
+    if (features.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: 'at least one numeric or categorical feature is needed' });
+    }
+    const seen = new Set<string>();
+    for (const f of features) {
+      if (seen.has(f)) ctx.addIssue({ code: 'custom', path: ['features'], message: `feature '${f}' is listed twice` });
+      seen.add(f);
+    }
+    if (seen.has(m.label)) ctx.addIssue({ code: 'custom', path: ['label'], message: `label '${m.label}' is also a feature` });
+    const allowed = m.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+    const check = (metric: string, path: (string | number)[]) => {
+      if (!allowed.has(metric)) {
+        ctx.addIssue({ code: 'custom', path, message: `metric '${metric}' does not apply to a ${m.task} model (use one of ${[...allowed].join(', ')})` });
+      }
+    };
+    if (m.gate.primaryMetric) check(m.gate.primaryMetric, ['gate', 'primaryMetric']);
+    for (const k of Object.keys(m.gate.minimums)) check(k, ['gate', 'minimums', k]);
+    for (const k of Object.keys(m.gate.maximums)) check(k, ['gate', 'maximums', k]);
+    for (const k of Object.keys(m.gate.maxCvStd)) check(k, ['gate', 'maxCvStd', k]);
+  });
+
+/** The whole temporal.yaml. */
+export const configSchema = z
+  .object({
+    temporal: temporalSchema.prefault({}),
+    /** Folder for Relearn's state (artifact store, registry, job folders, dev server database). */
+    stateDir: z.string().min(1).default('.relearn'),
+    python: z.string().min(1).optional(),
+    registry: z.object({ sqlite: z.string().min(1).default('registry.db') }).strict().prefault({}),
+    models: z.record(z.string(), modelSchema),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const name of Object.keys(c.models)) {
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
+        ctx.addIssue({ code: 'custom', path: ['models', name], message: 'model names are lowercase letters, digits and dashes (at most 63)' });
+      }
+    }
+  });
+
+export type RelearnConfigInput = z.input<typeof configSchema>;
+export type RelearnConfig = z.infer<typeof configSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+export type TemporalConfig = z.infer<typeof temporalSchema>;
+export type GateConfig = z.infer<typeof gateSchema>;
+
+/** Default primary metric by task, used when the gate names none. */
+export function primaryMetricOf(model: Pick<ModelConfig, 'task' | 'gate'>): MetricName {
+  return model.gate.primaryMetric ?? (model.task === 'regression' ? 'rmse' : model.task === 'binary' ? 'roc_auc' : 'f1');
+}

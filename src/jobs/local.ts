@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { JobContractError, JobParamsError } from '../errors';
+import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema } from './contract';
+
+/**
+ * The wrapper every job runs under. It records the launch itself (so a launch is counted even if the launcher dies
+ * right after spawning), writes its own pid, and records the job's exit code atomically when the job ends. Being a
+ * process-group leader (spawned detached) lets a deadline kill the job and all its children at once.
+ */
+const WRAPPER = [
+  'echo $$ > "$RELEARN_RUN_DIR/pid.tmp" && mv "$RELEARN_RUN_DIR/pid.tmp" "$RELEARN_RUN_DIR/pid"',
+  'printf \'{"jobId":"%s","run":%s,"pid":%s,"at":"%s"}\\n\' "$RELEARN_JOB_ID" "$RELEARN_JOB_RUN" "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$RELEARN_JOBS_DIR/launches.jsonl"',
+  '"$@" > "$RELEARN_RUN_DIR/stdout.log" 2> "$RELEARN_RUN_DIR/stderr.log"',
+  'code=$?',
+  'echo $code > "$RELEARN_RUN_DIR/exit_code.tmp" && mv "$RELEARN_RUN_DIR/exit_code.tmp" "$RELEARN_RUN_DIR/exit_code"',
+  'exit $code',
+].join('\n');
+
+/** How long a run folder may exist without a pid before it counts as never started. */
+const PID_GRACE_MS = 15_000;
+
+/** One launch of a job, as recorded by the wrapper. */
+export const launchRecordSchema = z.object({ jobId: z.string(), run: z.number().int(), pid: z.number().int(), at: z.string() });
+export type LaunchRecord = z.infer<typeof launchRecordSchema>;
+
+/** A handle to one run (launch) of a job: enough to find it again from another process. */
+export interface JobHandle {
+  jobId: string;
+  run: number;
+  runDir: string;
+  outputDir: string;
+  /** True when this call found a run already in progress or finished and did not launch. */
+  attached: boolean;
+}
+
+/** What a job run is doing now. */
+export type JobState =
+  | { kind: 'starting' }
+  | { kind: 'running'; pid: number; elapsedMs: number }
+  | { kind: 'succeeded'; status: Extract<JobStatus, { status: 'succeeded' }> }
+  | { kind: 'failed'; exitCode: number | null; message: string; badParams: boolean };
+
+/** Options for one job launch. */
+export interface LaunchOptions {
+  jobId: string;
+  /** Full command; `{spec}` is replaced by the path of the spec file written for this run. */
+  command: string[];
+  cwd: string;
+  spec: Omit<JobSpec, 'outputDir' | 'jobId'>;
+  env?: Record<string, string>;
+}
+
+/** Job ids become folder names: keep them to a safe alphabet. */
+export function safeJobId(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 200);
+}
+
+function isAlive(pid: number, jobId: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // Guards against pid reuse and zombies: the wrapper carries the job id in its argv[0].
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(jobId);
+  } catch {
+    return true;
+  }
+}
+
+function readInt(file: string): number | null {
+  try {
+    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `lines` lines of a log file, for failure messages. */
+export function tail(file: string, lines = 15): string {
+  try {
+    const text = readFileSync(file, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts training jobs as detached processes under `jobsDir/<jobId>/runs/<n>/`, and finds them again.
+ * A job id is derived from the workflow and the job's role, so a retried or restarted activity attaches to the run
+ * that is still going (or already finished) instead of starting a second one; only a failed run is launched again.
+ */
+export class LocalLauncher {
+  constructor(readonly jobsDir: string) {
+    mkdirSync(jobsDir, { recursive: true });
+  }
+
+  private runsDir(jobId: string): string {
+    return path.join(this.jobsDir, jobId, 'runs');
+  }
+
+  private handle(jobId: string, run: number, attached: boolean): JobHandle {
+    const runDir = path.join(this.runsDir(jobId), String(run));
+    return { jobId, run, runDir, outputDir: path.join(runDir, 'out'), attached };
+  }
+
+  /** The newest run of a job, if any. */
+  latest(jobId: string): JobHandle | undefined {
+    const dir = this.runsDir(jobId);
+    if (!existsSync(dir)) return undefined;
+    const runs = readdirSync(dir)
+      .map((n) => Number.parseInt(n, 10))
+      .filter((n) => Number.isInteger(n))
+      .sort((a, b) => a - b);
+    const last = runs.at(-1);
+    return last === undefined ? undefined : this.handle(jobId, last, true);
+  }
+
+  /** Attaches to a running or succeeded run of the job, or launches a new run when there is none or the last failed. */
+  launchOrAttach(opts: LaunchOptions): JobHandle {
+    const jobId = safeJobId(opts.jobId);
+    const last = this.latest(jobId);
+    if (last) {
+      const state = this.poll(last);
+      if (state.kind !== 'failed') return last;
+    }
+    const run = (last?.run ?? 0) + 1;
+    const handle = this.handle(jobId, run, false);
+    mkdirSync(this.runsDir(jobId), { recursive: true });
+    try {
+      // mkdir without `recursive` fails if another attempt created this run first: then we attach to it.
+      mkdirSync(handle.runDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return { ...handle, attached: true };
+      throw err;
+    }
+    mkdirSync(handle.outputDir);
+    const spec: JobSpec = { ...opts.spec, jobId, outputDir: handle.outputDir };
+    const specPath = path.join(handle.runDir, 'spec.json');
+    writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+    const command = opts.command.map((part) => part.replaceAll('{spec}', specPath));
+    const child = spawn('sh', ['-c', WRAPPER, `relearn-job:${jobId}`, ...command], {
+      cwd: opts.cwd,
+      detached: true,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        ...opts.env,
+        RELEARN_JOB_ID: jobId,
+        RELEARN_JOB_RUN: String(run),
+        RELEARN_RUN_DIR: handle.runDir,
+        RELEARN_JOBS_DIR: this.jobsDir,
+      },
+    });
+    child.on('error', () => {
+      // A spawn failure surfaces as a run without pid; poll() reports it.
+    });
+    child.unref();
+    writeFileSync(path.join(handle.runDir, 'started_at'), String(Date.now()));
+    return handle;
+  }
+
+  /** Reads a run's state from its folder; works from any process. */
+  poll(handle: JobHandle): JobState {
+    const { runDir, jobId } = handle;
+    const exitCode = readInt(path.join(runDir, 'exit_code'));
+    if (exitCode !== null) return this.finished(handle, exitCode);
+    const pid = readInt(path.join(runDir, 'pid'));
+    const startedAt = readInt(path.join(runDir, 'started_at')) ?? statSync(runDir).mtimeMs;
+    if (pid === null) {
+      if (Date.now() - startedAt < PID_GRACE_MS) return { kind: 'starting' };
+      return { kind: 'failed', exitCode: null, message: `training job ${jobId} run ${handle.run} never started`, badParams: false };
+    }
+    if (isAlive(pid, jobId)) return { kind: 'running', pid, elapsedMs: Date.now() - startedAt };
+    // The wrapper writes exit_code as its last step; re-read once in case it just finished.
+    const late = readInt(path.join(runDir, 'exit_code'));
+    if (late !== null) return this.finished(handle, late);
+    const killed = existsSync(path.join(runDir, 'killed')) ? ` (${readFileSync(path.join(runDir, 'killed'), 'utf8').trim()})` : '';
+    return {
+      kind: 'failed',
+      exitCode: null,
+      message: `training job ${jobId} run ${handle.run} died without an exit code${killed}; last stderr lines:\n${tail(path.join(runDir, 'stderr.log'))}`,
+      badParams: false,
+    };
+  }
+
+  private finished(handle: JobHandle, exitCode: number): JobState {
+    const { runDir, jobId } = handle;
+    const statusPath = path.join(handle.outputDir, 'status.json');
+    let status: JobStatus | undefined;
+    if (existsSync(statusPath)) {
+      const parsed = jobStatusSchema.safeParse(JSON.parse(readFileSync(statusPath, 'utf8')));
+      if (parsed.success) status = parsed.data;
+      else if (exitCode === 0) {
+        throw new JobContractError(`${statusPath}: not a valid status.json: ${z.prettifyError(parsed.error)}`);
+      }
+    }
+    if (exitCode === 0) {
+      if (!status) throw new JobContractError(`training job ${jobId} exited 0 but wrote no status.json in ${handle.outputDir}`);
+      if (status.status !== 'succeeded') {
+        throw new JobContractError(`training job ${jobId} exited 0 but its status.json says '${status.status}'`);
+      }
+      return { kind: 'succeeded', status };
+    }
+    const detail =
+      status?.status === 'failed' ? status.error : tail(path.join(runDir, 'stderr.log')) || '(no stderr output)';
+    return {
+      kind: 'failed',
+      exitCode,
+      badParams: exitCode === EXIT_BAD_PARAMS,
+      message:
+        exitCode === EXIT_BAD_PARAMS
+          ? `training job ${jobId} rejected its params (exit code 2): ${detail}`
+          : `training job ${jobId} run ${handle.run} exited with code ${exitCode}; last stderr lines:\n${tail(path.join(runDir, 'stderr.log'))}`,
+    };
+  }
+
+  /** Kills the run's whole process group and notes why, so a later poll can say so. */
+  kill(handle: JobHandle, reason: string): void {
+    const pid = readInt(path.join(handle.runDir, 'pid'));
+    writeFileSync(path.join(handle.runDir, 'killed'), `${reason}\n`);
+    if (pid === null) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Every launch recorded under this jobs folder (optionally of one job), oldest first. */
+  launches(jobId?: string): LaunchRecord[] {
+    const ledger = path.join(this.jobsDir, 'launches.jsonl');
+    if (!existsSync(ledger)) return [];
+    return readFileSync(ledger, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => launchRecordSchema.parse(JSON.parse(line)))
+      .filter((r) => jobId === undefined || r.jobId === jobId);
+  }
+}
+
+/** Raises the right failure for a failed run: bad params are final, everything else is worth a retry. */
+export function failureOf(state: Extract<JobState, { kind: 'failed' }>): Error {
+  return state.badParams ? new JobParamsError(state.message) : new Error(state.message);
+}

@@ -1,0 +1,85 @@
+import { makeVector, Table, tableToIPC } from 'apache-arrow';
+import { DataContractError } from '../errors';
+
+/** How a snapshot is split: K folds plus a holdout of the most recent rows. */
+export interface SplitOptions {
+  folds: number;
+  strategy: 'stratified' | 'time';
+  holdoutFraction: number;
+  seed: number;
+  /** How many holdout rows to use as probe rows for ONNX parity checks. */
+  probeRows: number;
+}
+
+/** The fold of every snapshot row (-1 = holdout) and a summary of it. */
+export interface SplitAssignment {
+  fold: Int8Array;
+  foldRows: number[];
+  holdoutRows: number;
+  probeRows: number[];
+}
+
+/** mulberry32: a tiny, well-known seeded PRNG; enough for shuffling rows reproducibly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Splits rows that are already sorted by time: the most recent `holdoutFraction` become the holdout; the rest go to
+ * K folds, stratified by label (shuffled per class with the seed, dealt round-robin) or as contiguous time blocks.
+ */
+export function assignFolds(labels: ArrayLike<unknown> | null, rows: number, opts: SplitOptions): SplitAssignment {
+  const holdout = Math.min(rows - opts.folds, Math.max(1, Math.round(rows * opts.holdoutFraction)));
+  const rest = rows - holdout;
+  if (rest < opts.folds * 2) {
+    throw new DataContractError(`split: ${rows} rows are too few for ${opts.folds} folds plus a holdout (need at least ${opts.folds * 2 + 1})`);
+  }
+  const fold = new Int8Array(rows).fill(-1);
+  if (opts.strategy === 'time' || labels === null) {
+    for (let i = 0; i < rest; i++) fold[i] = Math.floor((i * opts.folds) / rest);
+  } else {
+    const byClass = new Map<string, number[]>();
+    for (let i = 0; i < rest; i++) {
+      const key = String(labels[i]);
+      let list = byClass.get(key);
+      if (!list) byClass.set(key, (list = []));
+      list.push(i);
+    }
+    const random = mulberry32(opts.seed);
+    let offset = 0;
+    for (const key of [...byClass.keys()].sort()) {
+      const list = byClass.get(key)!;
+      for (let i = list.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [list[i], list[j]] = [list[j]!, list[i]!];
+      }
+      for (let i = 0; i < list.length; i++) fold[list[i]!] = (offset + i) % opts.folds;
+      offset = (offset + list.length) % opts.folds;
+    }
+  }
+  const foldRows = new Array<number>(opts.folds).fill(0);
+  for (let i = 0; i < rest; i++) foldRows[fold[i]!]! += 1;
+  const probes = Math.min(opts.probeRows, holdout);
+  const probeRows = Array.from({ length: probes }, (_, k) => rest + Math.floor((k * holdout) / probes));
+  return { fold, foldRows, holdoutRows: holdout, probeRows };
+}
+
+/** The split as an Arrow IPC file with one Int8 column `fold`, row-aligned with the snapshot. */
+export function splitToIpc(fold: Int8Array): Uint8Array {
+  const table = new Table({ fold: makeVector(fold) });
+  return tableToIPC(table, 'file');
+}
+
+/** Reads the `fold` column of a split file. */
+export function foldsFromTable(table: Table): Int8Array {
+  const column = table.getChild('fold');
+  if (!column) throw new DataContractError("split file has no 'fold' column");
+  return Int8Array.from(column.toArray() as ArrayLike<number>);
+}
