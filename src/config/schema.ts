@@ -90,8 +90,8 @@ const splitSchema = z
 
 const trainerSchema = z
   .object({
-    /** The job's command; `{python}` is replaced by the project's Python, `{spec}` by the job spec path. */
-    command: z.array(z.string().min(1)).min(1).default(['{python}', 'trainers/sklearn/train.py', '{spec}']),
+    /** The job's command: `{python}` is the project's Python, `{relearn}` Relearn's folder, `{spec}` the job spec path. */
+    command: z.array(z.string().min(1)).min(1).default(['{python}', '{relearn}/trainers/sklearn/train.py', '{spec}']),
     estimator: z.string().min(1).default('logistic_regression'),
     params: z.record(z.string(), z.unknown()).default({}),
     seed: z.number().int().default(42),

@@ -1,0 +1,66 @@
+import { Context } from '@temporalio/activity';
+import { type PullSnapshotOptions, pullSnapshot } from '../src/data';
+import { failFast } from '../src/errors';
+import { assignFolds, splitToIpc } from '../src/split';
+import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../workflows/types';
+import { type ActivityDeps, readTable } from './deps';
+
+/** Data activities: pull a snapshot, split it. */
+export function createDataActivities(deps: ActivityDeps) {
+  return {
+    /** Source window → contract check → Arrow IPC snapshot + stats in the store. */
+    async pullData(input: {
+      model: string;
+      source: PullSnapshotOptions['source'];
+      contract: PullSnapshotOptions['contract'];
+      requiredColumns: string[];
+    }): Promise<SnapshotInfo> {
+      return failFast(async () => {
+        const ctx = Context.current();
+        const result = await pullSnapshot({
+          source: input.source,
+          contract: input.contract,
+          requiredColumns: input.requiredColumns,
+          onProgress: (p: unknown) => ctx.heartbeat(p),
+        });
+        const artifact = await deps.store.putBytes('snapshots', 'snapshot.arrow', result.bytes);
+        const stats = await deps.store.putJson('stats', 'stats.json', { snapshot: artifact.uri, ...result.stats });
+        ctx.log.info('snapshot written', { uri: artifact.uri, rows: result.stats.rows });
+        return {
+          artifact,
+          stats,
+          rows: result.stats.rows,
+          timeRange: result.stats.timeRange,
+          window: input.source.window ?? {},
+          sampled: result.sampled,
+        };
+      });
+    },
+
+    /** Deterministic K folds (+ holdout of the most recent rows) written as an Arrow file beside the snapshot. */
+    async splitData(input: {
+      snapshot: ArtifactRef;
+      split: { folds: number; strategy: 'stratified' | 'time'; holdoutFraction: number; seed: number };
+      task: 'binary' | 'multiclass' | 'regression';
+      label: string;
+      probeRows: number;
+    }): Promise<SplitInfo> {
+      return failFast(async () => {
+        const table = await readTable(deps, input.snapshot);
+        const stratify = input.split.strategy === 'stratified' && input.task !== 'regression';
+        const labelColumn = stratify ? table.getChild(input.label) : null;
+        const labels = labelColumn ? (labelColumn.toArray() as ArrayLike<unknown>) : null;
+        const assignment = assignFolds(labels, table.numRows, { ...input.split, probeRows: input.probeRows });
+        const artifact = await deps.store.putBytes('splits', 'split.arrow', splitToIpc(assignment.fold));
+        return {
+          artifact,
+          folds: input.split.folds,
+          foldRows: assignment.foldRows,
+          holdoutRows: assignment.holdoutRows,
+          probeRows: assignment.probeRows,
+          strategy: stratify ? 'stratified' : 'time',
+        };
+      });
+    },
+  };
+}

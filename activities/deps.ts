@@ -1,0 +1,31 @@
+import { tableFromIPC, type Table } from 'apache-arrow';
+import type { LocalLauncher } from '../src/jobs/local';
+import type { Registry } from '../src/registry';
+import type { ArtifactStore } from '../src/store';
+import type { ArtifactRef } from '../workflows/types';
+
+/** What activities need, built once by the worker from temporal.yaml and passed in (no globals, no env reads). */
+export interface ActivityDeps {
+  store: ArtifactStore;
+  registry: Registry;
+  launcher: LocalLauncher;
+  /** Folder the job commands run in (temporal.yaml's folder). */
+  baseDir: string;
+  /** Substitutions for job commands: `{python}`, `{relearn}`. */
+  commandVars: Record<string, string>;
+  /** Poll interval of the training-job await loop. */
+  jobPollMs?: number;
+}
+
+const tableCache = new Map<string, Table>();
+
+/** Reads an Arrow IPC artifact, verifying its digest once per process and caching the table (snapshots are immutable). */
+export async function readTable(deps: Pick<ActivityDeps, 'store'>, ref: Pick<ArtifactRef, 'uri' | 'sha256'>): Promise<Table> {
+  const cached = tableCache.get(ref.sha256);
+  if (cached) return cached;
+  const bytes = await deps.store.readVerified(ref);
+  const table = tableFromIPC(bytes);
+  if (tableCache.size >= 4) tableCache.delete(tableCache.keys().next().value as string);
+  tableCache.set(ref.sha256, table);
+  return table;
+}

@@ -1,0 +1,108 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import type { ModelConfig } from '../src/config/schema';
+import { failFast } from '../src/errors';
+import { failureOf, type JobHandle, safeJobId } from '../src/jobs/local';
+import type { ArtifactRef, TrainedJob } from '../workflows/types';
+import type { ActivityDeps } from './deps';
+
+/** Heartbeat details of the await loop: enough for a retry to find the same run. */
+interface TrainHeartbeat {
+  jobId: string;
+  run: number;
+  state: string;
+  pid?: number;
+  elapsedMs?: number;
+}
+
+/** Training activities: launch (or re-attach to) an external job and await it with heartbeats. */
+export function createTrainingActivities(deps: ActivityDeps) {
+  const pollMs = deps.jobPollMs ?? 1000;
+  return {
+    /**
+     * Launches the job for this role unless a run of it is already going or done, then waits for it, heartbeating the
+     * job's state. A deadline kills the job's process group; a worker shutdown leaves the job running for the next
+     * attempt to re-attach; a cancelled run kills it.
+     */
+    async runTrainingJob(input: {
+      jobKey: string;
+      role: string;
+      task: ModelConfig['task'];
+      snapshot: ArtifactRef;
+      split: ArtifactRef;
+      trainFolds: number[];
+      features: ModelConfig['features'];
+      label: string;
+      trainer: ModelConfig['trainer'];
+      probeRows: number[];
+    }): Promise<TrainedJob> {
+      return failFast(async () => {
+        const ctx = Context.current();
+        const snapshotPath = await deps.store.verifiedPath(input.snapshot);
+        const splitPath = await deps.store.verifiedPath(input.split);
+        const command = input.trainer.command.map((part) =>
+          part.replace(/\{(python|relearn)\}/g, (_, name: string) => deps.commandVars[name] ?? `{${name}}`),
+        );
+        const handle: JobHandle = deps.launcher.launchOrAttach({
+          jobId: safeJobId(input.jobKey),
+          command,
+          cwd: deps.baseDir,
+          spec: {
+            role: input.role,
+            task: input.task,
+            snapshotPath,
+            splitPath,
+            trainFolds: input.trainFolds,
+            features: input.features,
+            label: input.label,
+            estimator: input.trainer.estimator,
+            params: input.trainer.params,
+            seed: input.trainer.seed,
+            probeRows: input.probeRows,
+          },
+        });
+        ctx.log.info(handle.attached ? 'attached to training job' : 'launched training job', {
+          jobId: handle.jobId,
+          run: handle.run,
+          attempt: ctx.info.attempt,
+        });
+        for (;;) {
+          const state = deps.launcher.poll(handle);
+          const beat: TrainHeartbeat = { jobId: handle.jobId, run: handle.run, state: state.kind };
+          if (state.kind === 'running') {
+            beat.pid = state.pid;
+            beat.elapsedMs = state.elapsedMs;
+            if (state.elapsedMs > input.trainer.timeoutMs) {
+              deps.launcher.kill(handle, `exceeded the job deadline of ${input.trainer.timeoutMs} ms`);
+              throw new Error(`training job ${handle.jobId} exceeded its deadline of ${input.trainer.timeoutMs} ms and was killed`);
+            }
+          }
+          if (state.kind === 'succeeded') {
+            return {
+              role: input.role,
+              jobId: handle.jobId,
+              run: handle.run,
+              outputDir: handle.outputDir,
+              trainRows: state.status.trainRows,
+              classes: state.status.classes,
+              durationMs: state.status.durationMs,
+              selfReportedMetrics: state.status.selfReportedMetrics,
+              params: state.status.params,
+            };
+          }
+          if (state.kind === 'failed') throw failureOf(state);
+          ctx.heartbeat(beat);
+          try {
+            await ctx.sleep(pollMs);
+          } catch (err) {
+            if (err instanceof CancelledFailure) {
+              const details = ctx.cancellationDetails;
+              // Only a cancelled run kills its job; a shutting-down worker or a timed-out attempt leaves it for a retry.
+              if (!details?.workerShutdown && !details?.timedOut) deps.launcher.kill(handle, 'run cancelled');
+            }
+            throw err;
+          }
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Entry of `npm run demo`, `npm test` and `npm run setup` on a fresh clone: installs the npm dependencies when they
+// are missing or stale (plain Node, no dependencies of its own), then hands over to the TypeScript set-up, which
+// installs the Python environment and the Temporal CLI, and finally runs the requested command. Every step is
+// skipped when already done.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const target = process.argv[2] ?? 'setup';
+const extra = process.argv.slice(3);
+const stamp = path.join(root, 'node_modules', '.relearn-npm.sha256');
+const lock = path.join(root, 'package-lock.json');
+// onnxruntime-node's install script would try to download CUDA binaries; the CPU ones ship in the package.
+const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip' };
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+const t0 = Date.now();
+const lockDigest = createHash('sha256').update(readFileSync(lock)).digest('hex');
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest) {
+  console.log('▸ setup: installing npm dependencies (npm ci; compiles better-sqlite3, about 2 minutes the first time)');
+  const status = run('npm', ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0) {
+    console.error('✗ setup: npm ci failed (see above)');
+    process.exit(status);
+  }
+  writeFileSync(stamp, `${lockDigest}\n`);
+  console.log(`✓ setup: npm dependencies installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+} else {
+  console.log('✓ setup: npm dependencies up to date');
+}
+
+const tsx = ['--import', 'tsx'];
+const setupStatus = run(process.execPath, [...tsx, 'src/cli/main.ts', 'setup']);
+if (setupStatus !== 0) process.exit(setupStatus);
+
+if (target === 'demo') {
+  process.exit(run(process.execPath, [...tsx, 'src/cli/main.ts', 'demo', ...extra]));
+} else if (target === 'test') {
+  const files = readdirSync(path.join(root, 'test'), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join('test', f))
+    .sort();
+  const selected = extra.length > 0 ? files.filter((f) => extra.some((e) => f.includes(e))) : files;
+  console.log(`▸ test: ${selected.length} test files`);
+  process.exit(run(process.execPath, [...tsx, '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected]));
+}

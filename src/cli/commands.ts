@@ -1,0 +1,268 @@
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { type Command, Option } from 'commander';
+import pc from 'picocolors';
+import { type LoadedConfig, loadConfig, modelConfig } from '../config';
+import { ConfigError } from '../errors';
+import { CHAMPION_ALIAS, Registry } from '../registry';
+import { runSetup } from '../setup';
+import { connectClient, runUrl, type TemporalTarget } from '../temporal/connection';
+import { stopDevServer } from '../temporal/dev-server';
+import { startRetrain } from '../temporal/runs';
+import { createRelearnWorker } from '../temporal/worker';
+import type { RetrainResult, Trigger } from '../../workflows/types';
+import { runDemo } from './demo';
+import { num, printRunResult, table } from './format';
+import { followRun } from './watch';
+
+function configOf(cmd: Command): LoadedConfig {
+  return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
+}
+
+function isoDay(value: string, flag: string): string {
+  if (Number.isNaN(Date.parse(value))) throw new ConfigError(`${flag}: '${value}' is not a date (expected e.g. 2001-03-01)`);
+  return value;
+}
+
+/** True when some worker polls the task queue (so a started run will make progress). */
+async function workerPolling(client: Client, target: TemporalTarget): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: target.namespace,
+    taskQueue: { name: target.taskQueue },
+    taskQueueType: 1,
+  });
+  return (res.pollers ?? []).length > 0;
+}
+
+/** Registers every verb of the CLI on `program`. */
+export function registerCommands(program: Command): void {
+  program
+    .command('setup')
+    .description('install what is missing: the training job’s Python environment and the Temporal CLI (idempotent)')
+    .action(async () => {
+      await runSetup();
+    });
+
+  program
+    .command('dev')
+    .description('start (or reuse) the embedded Temporal dev server and run a worker in the foreground; Ctrl-C stops the worker')
+    .action(async (_opts, cmd: Command) => {
+      const loaded = configOf(cmd);
+      const { target, close } = await connectClient(loaded, (l) => console.log(pc.dim(l)));
+      await close();
+      console.log(`Temporal ${target.address}, namespace ${target.namespace}, task queue ${target.taskQueue}`);
+      if (target.uiUrl) console.log(`Web UI   ${target.uiUrl}`);
+      const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
+      console.log('worker running; Ctrl-C to stop');
+      await worker.run();
+      await closeWorker();
+    });
+
+  program
+    .command('worker')
+    .description('run a worker for the pipelines in the config (Temporal address from the config or TEMPORAL_ADDRESS)')
+    .option('--max-activities <n>', 'concurrent activities', (v) => Number.parseInt(v, 10), 8)
+    .option('--grace-ms <ms>', 'how long running activities may finish after SIGTERM', (v) => Number.parseInt(v, 10), 20_000)
+    .action(async (opts: { maxActivities: number; graceMs: number }, cmd: Command) => {
+      const loaded = configOf(cmd);
+      const { target, close } = await connectClient(loaded, (l) => console.log(pc.dim(l)));
+      await close();
+      const { worker, close: closeWorker } = await createRelearnWorker(loaded, target, {
+        maxConcurrentActivities: opts.maxActivities,
+        shutdownGraceMs: opts.graceMs,
+      });
+      console.log(`worker polling ${target.taskQueue} on ${target.address} (${target.namespace}); Ctrl-C or SIGTERM to stop`);
+      await worker.run();
+      await closeWorker();
+      console.log('worker stopped');
+    });
+
+  program
+    .command('run')
+    .description('start a retraining run of <model> (returns the running one if a run is already going)')
+    .argument('<model>', 'model name from the config')
+    .option('--wait', 'follow the run and print its result (starts a worker in this process if none is polling)')
+    .option('--from <date>', 'start of the data window (overrides the config)')
+    .option('--to <date>', 'end of the data window, exclusive (overrides the config)')
+    .addOption(new Option('--trigger <kind>', 'what started the run').choices(['manual', 'api', 'schedule', 'drift']).default('manual'))
+    .option('--json', 'print JSON')
+    .action(async (model: string, opts: { wait?: boolean; from?: string; to?: string; trigger: Trigger; json?: boolean }, cmd: Command) => {
+      const loaded = configOf(cmd);
+      modelConfig(loaded, model);
+      const window = {
+        ...(opts.from ? { from: isoDay(opts.from, '--from') } : {}),
+        ...(opts.to ? { to: isoDay(opts.to, '--to') } : {}),
+      };
+      const log = opts.json ? () => undefined : (l: string) => console.log(pc.dim(l));
+      const { client, target, close } = await connectClient(loaded, log);
+      try {
+        const started = await startRetrain(client, target, loaded, model, { trigger: opts.trigger, window });
+        const link = runUrl(target, started.workflowId, started.runId);
+        if (!opts.json) {
+          console.log(
+            started.existing
+              ? `a run of ${model} is already going: ${started.workflowId} ${started.runId} (no second run started)`
+              : `started ${started.workflowId} run ${started.runId}`,
+          );
+          if (link) console.log(`web ui   ${link}`);
+        }
+        if (!opts.wait) {
+          if (opts.json) console.log(JSON.stringify({ ...started, url: link }, null, 2));
+          return;
+        }
+        let embedded: Awaited<ReturnType<typeof createRelearnWorker>> | undefined;
+        let workerDone: Promise<void> | undefined;
+        if (!(await workerPolling(client, target))) {
+          log(`no worker polls task queue '${target.taskQueue}'; running one in this process until the run ends`);
+          embedded = await createRelearnWorker(loaded, target);
+          workerDone = embedded.worker.run();
+        }
+        const handle = client.workflow.getHandle(started.workflowId, started.runId);
+        try {
+          if (!opts.json) await followRun(handle);
+          const result = (await handle.result()) as RetrainResult;
+          if (opts.json) console.log(JSON.stringify({ ...started, url: link, result }, null, 2));
+          else printRunResult(result, { uiLink: link });
+        } finally {
+          if (embedded) {
+            embedded.worker.shutdown();
+            await workerDone;
+            await embedded.close();
+          }
+        }
+      } finally {
+        await close();
+      }
+    });
+
+  program
+    .command('runs')
+    .description('list retraining runs (newest first)')
+    .argument('[model]', 'only this model')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
+    .option('--json', 'print JSON')
+    .action(async (model: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) => {
+      const loaded = configOf(cmd);
+      if (model) modelConfig(loaded, model);
+      const { client, target, close } = await connectClient(loaded, opts.json ? undefined : (l) => console.log(pc.dim(l)));
+      try {
+        const query = `WorkflowType = 'retrain'${model ? ` AND RelearnModel = '${model}'` : ''}`;
+        const runs: Array<Record<string, unknown>> = [];
+        for await (const wf of client.workflow.list({ query, pageSize: opts.limit })) {
+          const sa = wf.typedSearchAttributes;
+          runs.push({
+            workflowId: wf.workflowId,
+            runId: wf.runId,
+            status: wf.status.name,
+            startTime: wf.startTime.toISOString(),
+            closeTime: wf.closeTime?.toISOString() ?? null,
+            model: sa.get({ name: 'RelearnModel', type: 'KEYWORD' }) ?? null,
+            trigger: sa.get({ name: 'RelearnTrigger', type: 'KEYWORD' }) ?? null,
+            stage: sa.get({ name: 'RelearnStage', type: 'KEYWORD' }) ?? null,
+            decision: sa.get({ name: 'RelearnDecision', type: 'KEYWORD' }) ?? null,
+            version: sa.get({ name: 'RelearnVersion', type: 'INT' }) ?? null,
+            primaryMetric: sa.get({ name: 'RelearnPrimaryMetric', type: 'DOUBLE' }) ?? null,
+            url: runUrl(target, wf.workflowId, wf.runId) ?? null,
+          });
+          if (runs.length >= opts.limit) break;
+        }
+        if (opts.json) {
+          console.log(JSON.stringify(runs, null, 2));
+          return;
+        }
+        if (runs.length === 0) {
+          console.log('no runs yet');
+          return;
+        }
+        console.log(
+          table(
+            ['model', 'run id', 'status', 'started', 'trigger', 'stage', 'decision', 'version', 'primary'],
+            runs.map((r) => [
+              String(r.model ?? ''),
+              String(r.runId).slice(0, 8),
+              String(r.status),
+              String(r.startTime).replace('T', ' ').slice(0, 19),
+              String(r.trigger ?? ''),
+              String(r.stage ?? ''),
+              String(r.decision ?? ''),
+              r.version === null ? '' : `v${r.version}`,
+              r.primaryMetric === null ? '' : num(r.primaryMetric as number),
+            ]),
+          ),
+        );
+      } finally {
+        await close();
+      }
+    });
+
+  program
+    .command('versions')
+    .description('list the registered versions of <model> with their aliases, metrics and gate verdicts')
+    .argument('<model>', 'model name')
+    .option('--json', 'print JSON')
+    .action(async (model: string, opts: { json?: boolean }, cmd: Command) => {
+      const loaded = configOf(cmd);
+      const cfg = modelConfig(loaded, model);
+      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      try {
+        const versions = registry.listVersions(model);
+        const aliases = registry.listAliases(model);
+        if (opts.json) {
+          console.log(JSON.stringify({ model, aliases, versions, audit: registry.auditLog(model) }, null, 2));
+          return;
+        }
+        if (versions.length === 0) {
+          console.log(`no versions of ${model} yet`);
+          return;
+        }
+        const primary = cfg.gate.primaryMetric ?? (cfg.task === 'regression' ? 'rmse' : cfg.task === 'binary' ? 'roc_auc' : 'f1');
+        console.log(
+          table(
+            ['version', 'created', 'aliases', `${primary} (CV)`, 'gate', 'snapshot', 'run id'],
+            versions.map((v) => {
+              const cv = (v.metrics as { cv?: Record<string, { mean?: number; std?: number }> }).cv?.[primary];
+              return [
+                `v${v.version}`,
+                v.createdAt.replace('T', ' ').slice(0, 19),
+                aliases.filter((a) => a.version === v.version).map((a) => a.alias).join(', '),
+                cv ? `${num(cv.mean)} ± ${num(cv.std)}` : '',
+                String((v.gate as { verdict?: string }).verdict ?? ''),
+                v.snapshotSha256.slice(0, 12),
+                v.runId.slice(0, 8),
+              ];
+            }),
+          ),
+        );
+        const champion = aliases.find((a) => a.alias === CHAMPION_ALIAS);
+        console.log(champion ? `champion: v${champion.version}` : 'no champion yet');
+      } finally {
+        registry.close();
+      }
+    });
+
+  const server = program.command('server').description('the embedded Temporal dev server');
+  server
+    .command('start')
+    .description('start the dev server (or find the one already running) and print its addresses')
+    .action(async (_opts, cmd: Command) => {
+      const loaded = configOf(cmd);
+      const { target, close } = await connectClient(loaded, (l) => console.log(pc.dim(l)));
+      await close();
+      console.log(`Temporal ${target.address} (namespace ${target.namespace})${target.uiUrl ? `, Web UI ${target.uiUrl}` : ''}`);
+    });
+  server
+    .command('stop')
+    .description('stop the dev server this project started (its database is kept)')
+    .action(async (_opts, cmd: Command) => {
+      const loaded = configOf(cmd);
+      console.log((await stopDevServer(loaded.stateDir)) ? 'dev server stopped' : 'no dev server of this project is running');
+    });
+
+  program
+    .command('demo')
+    .description('the flights demo: two retraining runs on US flights of 2001, the second gated against the first')
+    .option('--rows <n>', 'rows sampled per window', (v) => Number.parseInt(v, 10))
+    .action(async (opts: { rows?: number }, cmd: Command) => {
+      await runDemo({ configPath: cmd.optsWithGlobals<{ config: string }>().config, rows: opts.rows });
+    });
+}

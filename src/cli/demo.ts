@@ -1,0 +1,76 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import pc from 'picocolors';
+import { loadConfig, modelConfig } from '../config';
+import { connectClient, runUrl } from '../temporal/connection';
+import { retrainWorkflowId, startRetrain } from '../temporal/runs';
+import { createRelearnWorker } from '../temporal/worker';
+import type { RetrainResult } from '../../workflows/types';
+import { printRunResult } from './format';
+import { followRun } from './watch';
+
+const MODEL = 'flights-delay';
+/** Run 1 trains on an early window and becomes champion; run 2 trains on a later one and is gated against it. */
+const WINDOWS = [
+  { title: 'run 1 — January 2001', from: '2001-01-01', to: '2001-02-01' },
+  { title: 'run 2 — May 2001', from: '2001-05-01', to: '2001-06-01' },
+] as const;
+
+/** `relearn demo`: two real retraining runs of the flights model, on the embedded dev server, with a worker in-process. */
+export async function runDemo(opts: { configPath: string; rows?: number }): Promise<void> {
+  const t0 = Date.now();
+  const loaded = loadConfig(opts.configPath);
+  const cfg = modelConfig(loaded, MODEL);
+  if (opts.rows) cfg.source.sample = { maxRows: opts.rows, seed: cfg.source.sample?.seed ?? 7 };
+  // The demo keeps its own registry and task queue so it starts from "no champion" every time and never hands its
+  // runs to a worker started elsewhere with another registry.
+  loaded.config.registry.sqlite = path.join('demo', 'registry.db');
+  loaded.config.temporal.taskQueue = 'relearn-demo';
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(loaded.stateDir, 'demo', `registry.db${suffix}`), { force: true });
+
+  console.log(pc.bold('Relearn demo: will a US flight of 2001 be more than 15 minutes late?'));
+  console.log(
+    `data: ${path.relative(process.cwd(), cfg.source.path)}; features ${[...cfg.features.numeric, ...cfg.features.categorical].join(', ')}; ` +
+      `${cfg.trainer.estimator}; ${cfg.split.folds}-fold CV; gate on ${cfg.gate.primaryMetric}`,
+  );
+  if (cfg.source.sample) {
+    console.log(pc.dim(`each window is sampled to ${cfg.source.sample.maxRows.toLocaleString('en-US')} rows (seed ${cfg.source.sample.seed}) to fit this demo's time budget`));
+  }
+  const { client, target, close } = await connectClient(loaded, (l) => console.log(pc.dim(l)));
+  const workflowId = retrainWorkflowId(MODEL);
+  try {
+    const leftover = await client.workflow.getHandle(workflowId).describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    });
+    if (leftover?.status.name === 'RUNNING') {
+      console.log(pc.dim(`terminating a leftover demo run ${leftover.runId}`));
+      await client.workflow.getHandle(workflowId, leftover.runId).terminate('superseded by a new demo');
+    }
+    const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
+    const results: RetrainResult[] = [];
+    await worker.runUntil(async () => {
+      for (const window of WINDOWS) {
+        const started = Date.now();
+        console.log(`\n${pc.bold(window.title)}  (${workflowId})`);
+        const run = await startRetrain(client, target, loaded, MODEL, { trigger: 'manual', window: { from: window.from, to: window.to } });
+        const handle = client.workflow.getHandle(run.workflowId, run.runId);
+        await followRun(handle);
+        const result = (await handle.result()) as RetrainResult;
+        results.push(result);
+        printRunResult(result, { uiLink: runUrl(target, run.workflowId, run.runId) });
+        console.log(pc.dim(`  took ${((Date.now() - started) / 1000).toFixed(1)} s`));
+      }
+    });
+    await closeWorker();
+    console.log(`\n${pc.bold('done')} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${results.map((r) => `v${r.version} ${r.decision}`).join(', ')}`);
+    if (target.uiUrl) {
+      const query = encodeURIComponent(`RelearnModel="${MODEL}"`);
+      console.log(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows?query=${query}`);
+      console.log(pc.dim('the dev server keeps running in the background; `npx relearn server stop` stops it'));
+    }
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,61 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { RetrainResult } from '../../workflows/types';
+
+/** A number for people: 4 decimals, NaN spelled out. */
+export function num(x: number | null | undefined, digits = 4): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return 'NaN';
+  return x.toFixed(digits);
+}
+
+/** An aligned table; borders only on a TTY so piped output stays greppable. */
+export function table(head: string[], rows: Array<Array<string | number>>): string {
+  const tty = Boolean(process.stdout.isTTY);
+  const t = new Table({
+    head: head.map((h) => (tty ? pc.bold(h) : h)),
+    style: { head: [], border: [], compact: true },
+    chars: tty
+      ? undefined
+      : { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+  });
+  for (const row of rows) t.push(row.map(String));
+  return t.toString();
+}
+
+/** Prints a finished run the way the demo and `run --wait` show it. */
+export function printRunResult(result: RetrainResult, opts: { uiLink?: string } = {}): void {
+  const s = result.snapshot;
+  const sampled = s.sampled ? ` — sampled ${s.sampled.toRows.toLocaleString('en-US')} of ${s.sampled.fromRows.toLocaleString('en-US')} rows in the window` : '';
+  console.log(`  snapshot   ${s.rows.toLocaleString('en-US')} rows, ${s.timeRange.from} → ${s.timeRange.to}${sampled}`);
+  console.log(`             sha256 ${s.artifact.sha256}  (${s.artifact.uri})`);
+  console.log(
+    `  split      ${result.split.folds} ${result.split.strategy} folds of ${result.split.foldRows.join('/')} rows + holdout of ${result.split.holdoutRows} most recent rows`,
+  );
+  const metrics = Object.keys(result.evaluation.summary);
+  const rows: Array<Array<string | number>> = result.evaluation.perFold.map((m, k) => [`fold ${k + 1}`, ...metrics.map((name) => num(m[name]))]);
+  rows.push(['mean ± std', ...metrics.map((name) => `${num(result.evaluation.summary[name]?.mean)} ± ${num(result.evaluation.summary[name]?.std)}`)]);
+  rows.push([`holdout (${result.evaluation.holdout.rows})`, ...metrics.map((name) => num(result.evaluation.holdout.candidate[name]))]);
+  if (result.evaluation.holdout.champion) {
+    rows.push([`champion v${result.championBefore} holdout`, ...metrics.map((name) => num(result.evaluation.holdout.champion?.[name]))]);
+  }
+  console.log(
+    table(['', ...metrics], rows)
+      .split('\n')
+      .map((l) => `  ${l}`)
+      .join('\n'),
+  );
+  const verdict = result.gate.verdict === 'PASS' ? pc.green('PASS') : pc.red('REJECT');
+  console.log(`  gate       ${verdict} (primary metric ${result.gate.primaryMetric})`);
+  for (const rule of result.gate.rules) console.log(`             ${rule.passed ? pc.green('✓') : pc.red('✗')} ${rule.reason}`);
+  const decision = result.decision === 'promoted' ? pc.green('PROMOTED') : pc.yellow('REJECTED');
+  console.log(
+    `  decision   ${decision}: registered v${result.version}; champion ${result.championBefore === null ? '(none)' : `v${result.championBefore}`} → ${
+      result.championAfter === null ? '(none)' : `v${result.championAfter}`
+    }${result.promotion.promoted ? '' : ` — ${result.promotion.reason}`}`,
+  );
+  const onnx = result.candidate;
+  console.log(
+    `  onnx       ${(onnx.artifact.sizeBytes / 1024).toFixed(1)} KiB, single-row latency ${onnx.singleRowLatencyMs.toFixed(3)} ms, parity max |Δ| ${onnx.parityMaxAbsDiff.toExponential(2)}`,
+  );
+  if (opts.uiLink) console.log(`  web ui     ${opts.uiLink}`);
+}

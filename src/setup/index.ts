@@ -1,0 +1,88 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Listr } from 'listr2';
+import { RELEARN_ROOT, VENV_DIR, VENV_PYTHON } from '../paths';
+import { findTemporalCli, installTemporalCli } from '../temporal/cli';
+
+const REQUIREMENTS = path.join(RELEARN_ROOT, 'trainers', 'sklearn', 'requirements.txt');
+const STAMP = path.join(VENV_DIR, '.requirements.sha256');
+
+function requirementsDigest(): string {
+  return createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+}
+
+/** True when the venv exists and was installed from the current requirements file. */
+export function pythonEnvReady(): boolean {
+  return existsSync(VENV_PYTHON) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === requirementsDigest();
+}
+
+function findSystemPython(): string {
+  for (const candidate of ['python3.11', 'python3.12', 'python3.13', 'python3.10', 'python3']) {
+    const r = spawnSync(candidate, ['-c', 'import sys; print(sys.version_info >= (3, 10))'], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim() === 'True') return candidate;
+  }
+  throw new Error('Python 3.10 or newer is needed for the training job (python3 on PATH)');
+}
+
+/** Runs a command, passing each output line to `onLine`; rejects with the last lines on failure. */
+function runStreaming(cmd: string, args: string[], onLine: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lastLines: string[] = [];
+    const feed = (chunk: Buffer) => {
+      for (const line of chunk.toString().split(/\r?\n/)) {
+        if (!line.trim()) continue;
+        onLine(line);
+        lastLines.push(line);
+        if (lastLines.length > 20) lastLines.shift();
+      }
+    };
+    child.stdout.on('data', feed);
+    child.stderr.on('data', feed);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${lastLines.join('\n')}`))));
+  });
+}
+
+/** Installs what a fresh clone lacks: the trainer's Python environment and the Temporal CLI. Idempotent. */
+export async function runSetup(): Promise<void> {
+  const tasks = new Listr(
+    [
+      {
+        title: 'Python environment for the training job (.relearn/venv)',
+        skip: () => (pythonEnvReady() ? 'up to date' : false),
+        task: async (_ctx, task) => {
+          const python = findSystemPython();
+          if (!existsSync(VENV_PYTHON)) {
+            task.output = `creating a virtual environment with ${python}`;
+            await runStreaming(python, ['-m', 'venv', VENV_DIR], (l) => (task.output = l));
+          }
+          task.output = 'installing pinned scikit-learn, skl2onnx, onnx, pyarrow, numpy';
+          await runStreaming(
+            VENV_PYTHON,
+            ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', REQUIREMENTS],
+            (l) => (task.output = l.slice(0, 120)),
+          );
+          writeFileSync(STAMP, `${requirementsDigest()}\n`);
+        },
+        rendererOptions: { bottomBar: 2 },
+      },
+      {
+        title: 'Temporal CLI (dev server)',
+        skip: () => {
+          const found = findTemporalCli();
+          return found ? `found ${found.version} at ${path.relative(RELEARN_ROOT, found.path).startsWith('..') ? found.path : path.relative(RELEARN_ROOT, found.path)}` : false;
+        },
+        task: async (_ctx, task) => {
+          const installed = installTemporalCli((line) => (task.output = line));
+          task.title = `Temporal CLI ${installed.version} installed`;
+        },
+        rendererOptions: { bottomBar: 2 },
+      },
+    ],
+    { concurrent: false, exitOnError: true, rendererOptions: { collapseSkips: false } },
+  );
+  await tasks.run();
+}

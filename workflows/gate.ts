@@ -1,0 +1,61 @@
+// The gate is a pure function of stored metrics and rules, so it runs inside the workflow (deterministic, replayable)
+// and `relearn gate --what-if` can re-judge past runs with the same code.
+import type { GateConfig } from '../src/config/schema';
+import type { Evaluation, GateResult, GateRuleResult } from './types';
+
+/** Metrics where a smaller value is better; every other metric is higher-is-better. */
+export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(['log_loss', 'rmse', 'mae']);
+
+function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return 'NaN';
+  return Math.abs(x) >= 1000 ? x.toFixed(1) : x.toFixed(4);
+}
+
+/** Judges a candidate: one line of reason per rule; any failed rule rejects. */
+export function judge(input: {
+  gate: GateConfig;
+  primaryMetric: string;
+  evaluation: Evaluation;
+  championVersion: number | null;
+}): GateResult {
+  const { gate, primaryMetric, evaluation, championVersion } = input;
+  const rules: GateRuleResult[] = [];
+  const mean = (m: string) => evaluation.summary[m]?.mean;
+
+  for (const [metric, min] of Object.entries(gate.minimums)) {
+    if (min === undefined) continue;
+    const value = mean(metric);
+    const passed = value !== undefined && !Number.isNaN(value) && value >= min;
+    rules.push({ rule: `minimum ${metric}`, passed, reason: `${metric} ${fmt(value)} ${passed ? '≥' : '<'} ${fmt(min)} (CV mean)` });
+  }
+  for (const [metric, max] of Object.entries(gate.maximums)) {
+    if (max === undefined) continue;
+    const value = mean(metric);
+    const passed = value !== undefined && !Number.isNaN(value) && value <= max;
+    rules.push({ rule: `maximum ${metric}`, passed, reason: `${metric} ${fmt(value)} ${passed ? '≤' : '>'} ${fmt(max)} (CV mean)` });
+  }
+  for (const [metric, maxStd] of Object.entries(gate.maxCvStd)) {
+    if (maxStd === undefined) continue;
+    const std = evaluation.summary[metric]?.std;
+    const passed = std !== undefined && !Number.isNaN(std) && std <= maxStd;
+    rules.push({ rule: `max CV std ${metric}`, passed, reason: `${metric} std ${fmt(std)} ${passed ? '≤' : '>'} ${fmt(maxStd)} across folds` });
+  }
+  const champion = evaluation.holdout.champion;
+  if (championVersion === null || champion === undefined) {
+    rules.push({ rule: 'non-regression vs champion', passed: true, reason: 'no champion yet: judged by the minimums alone' });
+  } else {
+    const cand = evaluation.holdout.candidate[primaryMetric];
+    const champ = champion[primaryMetric];
+    const lower = LOWER_IS_BETTER.has(primaryMetric);
+    const drop = cand === undefined || champ === undefined ? Number.NaN : lower ? cand - champ : champ - cand;
+    const passed = !Number.isNaN(drop) && drop <= gate.maxDropVsChampion + 1e-12;
+    rules.push({
+      rule: 'non-regression vs champion',
+      passed,
+      reason: `${primaryMetric} on holdout ${fmt(cand)} vs champion v${championVersion} ${fmt(champ)}: ${
+        drop > 0 ? `worse by ${fmt(drop)}` : `better by ${fmt(-drop)}`
+      } (${passed ? 'within' : 'exceeds'} allowed drop ${fmt(gate.maxDropVsChampion)})`,
+    });
+  }
+  return { verdict: rules.every((r) => r.passed) ? 'PASS' : 'REJECT', primaryMetric, rules };
+}

@@ -1,0 +1,1 @@
+export { retrain, statusQuery } from './retrain';

@@ -1,0 +1,230 @@
+import {
+  defineQuery,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { judge } from './gate';
+import {
+  RelearnDecision,
+  RelearnModel,
+  RelearnPrimaryMetric,
+  RelearnStage,
+  RelearnTrigger,
+  RelearnVersion,
+} from './search-attributes';
+import type { ChampionInfo, ExportedModel, RetrainInput, RetrainResult, RetrainStatus, TrainedJob } from './types';
+
+/** Query: where the run is, what it decided and why. */
+export const statusQuery = defineQuery<RetrainStatus>('status');
+
+type Activities = ReturnType<typeof activities.createActivities>;
+
+const DEFAULT_PRIMARY: Record<string, string> = { binary: 'roc_auc', multiclass: 'f1', regression: 'rmse' };
+
+/** Runs `fn` over `items` with at most `limit` at once, keeping result order (deterministic). */
+async function boundedAll<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
+}
+
+/** One retraining run: pull → split → train (K folds + final) → export ONNX → cross-validate → gate → register → promote. */
+export async function retrain(input: RetrainInput): Promise<RetrainResult> {
+  const { model, modelConfig: cfg, trigger } = input;
+  const info = workflowInfo();
+  const primaryMetric = cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
+  const status: RetrainStatus = { model, trigger, stage: 'pull', detail: 'starting', jobs: { done: 0, total: cfg.split.folds + 1 } };
+  setHandler(statusQuery, () => status);
+
+  const data = proxyActivities<Activities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+  });
+  const training = proxyActivities<Activities>({
+    startToCloseTimeout: cfg.trainer.timeoutMs + 5 * 60_000,
+    heartbeatTimeout: '20 seconds',
+    retry: {
+      maximumAttempts: cfg.trainer.maxAttempts,
+      initialInterval: cfg.trainer.retryInitialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+    },
+  });
+  const evaluation = proxyActivities<Activities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+  });
+  const registry = proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  });
+
+  const enter = (stage: string, detail: string) => {
+    status.stage = stage;
+    status.detail = detail;
+    upsertSearchAttributes([{ key: RelearnStage, value: stage }]);
+  };
+  upsertSearchAttributes([
+    { key: RelearnModel, value: model },
+    { key: RelearnTrigger, value: trigger },
+  ]);
+
+  try {
+    enter('pull', 'pulling the data window');
+    const source = { ...cfg.source, window: { ...cfg.source.window, ...input.window } };
+    const snapshot = await data.pullData.executeWithOptions({ summary: `pull ${model} data` }, [
+      {
+        model,
+        source,
+        contract: cfg.contract,
+        requiredColumns: [cfg.source.timeColumn, cfg.label, ...cfg.features.numeric, ...cfg.features.categorical],
+      },
+    ]);
+    status.snapshot = snapshot;
+
+    enter('split', `split ${snapshot.rows} rows into ${cfg.split.folds} folds + holdout`);
+    const split = await data.splitData.executeWithOptions({ summary: `split into ${cfg.split.folds} folds + holdout` }, [
+      { snapshot: snapshot.artifact, split: cfg.split, task: cfg.task, label: cfg.label, probeRows: cfg.trainer.probeRows },
+    ]);
+
+    enter('train', `training ${cfg.split.folds} fold models and the final model`);
+    const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
+    const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
+    const trained = await boundedAll(roles, cfg.trainer.maxParallel, async (role, index) => {
+      const label = role === 'final' ? 'train final model' : `train fold ${index + 1}/${cfg.split.folds}`;
+      const job: TrainedJob = await training.runTrainingJob.executeWithOptions({ summary: label }, [
+        {
+          jobKey: `${info.workflowId}/${info.runId}/${role}`,
+          role,
+          task: cfg.task,
+          snapshot: snapshot.artifact,
+          split: split.artifact,
+          trainFolds: role === 'final' ? allFolds : allFolds.filter((k) => k !== index),
+          features: cfg.features,
+          label: cfg.label,
+          trainer: cfg.trainer,
+          probeRows: split.probeRows,
+        },
+      ]);
+      const exported: ExportedModel = await data.exportOnnx.executeWithOptions({ summary: `export + check ONNX (${role})` }, [
+        { job, task: cfg.task, features: cfg.features, snapshot: snapshot.artifact, export: cfg.export, model },
+      ]);
+      status.jobs.done += 1;
+      status.detail = `${status.jobs.done}/${status.jobs.total} models trained and exported`;
+      return { job, exported };
+    });
+    const candidate = trained.at(-1)!.exported;
+    const folds = trained.slice(0, cfg.split.folds).map((t, fold) => ({ fold, artifact: t.exported.artifact, classes: t.exported.classes }));
+
+    enter('evaluate', 'scoring fold models and the candidate with onnxruntime');
+    const champion: ChampionInfo | null = await registry.getChampion({ model });
+    const evaluated = await evaluation.crossValidate.executeWithOptions(
+      { summary: `cross-validate ${cfg.split.folds} folds + holdout${champion ? ` vs champion v${champion.version}` : ''}` },
+      [
+        {
+          task: cfg.task,
+          snapshot: snapshot.artifact,
+          split: split.artifact,
+          label: cfg.label,
+          features: cfg.features,
+          folds,
+          candidate: candidate.artifact,
+          classes: candidate.classes,
+          champion: champion ? { artifact: champion.artifact, classes: champion.classes } : undefined,
+        },
+      ],
+    );
+
+    enter('gate', 'judging the candidate');
+    const gate = judge({ gate: cfg.gate, primaryMetric, evaluation: evaluated, championVersion: champion?.version ?? null });
+    status.gate = gate;
+    const primaryValue = evaluated.summary[primaryMetric]?.mean;
+    if (primaryValue !== undefined && Number.isFinite(primaryValue)) {
+      upsertSearchAttributes([{ key: RelearnPrimaryMetric, value: primaryValue }]);
+    }
+    log.info('gate', { verdict: gate.verdict, reasons: gate.rules.map((r) => r.reason) });
+
+    enter('register', 'registering the candidate version');
+    const registered = await registry.registerVersion.executeWithOptions({ summary: `register ${model} (gate ${gate.verdict})` }, [
+      {
+        model,
+        workflowId: info.workflowId,
+        runId: info.runId,
+        artifact: candidate.artifact,
+        snapshot: snapshot.artifact,
+        params: trained.at(-1)!.job.params,
+        metrics: { cv: evaluated.summary, perFold: evaluated.perFold, holdout: evaluated.holdout },
+        gate,
+        lineage: {
+          trigger,
+          configDigest: input.configDigest,
+          snapshotRows: snapshot.rows,
+          snapshotWindow: snapshot.window,
+          split: split.artifact,
+          stats: snapshot.stats,
+          jobs: trained.map((t) => ({ role: t.job.role, jobId: t.job.jobId, run: t.job.run, model: t.exported.artifact })),
+          parentVersion: champion?.version ?? null,
+          estimator: cfg.trainer.estimator,
+          classes: candidate.classes,
+        },
+      },
+    ]);
+    status.version = registered.version;
+    upsertSearchAttributes([{ key: RelearnVersion, value: registered.version }]);
+
+    let promotion = { promoted: false, reason: `gate REJECT: ${gate.rules.filter((r) => !r.passed).map((r) => r.reason).join('; ')}` };
+    let championAfter = champion?.version ?? null;
+    if (gate.verdict === 'PASS') {
+      enter('promote', `promoting v${registered.version} to champion`);
+      const moved = await registry.promoteVersion.executeWithOptions({ summary: `promote v${registered.version} to champion` }, [
+        {
+          model,
+          version: registered.version,
+          expectedChampion: champion?.version ?? null,
+          reason: `gate PASS (${gate.rules.map((r) => r.reason).join('; ')})`,
+          workflowId: info.workflowId,
+          runId: info.runId,
+        },
+      ]);
+      promotion = { promoted: moved.promoted, reason: moved.reason };
+      championAfter = moved.champion;
+    }
+    const decision = promotion.promoted ? 'promoted' : 'rejected';
+    status.decision = decision;
+    enter('done', `${decision}: v${registered.version}`);
+    upsertSearchAttributes([{ key: RelearnDecision, value: decision }]);
+    return {
+      model,
+      decision,
+      version: registered.version,
+      championBefore: champion?.version ?? null,
+      championAfter,
+      snapshot,
+      split,
+      evaluation: evaluated,
+      gate,
+      candidate,
+      jobs: trained.map((t) => t.job),
+      promotion,
+    };
+  } catch (err) {
+    status.decision = 'failed';
+    status.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    status.detail = `failed in ${status.stage}`;
+    upsertSearchAttributes([{ key: RelearnDecision, value: 'failed' }]);
+    throw err;
+  }
+}

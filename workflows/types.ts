@@ -1,0 +1,137 @@
+// Plain contracts shared by the workflow, its activities, the client and the CLI. Type-only imports keep the
+// workflow bundle free of zod and Node built-ins.
+import type { ModelConfig } from '../src/config/schema';
+
+/** What started a run. */
+export type Trigger = 'manual' | 'schedule' | 'drift' | 'api';
+
+/** The final outcome of a run. */
+export type Decision = 'promoted' | 'rejected' | 'rolled-back' | 'failed';
+
+/** A file in the artifact store. */
+export interface ArtifactRef {
+  uri: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+/** Input of the retrain workflow: the model's resolved config travels with the run so the run is reproducible. */
+export interface RetrainInput {
+  model: string;
+  modelConfig: ModelConfig;
+  trigger: Trigger;
+  /** Overrides the source's time window for this run. */
+  window?: { from?: string; to?: string };
+  /** SHA-256 of temporal.yaml when the run was started. */
+  configDigest: string;
+}
+
+/** The snapshot pullData wrote. */
+export interface SnapshotInfo {
+  artifact: ArtifactRef;
+  stats: ArtifactRef;
+  rows: number;
+  timeRange: { from: string; to: string };
+  window: { from?: string; to?: string };
+  sampled: { fromRows: number; toRows: number } | null;
+}
+
+/** The deterministic split of a snapshot. */
+export interface SplitInfo {
+  artifact: ArtifactRef;
+  folds: number;
+  foldRows: number[];
+  holdoutRows: number;
+  /** Snapshot row indices on which native and ONNX outputs are compared. */
+  probeRows: number[];
+  strategy: 'stratified' | 'time';
+}
+
+/** One finished training job. */
+export interface TrainedJob {
+  role: string;
+  jobId: string;
+  run: number;
+  outputDir: string;
+  trainRows: number;
+  classes?: Array<string | number | boolean>;
+  durationMs?: number;
+  selfReportedMetrics: Record<string, number>;
+  params: Record<string, unknown>;
+}
+
+/** An ONNX model checked and stored. */
+export interface ExportedModel {
+  role: string;
+  artifact: ArtifactRef;
+  singleRowLatencyMs: number;
+  parityMaxAbsDiff: number;
+  classes?: Array<string | number | boolean>;
+}
+
+/** Mean, std (ddof 1) and 95% t-interval of a metric over folds. */
+export interface MetricSummary {
+  mean: number;
+  std: number;
+  ciLow: number;
+  ciHigh: number;
+}
+
+/** What crossValidate measured. */
+export interface Evaluation {
+  perFold: Array<Record<string, number>>;
+  summary: Record<string, MetricSummary>;
+  holdout: { rows: number; candidate: Record<string, number>; champion?: Record<string, number> };
+  rowsScored: number;
+}
+
+/** The champion a run compares against. */
+export interface ChampionInfo {
+  version: number;
+  artifact: ArtifactRef;
+  classes?: Array<string | number | boolean>;
+}
+
+/** One gate rule's verdict, in words. */
+export interface GateRuleResult {
+  rule: string;
+  passed: boolean;
+  reason: string;
+}
+
+/** The gate's verdict. */
+export interface GateResult {
+  verdict: 'PASS' | 'REJECT';
+  primaryMetric: string;
+  rules: GateRuleResult[];
+}
+
+/** Where a run is, for the `status` query. */
+export interface RetrainStatus {
+  model: string;
+  trigger: Trigger;
+  stage: string;
+  detail: string;
+  jobs: { done: number; total: number };
+  snapshot?: SnapshotInfo;
+  gate?: GateResult;
+  decision?: Decision;
+  version?: number;
+  error?: string;
+}
+
+/** The workflow's result. */
+export interface RetrainResult {
+  model: string;
+  decision: Exclude<Decision, 'failed' | 'rolled-back'>;
+  version: number;
+  championBefore: number | null;
+  championAfter: number | null;
+  snapshot: SnapshotInfo;
+  split: SplitInfo;
+  evaluation: Evaluation;
+  gate: GateResult;
+  candidate: ExportedModel;
+  jobs: TrainedJob[];
+  promotion: { promoted: boolean; reason: string };
+}
