@@ -26,9 +26,13 @@ export function createExportActivities(deps: ActivityDeps) {
         const probePath = path.join(input.job.outputDir, 'probe.json');
         if (!existsSync(modelPath)) throw new JobContractError(`training job ${input.job.jobId} wrote no model.onnx in ${input.job.outputDir}`);
         if (!existsSync(probePath)) throw new JobContractError(`training job ${input.job.jobId} wrote no probe.json in ${input.job.outputDir}`);
-        // Opened first in a child process with memory and time limits: a hostile file cannot take the worker down.
+        // Copied into the store first, so every check below runs on exactly the bytes that would ship. The model is
+        // opened first in a child process with memory and time limits: a hostile file cannot take the worker down.
+        const artifact = await deps.store.putFile('models', 'model.onnx', modelPath);
+        const storedPath = await deps.store.verifiedPath(artifact);
         const check = await checkModelIsolated({
-          modelPath,
+          modelPath: storedPath,
+          modelName: `model.onnx of ${input.job.role}`,
           maxSizeBytes: input.export.maxSizeBytes,
           memoryLimitBytes: input.export.memoryLimitBytes,
           timeoutMs: input.export.checkTimeoutMs,
@@ -38,8 +42,6 @@ export function createExportActivities(deps: ActivityDeps) {
         ctx.heartbeat({ checked: true });
         const parsedProbe = probeSchema.safeParse(JSON.parse(readFileSync(probePath, 'utf8')));
         if (!parsedProbe.success) throw new JobContractError(`${probePath}: ${z.prettifyError(parsedProbe.error)}`);
-        // Store first, then check parity on the stored bytes: what is checked is exactly what ships.
-        const artifact = await deps.store.putFile('models', 'model.onnx', modelPath);
         const session = await openSession(await deps.store.readVerified(artifact));
         const table = await readTable(deps, input.snapshot);
         const parity = await checkParity({

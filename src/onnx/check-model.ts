@@ -1,0 +1,391 @@
+import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelRejectedError } from '../errors';
+import { checkExternalLocation, scanExternalData } from './external-data';
+import { LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './score-rows';
+import { type FeatureSpec, type ModelTask, isClassifierTask } from './types';
+
+const CHILD_SCRIPT = path.join(import.meta.dirname, 'check-model-child.mjs');
+// Below this the Node.js runtime of the child itself would not start, and the model would be blamed.
+const MIN_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
+const MAX_STDOUT_BYTES = 1024 * 1024;
+const MAX_STDERR_BYTES = 64 * 1024;
+// Exit code of the shell when `ulimit` itself fails: an environment problem, not the model's.
+const EXIT_LIMIT_NOT_APPLIED = 125;
+const OUT_OF_MEMORY =
+  /bad_alloc|bad allocation|failed to allocate|out of memory|cannot allocate memory|allocation failed|Fatal process OOM|std::length_error/i;
+
+/** Limits and expectations for checking one untrusted ONNX file. */
+export interface CheckModelOptions {
+  modelPath: string;
+  /** Cap on the file plus any external-data files it references. */
+  maxSizeBytes: number;
+  /** Data-segment limit (RLIMIT_DATA) of the child process that loads and runs the model. */
+  memoryLimitBytes: number;
+  /** Wall-clock limit for loading the model and the latency runs; the child is killed after it. */
+  timeoutMs: number;
+  /** The features the model must take as inputs, no more and no fewer. */
+  expectedInputs: FeatureSpec;
+  task: ModelTask;
+  /** Single-row runs timed for the latency median (after one untimed first run). */
+  latencyRuns?: number;
+  /** Values for the latency row; missing features get 0 or "". */
+  sampleRow?: Record<string, number | string>;
+  /** Names the model in messages; the file's base name by default. */
+  modelName?: string;
+}
+
+/** One input or output as the model declares it, in ONNX type notation (`tensor(float)`). */
+export interface ModelValueInfo {
+  name: string;
+  type: string;
+  dims: Array<number | string>;
+}
+
+/** What a passed check learned about the model. */
+export interface CheckModelResult {
+  ok: true;
+  inputs: ModelValueInfo[];
+  outputs: ModelValueInfo[];
+  /** Median of `latencyRuns` single-row runs, one thread. */
+  singleRowLatencyMs: number;
+  firstRunMs: number;
+  loadMs: number;
+  /** The model file plus its external-data files. */
+  sizeBytes: number;
+}
+
+interface ChildValue {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: Array<number | string>;
+}
+type ChildEvent =
+  | { event: 'loaded'; loadMs: number; inputs: ChildValue[]; outputs: ChildValue[] }
+  | { event: 'ran'; firstRunMs: number; medianMs: number; runs: number }
+  | { event: 'error'; stage: 'load' | 'run'; message: string };
+
+interface ChildOutcome {
+  events: ChildEvent[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  stderr: string;
+}
+
+/**
+ * Checks an untrusted ONNX file without loading it into this process: size cap and external-data
+ * paths first, then a child process (under a memory limit and a timeout that kills it) loads the
+ * model, reports its inputs and outputs and times single-row runs. Throws ModelRejectedError with a
+ * reason naming the file when any check fails.
+ */
+export async function checkModelIsolated(options: CheckModelOptions): Promise<CheckModelResult> {
+  const { maxSizeBytes, memoryLimitBytes, timeoutMs } = options;
+  if (memoryLimitBytes < MIN_MEMORY_LIMIT_BYTES) {
+    throw new RangeError(`memoryLimitBytes must be at least ${formatBytes(MIN_MEMORY_LIMIT_BYTES)}, got ${memoryLimitBytes}`);
+  }
+  const modelPath = path.resolve(options.modelPath);
+  const name = options.modelName ?? path.basename(modelPath);
+
+  let fileSizeBytes: number;
+  try {
+    const info = await stat(modelPath);
+    if (!info.isFile()) throw new ModelRejectedError(`${name}: is not a regular file (${modelPath})`);
+    fileSizeBytes = info.size;
+  } catch (err) {
+    if (err instanceof ModelRejectedError) throw err;
+    throw new ModelRejectedError(`${name}: cannot be read (${errorMessage(err)})`);
+  }
+  if (fileSizeBytes > maxSizeBytes) {
+    throw new ModelRejectedError(`${name}: ${sizeVersusCap(fileSizeBytes, maxSizeBytes)}`);
+  }
+
+  const scan = scanExternalData(await readFile(modelPath));
+  if (!scan.ok) {
+    throw new ModelRejectedError(`${name}: is not a valid ONNX model (protobuf parsing failed: ${scan.parseError})`);
+  }
+  const externalFiles = new Map<string, number>();
+  for (const ref of scan.refs) {
+    const locations = ref.locations.length > 0 ? ref.locations : [undefined];
+    for (const location of locations) {
+      const checked = await checkExternalLocation(path.dirname(modelPath), ref.tensorName, location);
+      if (!checked.ok) throw new ModelRejectedError(`${name}: ${checked.reason}`);
+      externalFiles.set(checked.realPath, checked.sizeBytes);
+    }
+  }
+  let sizeBytes = fileSizeBytes;
+  for (const size of externalFiles.values()) sizeBytes += size;
+  if (sizeBytes > maxSizeBytes) {
+    throw new ModelRejectedError(`${name}: with its external data, ${sizeVersusCap(sizeBytes, maxSizeBytes)}`);
+  }
+
+  const outcome = await runChild(modelPath, {
+    memoryLimitBytes,
+    timeoutMs,
+    config: { latencyRuns: options.latencyRuns ?? 50, sampleRow: options.sampleRow ?? {} },
+  });
+  return judge(name, options, outcome, sizeBytes);
+}
+
+function judge(name: string, options: CheckModelOptions, outcome: ChildOutcome, sizeBytes: number): CheckModelResult {
+  const loaded = outcome.events.find((e) => e.event === 'loaded');
+  const ran = outcome.events.find((e) => e.event === 'ran');
+  const error = outcome.events.find((e) => e.event === 'error');
+  const limit = formatBytes(options.memoryLimitBytes);
+  const stage = loaded === undefined ? 'session creation' : 'the first run on one row';
+
+  if (outcome.timedOut) {
+    const what = loaded === undefined ? 'loading the model' : 'running the model on one row';
+    throw new ModelRejectedError(
+      `${name}: ${what} exceeded the timeout of ${options.timeoutMs} ms (the check process was killed)`,
+    );
+  }
+  if (outcome.exitCode === EXIT_LIMIT_NOT_APPLIED && outcome.events.length === 0) {
+    // Not the model's fault, and worth a retry elsewhere: a plain Error.
+    throw new Error(`could not apply a memory limit of ${limit} to the model check process: ${tail(outcome.stderr)}`);
+  }
+  if (loaded === undefined && error !== undefined) {
+    if (OUT_OF_MEMORY.test(error.message)) {
+      throw new ModelRejectedError(`${name}: ${stage} exceeded the memory limit of ${limit} (onnxruntime: ${firstLine(error.message)})`);
+    }
+    throw new ModelRejectedError(`${name}: onnxruntime could not load the model: ${error.message}`);
+  }
+  if (loaded === undefined) throw crashed(name, outcome, stage, limit);
+
+  const inputs = loaded.inputs.map(valueInfo);
+  const outputs = loaded.outputs.map(valueInfo);
+  const problems = [
+    ...inputProblems(loaded.inputs, options.expectedInputs),
+    ...outputProblems(loaded.outputs, options.task),
+  ];
+  if (problems.length > 0) throw new ModelRejectedError(`${name}: ${problems.join('; ')}`);
+
+  if (ran === undefined) {
+    if (error !== undefined) {
+      if (OUT_OF_MEMORY.test(error.message)) {
+        throw new ModelRejectedError(`${name}: ${stage} exceeded the memory limit of ${limit} (onnxruntime: ${firstLine(error.message)})`);
+      }
+      throw new ModelRejectedError(`${name}: running the model on one row failed: ${error.message}`);
+    }
+    throw crashed(name, outcome, stage, limit);
+  }
+  return {
+    ok: true,
+    inputs,
+    outputs,
+    singleRowLatencyMs: ran.medianMs,
+    firstRunMs: ran.firstRunMs,
+    loadMs: loaded.loadMs,
+    sizeBytes,
+  };
+}
+
+function crashed(name: string, outcome: ChildOutcome, stage: string, limit: string): ModelRejectedError {
+  const how = outcome.signal !== null ? `signal ${outcome.signal}` : `exit code ${outcome.exitCode}`;
+  if (OUT_OF_MEMORY.test(outcome.stderr)) {
+    return new ModelRejectedError(`${name}: ${stage} exceeded the memory limit of ${limit} (the check process died: ${how})`);
+  }
+  return new ModelRejectedError(`${name}: the check process died during ${stage} (${how}): ${tail(outcome.stderr) || 'no output'}`);
+}
+
+const ONNX_TYPE_NAMES: Record<string, string> = {
+  float32: 'float',
+  float64: 'double',
+  float16: 'float16',
+  string: 'string',
+  bool: 'bool',
+  int8: 'int8',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  uint8: 'uint8',
+  uint16: 'uint16',
+  uint32: 'uint32',
+  uint64: 'uint64',
+  int4: 'int4',
+  uint4: 'uint4',
+};
+
+function onnxType(v: ChildValue): string {
+  if (!v.isTensor) return 'non-tensor (sequence or map)';
+  return `tensor(${ONNX_TYPE_NAMES[v.type ?? ''] ?? v.type})`;
+}
+
+function valueInfo(v: ChildValue): ModelValueInfo {
+  return { name: v.name, type: onnxType(v), dims: v.shape ?? [] };
+}
+
+function shapeText(shape: Array<number | string>): string {
+  return `[${shape.map((d) => (typeof d === 'number' ? String(d) : d || '?')).join(',')}]`;
+}
+
+function inputProblems(actual: ChildValue[], expected: FeatureSpec): string[] {
+  const want = new Map<string, string>();
+  for (const f of expected.numeric) want.set(f, 'tensor(float)');
+  for (const f of expected.categorical) want.set(f, 'tensor(string)');
+  const have = new Map(actual.map((v) => [v.name, v]));
+  const problems: string[] = [];
+  for (const [feature, type] of want) {
+    if (!have.has(feature)) problems.push(`has no input '${feature}' (expected ${type} [N,1])`);
+  }
+  const expectedList = `numeric: ${expected.numeric.join(', ') || 'none'}; categorical: ${expected.categorical.join(', ') || 'none'}`;
+  for (const v of actual) {
+    const type = want.get(v.name);
+    if (type === undefined) {
+      problems.push(`input '${v.name}' is not one of the expected features (${expectedList})`);
+      continue;
+    }
+    if (onnxType(v) !== type) {
+      problems.push(`input '${v.name}' has type ${onnxType(v)}, expected ${type}`);
+      continue;
+    }
+    const shape = v.shape ?? [];
+    const [batch, width] = shape;
+    if (shape.length !== 2 || (typeof width === 'number' && width !== 1)) {
+      problems.push(`input '${v.name}' has shape ${shapeText(shape)}, expected [N,1]`);
+    } else if (typeof batch === 'number') {
+      problems.push(`input '${v.name}' has a fixed batch size ${shapeText(shape)}, expected a dynamic first dimension [N,1]`);
+    }
+  }
+  return problems;
+}
+
+function outputProblems(actual: ChildValue[], task: ModelTask): string[] {
+  const byName = new Map(actual.map((v) => [v.name, v]));
+  const names = actual.map((v) => `'${v.name}' ${onnxType(v)}`).join(', ');
+  const problems: string[] = [];
+  if (isClassifierTask(task)) {
+    const label = byName.get(LABEL_OUTPUT);
+    const probabilities = byName.get(PROBABILITIES_OUTPUT);
+    if (label === undefined) problems.push(`has no output '${LABEL_OUTPUT}' for a ${task} model (outputs: ${names})`);
+    if (probabilities === undefined) {
+      const zipmap = actual.some((v) => !v.isTensor) ? '; export it with zipmap disabled' : '';
+      problems.push(`has no output '${PROBABILITIES_OUTPUT}' for a ${task} model (outputs: ${names}${zipmap})`);
+    } else if (onnxType(probabilities) !== 'tensor(float)' || (probabilities.shape ?? []).length !== 2) {
+      problems.push(
+        `output '${PROBABILITIES_OUTPUT}' is ${onnxType(probabilities)} ${shapeText(probabilities.shape ?? [])}, expected tensor(float) [N,C]`,
+      );
+    } else {
+      const classes = probabilities.shape?.[1];
+      if (task === 'binary' && typeof classes === 'number' && classes !== 2) {
+        problems.push(`output '${PROBABILITIES_OUTPUT}' has ${classes} columns, a binary classifier needs 2`);
+      }
+    }
+  } else {
+    const variable = byName.get(VARIABLE_OUTPUT);
+    if (variable === undefined) {
+      problems.push(`has no output '${VARIABLE_OUTPUT}' for a regression model (outputs: ${names})`);
+    } else {
+      const shape = variable.shape ?? [];
+      const oneColumn = shape.length === 1 || (shape.length === 2 && (typeof shape[1] !== 'number' || shape[1] === 1));
+      if (onnxType(variable) !== 'tensor(float)' || !oneColumn) {
+        problems.push(`output '${VARIABLE_OUTPUT}' is ${onnxType(variable)} ${shapeText(shape)}, expected tensor(float) [N,1]`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Runs the child script under `ulimit -d` (RLIMIT_DATA: heap and private writable mappings, which is
+ * where onnxruntime's tensors live). RLIMIT_AS is useless here: Node.js reserves ~0.8 GB of address
+ * space at start-up before any model is read.
+ */
+function runChild(
+  modelPath: string,
+  opts: { memoryLimitBytes: number; timeoutMs: number; config: Record<string, unknown> },
+): Promise<ChildOutcome> {
+  if (process.platform === 'win32') {
+    return Promise.reject(new Error('checkModelIsolated needs a POSIX shell to limit the check process memory'));
+  }
+  const limitKb = Math.ceil(opts.memoryLimitBytes / 1024);
+  const env = { ...process.env };
+  // The parent's loader flags (tsx, inspectors) have no business in a sealed checker.
+  delete env.NODE_OPTIONS;
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      `ulimit -d "$1" || exit ${EXIT_LIMIT_NOT_APPLIED}; shift; exec "$@"`,
+      'relearn-model-check',
+      String(limitKb),
+      process.execPath,
+      CHILD_SCRIPT,
+      modelPath,
+      JSON.stringify(opts.config),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stdout.length < MAX_STDOUT_BYTES) stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-MAX_STDERR_BYTES);
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      resolve({ events: parseEvents(stdout), exitCode, signal, timedOut, stderr });
+    });
+  });
+}
+
+function parseEvents(stdout: string): ChildEvent[] {
+  const events: ChildEvent[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      events.push(JSON.parse(line) as ChildEvent);
+    } catch {
+      // A line cut short by a crash: what came before it is still usable.
+    }
+  }
+  return events;
+}
+
+/** Sizes as people read them: binary units, one decimal at most (`95 MB`, `1.5 KB`, `812 bytes`). */
+export function formatBytes(bytes: number): string {
+  const units: Array<[number, string]> = [
+    [1024 ** 3, 'GB'],
+    [1024 ** 2, 'MB'],
+    [1024, 'KB'],
+  ];
+  for (const [size, unit] of units) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+function sizeVersusCap(sizeBytes: number, capBytes: number): string {
+  const size = formatBytes(sizeBytes);
+  const cap = formatBytes(capBytes);
+  // When rounding makes both look alike, the exact counts say why one exceeds the other.
+  return size === cap
+    ? `${size} (${sizeBytes} bytes) exceeds the cap of ${cap} (${capBytes} bytes)`
+    : `${size} exceeds the cap of ${cap}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
+
+function tail(text: string): string {
+  return text.trim().slice(-2000);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

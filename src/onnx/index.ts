@@ -1,0 +1,13 @@
+export { checkModelIsolated, formatBytes } from './check-model';
+export type { CheckModelOptions, CheckModelResult, ModelValueInfo } from './check-model';
+export { checkExternalLocation, scanExternalData } from './external-data';
+export type { ExternalDataCheck, ExternalDataRef, ExternalDataScan } from './external-data';
+export { checkParity } from './parity';
+export type { CheckParityOptions, ParityResult, ProbeExpectation } from './parity';
+export { LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT, scoreRows } from './score-rows';
+export type { ScoreRowsOptions } from './score-rows';
+export { cachedSessionCount, openSession, releaseSessions } from './sessions';
+export type { OpenSessionOptions } from './sessions';
+export { selectionLength, sliceSelection, tensorsFromTable } from './tensors';
+export { isClassifierTask } from './types';
+export type { FeatureSpec, ModelTask, RowSelection, ScoreResult } from './types';

@@ -1,0 +1,316 @@
+import { endianness } from 'node:os';
+import { DataType, Precision, makeVector } from 'apache-arrow';
+import type { Data, Float, Table, Vector } from 'apache-arrow';
+import * as ort from 'onnxruntime-node';
+import { DataContractError } from '../errors';
+import type { FeatureSpec, RowSelection } from './types';
+
+// Large offsets are BigInt64; on a little-endian machine the low 32-bit word of each holds the whole
+// offset (a JS buffer is < 2 GiB), which avoids a BigInt → Number conversion per row.
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** Number of rows a selection covers. */
+export function selectionLength(rows: RowSelection): number {
+  return rows instanceof Int32Array ? rows.length : rows.end - rows.start;
+}
+
+/** The rows of `rows` from `from` to `to` (positions within the selection), without copying. */
+export function sliceSelection(rows: RowSelection, from: number, to: number): RowSelection {
+  return rows instanceof Int32Array
+    ? rows.subarray(from, to)
+    : { start: rows.start + from, end: rows.start + to };
+}
+
+/**
+ * Builds the ONNX inputs for `rows` of `table`: numeric features as float32 [n,1] (nulls → NaN),
+ * categorical features as string [n,1] (nulls → ""), following the trainer's input convention.
+ */
+export function tensorsFromTable(
+  table: Table,
+  rows: RowSelection,
+  features: FeatureSpec,
+): Record<string, ort.Tensor> {
+  checkSelection(table, rows);
+  const n = selectionLength(rows);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of features.numeric) {
+    const column = requireColumn(table, name, 'numeric');
+    feeds[name] = new ort.Tensor('float32', numericValues(column, name, rows, n), [n, 1]);
+  }
+  for (const name of features.categorical) {
+    const column = requireColumn(table, name, 'categorical');
+    feeds[name] = new ort.Tensor('string', categoricalValues(column, name, rows, n), [n, 1]);
+  }
+  return feeds;
+}
+
+function checkSelection(table: Table, rows: RowSelection): void {
+  const numRows = table.numRows;
+  if (rows instanceof Int32Array) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (r < 0 || r >= numRows) {
+        throw new RangeError(`row index ${r} (position ${i}) is outside the table's ${numRows} rows`);
+      }
+    }
+    return;
+  }
+  const { start, end } = rows;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > numRows) {
+    throw new RangeError(`row range [${start}, ${end}) is not within the table's ${numRows} rows`);
+  }
+}
+
+function requireColumn(table: Table, name: string, kind: 'numeric' | 'categorical'): Vector {
+  const column = table.getChild(name);
+  if (column === null) {
+    const have = table.schema.fields.map((f) => f.name).join(', ');
+    throw new DataContractError(`column '${name}' (a ${kind} feature) is missing from the table; columns: ${have}`);
+  }
+  return column;
+}
+
+/** Global row offset of each chunk, plus the total at the end, for locating a row's chunk. */
+function chunkStarts(chunks: readonly Data[]): Int32Array {
+  const starts = new Int32Array(chunks.length + 1);
+  for (let i = 0; i < chunks.length; i++) starts[i + 1] = starts[i]! + chunks[i]!.length;
+  return starts;
+}
+
+/** Index of the chunk holding global row `row`: binary search over chunk starts. */
+function chunkOf(starts: Int32Array, row: number): number {
+  let lo = 0;
+  let hi = starts.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Calls `visit(chunkIndex, localStart, localEnd, outStart)` for each chunk a row range overlaps.
+ * Index lists go through `locateRows` instead: one call per row would cost more than the read.
+ */
+function forEachChunkInRange(
+  chunks: readonly Data[],
+  rows: { start: number; end: number },
+  visit: (chunkIndex: number, localStart: number, localEnd: number, outStart: number) => void,
+): void {
+  if (rows.end <= rows.start) return;
+  const starts = chunkStarts(chunks);
+  for (let c = chunkOf(starts, rows.start); c < chunks.length && starts[c]! < rows.end; c++) {
+    const from = Math.max(rows.start, starts[c]!);
+    const to = Math.min(rows.end, starts[c + 1]!);
+    if (to > from) visit(c, from - starts[c]!, to - starts[c]!, from - rows.start);
+  }
+}
+
+/**
+ * For each row of an index list, its chunk (`chunkIndex[k]`) and its position in that chunk
+ * (`local[k]`). Neighbouring rows usually share a chunk, so the search starts from the last one.
+ */
+function locateRows(chunks: readonly Data[], rows: Int32Array): { chunkIndex: Int32Array; local: Int32Array } {
+  const starts = chunkStarts(chunks);
+  const chunkIndex = new Int32Array(rows.length);
+  const local = new Int32Array(rows.length);
+  let c = 0;
+  let lo = starts[0]!;
+  let hi = starts[1] ?? 0;
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    if (row < lo || row >= hi) {
+      c = chunkOf(starts, row);
+      lo = starts[c]!;
+      hi = starts[c + 1]!;
+    }
+    chunkIndex[k] = c;
+    local[k] = row - lo;
+  }
+  return { chunkIndex, local };
+}
+
+/** Validity bitmap of a chunk with nulls, and the bit offset of its first row; undefined when it has none. */
+function nullsOf(chunk: Data): { bitmap: Uint8Array; offset: number } | undefined {
+  const bitmap = chunk.nullBitmap;
+  if (chunk.nullCount === 0 || !bitmap || bitmap.length === 0) return undefined;
+  return { bitmap, offset: chunk.offset };
+}
+
+function isNull(nulls: { bitmap: Uint8Array; offset: number }, local: number): boolean {
+  const pos = nulls.offset + local;
+  return ((nulls.bitmap[pos >> 3]! >> (pos & 7)) & 1) === 0;
+}
+
+function isNumericType(type: DataType): boolean {
+  return DataType.isInt(type) || DataType.isFloat(type) || DataType.isBool(type);
+}
+
+type NumberArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
+
+/** How to read one chunk's numbers, worked out once per chunk rather than once per row. */
+type NumericReader =
+  | { kind: 'typed'; values: NumberArray; nulls: ReturnType<typeof nullsOf> }
+  | { kind: 'bigint'; values: BigInt64Array | BigUint64Array; nulls: ReturnType<typeof nullsOf> }
+  | { kind: 'getter'; vector: Vector; nulls: ReturnType<typeof nullsOf> };
+
+function numericReader(chunk: Data): NumericReader {
+  const nulls = nullsOf(chunk);
+  const values: unknown = chunk.values;
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) return { kind: 'bigint', values, nulls };
+  const halfFloat = DataType.isFloat(chunk.type) && (chunk.type as Float).precision === Precision.HALF;
+  if (
+    !halfFloat &&
+    !DataType.isBool(chunk.type) &&
+    (values instanceof Float64Array ||
+      values instanceof Float32Array ||
+      values instanceof Int32Array ||
+      values instanceof Int16Array ||
+      values instanceof Int8Array ||
+      values instanceof Uint32Array ||
+      values instanceof Uint16Array ||
+      values instanceof Uint8Array)
+  ) {
+    return { kind: 'typed', values, nulls };
+  }
+  // Half floats and bit-packed booleans are rare: decoded through Arrow's own getter.
+  return { kind: 'getter', vector: makeVector(chunk), nulls };
+}
+
+function numericValues(column: Vector, name: string, rows: RowSelection, n: number): Float32Array {
+  if (!isNumericType(column.type)) {
+    throw new DataContractError(
+      `column '${name}' has type ${String(column.type)}, expected a numeric type (int, float or bool) for a numeric feature`,
+    );
+  }
+  const out = new Float32Array(n);
+  const chunks = column.data;
+  const readers = chunks.map(numericReader);
+  if (rows instanceof Int32Array) {
+    const { chunkIndex, local } = locateRows(chunks, rows);
+    for (let k = 0; k < n; k++) {
+      const reader = readers[chunkIndex[k]!]!;
+      const i = local[k]!;
+      if (reader.nulls !== undefined && isNull(reader.nulls, i)) out[k] = Number.NaN;
+      else if (reader.kind === 'typed') out[k] = reader.values[i]!;
+      else if (reader.kind === 'bigint') out[k] = Number(reader.values[i]!);
+      else out[k] = Number(reader.vector.get(i) ?? Number.NaN);
+    }
+    return out;
+  }
+  forEachChunkInRange(chunks, rows, (c, from, to, at) => {
+    const reader = readers[c]!;
+    const shift = at - from;
+    if (reader.kind === 'typed') {
+      // TypedArray#set converts element types natively: the bulk path for the common column types.
+      out.set(reader.values.subarray(from, to), at);
+    } else if (reader.kind === 'bigint') {
+      const values = reader.values;
+      for (let i = from; i < to; i++) out[i + shift] = Number(values[i]!);
+    } else {
+      for (let i = from; i < to; i++) out[i + shift] = Number(reader.vector.get(i) ?? Number.NaN);
+    }
+    const nulls = reader.nulls;
+    if (nulls !== undefined) {
+      for (let i = from; i < to; i++) if (isNull(nulls, i)) out[i + shift] = Number.NaN;
+    }
+  });
+  return out;
+}
+
+const dictionaryStrings = new WeakMap<Vector, string[]>();
+
+/** Decoded dictionary entries, cached per dictionary so batches of one table decode it once. */
+function decodedDictionary(dictionary: Vector): string[] {
+  let strings = dictionaryStrings.get(dictionary);
+  if (strings === undefined) {
+    strings = Array.from({ length: dictionary.length }, (_, i) => {
+      const v: unknown = dictionary.get(i);
+      return v === null || v === undefined ? '' : String(v);
+    });
+    dictionaryStrings.set(dictionary, strings);
+  }
+  return strings;
+}
+
+function isCategoricalType(type: DataType): boolean {
+  return (
+    DataType.isUtf8(type) ||
+    DataType.isLargeUtf8(type) ||
+    DataType.isUtf8View(type) ||
+    DataType.isInt(type) ||
+    DataType.isBool(type) ||
+    (DataType.isDictionary(type) && isCategoricalType(type.dictionary))
+  );
+}
+
+/** How to read one chunk's strings, worked out once per chunk rather than once per row. */
+type StringReader =
+  | { kind: 'utf8'; bytes: Uint8Array; text: Buffer; offsets: Int32Array; stride: number; nulls: ReturnType<typeof nullsOf> }
+  | { kind: 'dictionary'; strings: string[]; indices: ArrayLike<number | bigint>; nulls: ReturnType<typeof nullsOf> }
+  | { kind: 'getter'; vector: Vector; nulls: ReturnType<typeof nullsOf> };
+
+function stringReader(chunk: Data): StringReader {
+  const nulls = nullsOf(chunk);
+  const type = chunk.type;
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) {
+    const bytes = chunk.values as Uint8Array;
+    const rawOffsets = chunk.valueOffsets as Int32Array | BigInt64Array;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!(rawOffsets instanceof BigInt64Array)) return { kind: 'utf8', bytes, text, offsets: rawOffsets, stride: 1, nulls };
+    if (!LITTLE_ENDIAN) return { kind: 'utf8', bytes, text, offsets: Int32Array.from(rawOffsets, Number), stride: 1, nulls };
+    const words = new Int32Array(rawOffsets.buffer, rawOffsets.byteOffset, rawOffsets.length * 2);
+    return { kind: 'utf8', bytes, text, offsets: words, stride: 2, nulls };
+  }
+  if (DataType.isDictionary(type) && chunk.dictionary) {
+    return { kind: 'dictionary', strings: decodedDictionary(chunk.dictionary), indices: chunk.values as ArrayLike<number | bigint>, nulls };
+  }
+  return { kind: 'getter', vector: makeVector(chunk), nulls };
+}
+
+function categoricalValues(column: Vector, name: string, rows: RowSelection, n: number): string[] {
+  if (!isCategoricalType(column.type)) {
+    throw new DataContractError(
+      `column '${name}' has type ${String(column.type)}, expected a string, dictionary or integer type for a categorical feature`,
+    );
+  }
+  const out = new Array<string>(n);
+  const chunks = column.data;
+  const readers = new Array<StringReader | undefined>(chunks.length);
+  const readerOf = (c: number): StringReader => (readers[c] ??= stringReader(chunks[c]!));
+  // Categories repeat: short strings are decoded once per call and found again by their bytes.
+  const shortStrings = new Map<number, string>();
+  if (rows instanceof Int32Array) {
+    const { chunkIndex, local } = locateRows(chunks, rows);
+    for (let k = 0; k < n; k++) out[k] = readString(readerOf(chunkIndex[k]!), local[k]!, shortStrings);
+    return out;
+  }
+  forEachChunkInRange(chunks, rows, (c, from, to, at) => {
+    const reader = readerOf(c);
+    for (let i = from; i < to; i++) out[i - from + at] = readString(reader, i, shortStrings);
+  });
+  return out;
+}
+
+function readString(reader: StringReader, i: number, shortStrings: Map<number, string>): string {
+  if (reader.nulls !== undefined && isNull(reader.nulls, i)) return '';
+  if (reader.kind === 'utf8') {
+    const { bytes, text, offsets, stride } = reader;
+    const start = offsets[i * stride]!;
+    const end = offsets[(i + 1) * stride]!;
+    if (end - start > 6) return text.toString('utf8', start, end);
+    // Up to 6 bytes plus the length fit exactly in a double, so two strings never share a key.
+    let key = end - start;
+    for (let j = start; j < end; j++) key = key * 256 + bytes[j]!;
+    let s = shortStrings.get(key);
+    if (s === undefined) {
+      s = text.toString('utf8', start, end);
+      shortStrings.set(key, s);
+    }
+    return s;
+  }
+  if (reader.kind === 'dictionary') return reader.strings[Number(reader.indices[i]!)] ?? '';
+  const v: unknown = reader.vector.get(i);
+  return v === null || v === undefined ? '' : String(v);
+}
