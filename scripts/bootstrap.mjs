@@ -22,6 +22,17 @@ function run(cmd, args) {
   return r.status ?? 1;
 }
 
+/** Stops the dev server the pipeline tests started (test/helpers/pipeline-env.ts), so `npm test` leaves nothing running. */
+function stopTestServer() {
+  const record = path.join(root, '.relearn-test', 'dev-server.json');
+  if (!existsSync(record)) return;
+  try {
+    process.kill(JSON.parse(readFileSync(record, 'utf8')).pid, 'SIGTERM');
+  } catch {
+    // Not running.
+  }
+}
+
 const t0 = Date.now();
 const lockDigest = createHash('sha256').update(readFileSync(lock)).digest('hex');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest) {
@@ -51,5 +62,8 @@ if (target === 'demo') {
     .sort();
   const selected = extra.length > 0 ? files.filter((f) => extra.some((e) => f.includes(e))) : files;
   console.log(`▸ test: ${selected.length} test files`);
-  process.exit(run(process.execPath, [...tsx, '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected]));
+  const status = run(process.execPath, [...tsx, '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected]);
+  stopTestServer();
+  console.log(`${status === 0 ? '✓' : '✗'} test: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s (set-up included)`);
+  process.exit(status);
 }

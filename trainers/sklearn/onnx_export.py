@@ -1,0 +1,81 @@
+"""Converting the fitted pipeline to ONNX with the input and output names of the job contract."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import onnx
+import skl2onnx.common.tree_ensemble as tree_ensemble
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.pipeline import Pipeline
+
+from job_spec import JobSpec
+
+
+def _patch_hist_gradient_boosting_export() -> None:
+    # skl2onnx 1.20 passes a Python bool (`missing = False` for leaves) into an integer attribute list when it converts
+    # HistGradientBoosting*; protobuf 7 refuses bools there ("Expected an int, got a boolean"), so without this the
+    # converter fails on every HistGradientBoosting model. Coercing to int is what the ONNX attribute means anyway.
+    original = tree_ensemble.add_node
+    if getattr(original, "_relearn_patched", False):
+        return
+
+    @functools.wraps(original)
+    def add_node(*args: Any, **kwargs: Any) -> Any:
+        if "nodes_missing_value_tracks_true" in kwargs:
+            kwargs["nodes_missing_value_tracks_true"] = int(kwargs["nodes_missing_value_tracks_true"])
+        return original(*args, **kwargs)
+
+    add_node._relearn_patched = True  # type: ignore[attr-defined]
+    tree_ensemble.add_node = add_node
+
+
+_patch_hist_gradient_boosting_export()
+
+_ELEM_TYPES = {onnx.TensorProto.FLOAT: "float", onnx.TensorProto.INT64: "int64", onnx.TensorProto.STRING: "string"}
+
+
+def _describe(values: Any) -> list[dict[str, Any]]:
+    described = []
+    for v in values:
+        t = v.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+        elem = _ELEM_TYPES.get(t.elem_type, onnx.TensorProto.DataType.Name(t.elem_type).lower())
+        described.append({"name": v.name, "type": f"tensor({elem})", "shape": shape})
+    return described
+
+
+def export_onnx(pipeline: Pipeline, spec: JobSpec) -> tuple[bytes, dict[str, Any]]:
+    """The ONNX bytes of the pipeline (one [N,1] input per feature) and a description of its inputs, outputs and opsets."""
+    initial_types = [(name, FloatTensorType([None, 1])) for name in spec.numeric_features]
+    initial_types += [(name, StringTensorType([None, 1])) for name in spec.categorical_features]
+    options = None
+    if spec.task != "regression":
+        # Without zipmap the classifier returns a plain [N, C] float tensor instead of a sequence of maps.
+        options = {id(pipeline.steps[-1][1]): {"zipmap": False}}
+    # A fixed graph name (not the job id) keeps the bytes a function of data, params and seed alone.
+    model = convert_sklearn(pipeline, initial_types=initial_types, options=options, name="relearn_sklearn")
+    # skl2onnx orders opset imports by string-hash iteration, so identical models got different bytes (and digests)
+    # from one process to the next; sorted, the same fit always serialises to the same bytes.
+    opsets = sorted(((o.domain, o.version) for o in model.opset_import))
+    del model.opset_import[:]
+    for domain, version in opsets:
+        model.opset_import.add(domain=domain, version=version)
+    onnx.checker.check_model(model)
+
+    inputs = [i.name for i in model.graph.input]
+    if inputs != spec.feature_names:
+        raise RuntimeError(f"ONNX inputs {inputs} do not match the features {spec.feature_names}")
+    outputs = [o.name for o in model.graph.output]
+    expected = ["variable"] if spec.task == "regression" else ["label", "probabilities"]
+    if outputs != expected:
+        raise RuntimeError(f"ONNX outputs {outputs}, expected {expected}")
+
+    description = {
+        "inputs": _describe(model.graph.input),
+        "outputs": _describe(model.graph.output),
+        "opsets": {(o.domain or "ai.onnx"): o.version for o in model.opset_import},
+    }
+    return model.SerializeToString(), description
