@@ -1,0 +1,360 @@
+// DuckDB query results → apache-arrow Table. The DuckDB Node API has no Arrow export (the
+// arrow extension would have to be downloaded at run time), so result chunks are copied from
+// DuckDB's vectors straight into Arrow buffers: fixed-width values and validity masks as bytes,
+// strings from DuckDB's 16-byte slots (inline up to 12 bytes, else a pointer) without ever
+// becoming JS strings. That keeps a 3M-row read to a few seconds instead of tens.
+import { DuckDBInstance, DuckDBTypeId } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import {
+  Bool,
+  Date_,
+  DateUnit,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  TimeUnit,
+  Timestamp,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+  makeData,
+} from 'apache-arrow';
+import type { Data, DataType, Table } from 'apache-arrow';
+import { tableFromColumns } from './columns';
+
+type FixedArray =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+interface FixedArrayCtor {
+  new (length: number): FixedArray;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): FixedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** How one DuckDB type is read: its value width and the Arrow type it becomes. */
+interface ColumnReading {
+  kind: 'fixed' | 'bool' | 'string';
+  arrowType: DataType;
+  ArrayType?: FixedArrayCtor;
+}
+
+const fixed = (arrowType: DataType, ArrayType: FixedArrayCtor): ColumnReading => ({ kind: 'fixed', arrowType, ArrayType });
+
+/** DuckDB types read as they are; others are cast in SQL (see `selectExpression`) or refused. */
+function columnReading(typeId: DuckDBTypeId): ColumnReading | null {
+  switch (typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return { kind: 'bool', arrowType: new Bool() };
+    case DuckDBTypeId.TINYINT:
+      return fixed(new Int8(), Int8Array as FixedArrayCtor);
+    case DuckDBTypeId.SMALLINT:
+      return fixed(new Int16(), Int16Array as FixedArrayCtor);
+    case DuckDBTypeId.INTEGER:
+      return fixed(new Int32(), Int32Array as FixedArrayCtor);
+    case DuckDBTypeId.BIGINT:
+      return fixed(new Int64(), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.UTINYINT:
+      return fixed(new Uint8(), Uint8Array as FixedArrayCtor);
+    case DuckDBTypeId.USMALLINT:
+      return fixed(new Uint16(), Uint16Array as FixedArrayCtor);
+    case DuckDBTypeId.UINTEGER:
+      return fixed(new Uint32(), Uint32Array as FixedArrayCtor);
+    case DuckDBTypeId.UBIGINT:
+      return fixed(new Uint64(), BigUint64Array as FixedArrayCtor);
+    case DuckDBTypeId.FLOAT:
+      return fixed(new Float32(), Float32Array as FixedArrayCtor);
+    case DuckDBTypeId.DOUBLE:
+      return fixed(new Float64(), Float64Array as FixedArrayCtor);
+    case DuckDBTypeId.TIMESTAMP:
+      return fixed(new Timestamp(TimeUnit.MICROSECOND), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return fixed(new Timestamp(TimeUnit.SECOND), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return fixed(new Timestamp(TimeUnit.MILLISECOND), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return fixed(new Timestamp(TimeUnit.NANOSECOND), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return fixed(new Timestamp(TimeUnit.MICROSECOND, 'UTC'), BigInt64Array as FixedArrayCtor);
+    case DuckDBTypeId.DATE:
+      return fixed(new Date_(DateUnit.DAY), Int32Array as FixedArrayCtor);
+    case DuckDBTypeId.VARCHAR:
+      return { kind: 'string', arrowType: new Utf8() };
+    default:
+      return null;
+  }
+}
+
+/** A column of the scan as DuckDB describes it, with the Arrow type it will be read as. */
+export interface ScanColumn {
+  name: string;
+  duckType: string;
+  /** null when the type cannot be read (lists, structs, blobs, …). */
+  arrowType: DataType | null;
+  /** The SELECT expression that reads it (a cast for decimals, enums, UUIDs). */
+  expression: string;
+}
+
+/** Quotes an identifier for DuckDB SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Quotes a string literal for DuckDB SQL. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function scanColumn(name: string, typeId: DuckDBTypeId, duckType: string): ScanColumn {
+  const ident = quoteIdent(name);
+  switch (typeId) {
+    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+      return { name, duckType, arrowType: new Float64(), expression: `CAST(${ident} AS DOUBLE) AS ${ident}` };
+    case DuckDBTypeId.ENUM:
+    case DuckDBTypeId.UUID:
+      return { name, duckType, arrowType: new Utf8(), expression: `CAST(${ident} AS VARCHAR) AS ${ident}` };
+    default:
+      return { name, duckType, arrowType: columnReading(typeId)?.arrowType ?? null, expression: ident };
+  }
+}
+
+let instance: Promise<DuckDBInstance> | undefined;
+
+/** Opens a connection to the process-wide in-memory DuckDB (created on first use). */
+export async function connectDuckDB(): Promise<DuckDBConnection> {
+  instance ??= DuckDBInstance.create(':memory:', {
+    // Row order must not depend on thread scheduling: snapshots are byte-for-byte reproducible.
+    preserve_insertion_order: 'true',
+    // Parquet, CSV and ICU are built in; nothing may be fetched at run time.
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const connection = await (await instance).connect();
+  // Timestamps without an offset are UTC throughout Relearn, whatever the machine's zone.
+  await connection.run(`SET TimeZone = 'UTC'`);
+  return connection;
+}
+
+/** Describes the columns of a FROM clause (e.g. `read_parquet('…')`) without reading its rows. */
+export async function describeScan(connection: DuckDBConnection, from: string): Promise<ScanColumn[]> {
+  const result = await connection.run(`SELECT * FROM ${from} LIMIT 0`);
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  return names.map((name, i) => scanColumn(name, types[i]!.typeId, types[i]!.toString()));
+}
+
+/** Growable typed array that appends copies of DuckDB vector bytes. */
+class FixedAccumulator {
+  private values: FixedArray;
+  length = 0;
+
+  constructor(private readonly ArrayType: FixedArrayCtor) {
+    this.values = new ArrayType(1 << 16);
+  }
+
+  push(raw: Uint8Array, count: number): void {
+    if (this.length + count > this.values.length) {
+      const grown = new this.ArrayType(Math.max(this.values.length * 2, this.length + count));
+      (grown as Uint8Array).set(this.values as Uint8Array);
+      this.values = grown;
+    }
+    const bytes = new Uint8Array(this.values.buffer, this.values.byteOffset + this.length * this.ArrayType.BYTES_PER_ELEMENT);
+    bytes.set(raw.subarray(0, count * this.ArrayType.BYTES_PER_ELEMENT));
+    this.length += count;
+  }
+
+  finish(): FixedArray {
+    return this.values.slice(0, this.length) as FixedArray;
+  }
+}
+
+/** Growable Utf8 offsets + bytes. */
+class Utf8Accumulator {
+  private bytes = new Uint8Array(1 << 20);
+  private offsets = new Int32Array(1 << 16);
+  length = 0;
+
+  push(source: Uint8Array, start: number, byteCount: number): void {
+    if (this.length + 2 > this.offsets.length) {
+      const grown = new Int32Array(this.offsets.length * 2);
+      grown.set(this.offsets);
+      this.offsets = grown;
+    }
+    const at = this.offsets[this.length]!;
+    const end = at + byteCount;
+    if (end > 0x7fffffff) throw new RangeError('string column larger than 2 GiB');
+    if (end > this.bytes.length) {
+      const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(end, this.bytes.length * 2)));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    for (let i = 0; i < byteCount; i++) this.bytes[at + i] = source[start + i]!;
+    this.offsets[++this.length] = end;
+  }
+
+  pushNull(): void {
+    this.push(this.bytes, 0, 0);
+  }
+
+  finishOffsets(): Int32Array {
+    return this.offsets.slice(0, this.length + 1);
+  }
+
+  finishBytes(): Uint8Array {
+    return this.bytes.slice(0, this.offsets[this.length]!);
+  }
+}
+
+/** Per-row validity, created only once a null is seen. */
+class ValidityAccumulator {
+  private flags: Uint8Array | null = null;
+  nullCount = 0;
+  length = 0;
+
+  push(mask: Uint8Array | null, count: number): void {
+    const start = this.length;
+    this.length += count;
+    if (mask) {
+      for (let i = 0; i < count; i++) {
+        if (mask[i >> 3]! & (1 << (i & 7))) continue;
+        this.flags ??= new Uint8Array(Math.max(1 << 16, this.length * 2)).fill(1);
+        this.ensure(this.length);
+        this.flags[start + i] = 0;
+        this.nullCount++;
+      }
+    }
+    this.ensure(this.length);
+  }
+
+  isValid(row: number): boolean {
+    return !this.flags || this.flags[row] === 1;
+  }
+
+  private ensure(size: number): void {
+    if (this.flags && size > this.flags.length) {
+      const grown = new Uint8Array(size * 2).fill(1);
+      grown.set(this.flags);
+      this.flags = grown;
+    }
+  }
+
+  /** Arrow validity bitmap (bit set = valid), or undefined when nothing is null. */
+  bitmap(): Uint8Array | undefined {
+    if (!this.flags || this.nullCount === 0) return undefined;
+    const bitmap = new Uint8Array((this.length + 7) >> 3);
+    for (let i = 0; i < this.length; i++) if (this.flags[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+    return bitmap;
+  }
+}
+
+interface ColumnSink {
+  name: string;
+  reading: ColumnReading;
+  validity: ValidityAccumulator;
+  fixedValues?: FixedAccumulator;
+  strings?: Utf8Accumulator;
+}
+
+const DUCK_STRING_BYTES = 16;
+const DUCK_INLINE_STRING_BYTES = 12;
+
+function appendChunk(sink: ColumnSink, vector: duckdb.Vector, count: number): void {
+  const mask = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
+  const firstRow = sink.validity.length;
+  sink.validity.push(mask, count);
+  const { reading } = sink;
+  if (reading.kind === 'string') {
+    const raw = duckdb.vector_get_data(vector, count * DUCK_STRING_BYTES);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const strings = sink.strings!;
+    for (let i = 0; i < count; i++) {
+      if (!sink.validity.isValid(firstRow + i)) {
+        strings.pushNull();
+        continue;
+      }
+      const slot = i * DUCK_STRING_BYTES;
+      const byteCount = view.getUint32(slot, true);
+      if (byteCount <= DUCK_INLINE_STRING_BYTES) {
+        strings.push(raw, slot + 4, byteCount);
+      } else {
+        strings.push(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + slot + 8, byteCount), 0, byteCount);
+      }
+    }
+    return;
+  }
+  const width = reading.kind === 'bool' ? 1 : reading.ArrayType!.BYTES_PER_ELEMENT;
+  sink.fixedValues!.push(duckdb.vector_get_data(vector, count * width), count);
+}
+
+function finishColumn(sink: ColumnSink, rows: number): Data {
+  const { reading, validity } = sink;
+  const nullBitmap = validity.bitmap();
+  const nullCount = validity.nullCount;
+  if (reading.kind === 'string') {
+    return makeData({
+      type: new Utf8(),
+      length: rows,
+      nullCount,
+      nullBitmap,
+      valueOffsets: sink.strings!.finishOffsets(),
+      data: sink.strings!.finishBytes(),
+    });
+  }
+  const values = sink.fixedValues!.finish();
+  if (reading.kind === 'bool') {
+    const bits = new Uint8Array((rows + 7) >> 3);
+    for (let i = 0; i < rows; i++) if (values[i]) bits[i >> 3]! |= 1 << (i & 7);
+    return makeData({ type: new Bool(), length: rows, nullCount, nullBitmap, data: bits });
+  }
+  return makeData({ type: reading.arrowType, length: rows, nullCount, nullBitmap, data: values } as never) as Data;
+}
+
+/** Runs a query and returns its result as an apache-arrow Table with one record batch. */
+export async function queryToArrow(connection: DuckDBConnection, sql: string, onRows?: (rows: number) => void): Promise<Table> {
+  const result: DuckDBResult = await connection.stream(sql);
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const sinks: ColumnSink[] = names.map((name, i) => {
+    const reading = columnReading(types[i]!.typeId);
+    if (!reading) throw new TypeError(`column '${name}' has DuckDB type ${types[i]!.toString()}, which Relearn cannot read`);
+    return {
+      name,
+      reading,
+      validity: new ValidityAccumulator(),
+      ...(reading.kind === 'string'
+        ? { strings: new Utf8Accumulator() }
+        : { fixedValues: new FixedAccumulator(reading.kind === 'bool' ? (Uint8Array as FixedArrayCtor) : reading.ArrayType!) }),
+    };
+  });
+  let rows = 0;
+  let reported = 0;
+  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+    const count = chunk.rowCount;
+    for (let c = 0; c < sinks.length; c++) appendChunk(sinks[c]!, duckdb.data_chunk_get_vector(chunk.chunk, c), count);
+    rows += count;
+    if (onRows && rows - reported >= 1_000_000) {
+      reported = rows;
+      onRows(rows);
+    }
+  }
+  return tableFromColumns(
+    sinks.map((sink) => ({ name: sink.name, data: finishColumn(sink, rows) })),
+    rows,
+  );
+}

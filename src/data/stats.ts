@@ -1,0 +1,229 @@
+import { Type } from 'apache-arrow';
+import type { Data, Table, Vector } from 'apache-arrow';
+import { columnFamily, numericValues, stringValues, timeKeysMs, typeName } from './columns';
+import { isoFromMs } from './time';
+import type { CategoricalStats, NumericStats, QuantileName, SnapshotStats } from './types';
+
+const QUANTILES: ReadonlyArray<[QuantileName, number]> = [
+  ['p0', 0],
+  ['p1', 0.01],
+  ['p5', 0.05],
+  ['p10', 0.1],
+  ['p25', 0.25],
+  ['p50', 0.5],
+  ['p75', 0.75],
+  ['p90', 0.9],
+  ['p95', 0.95],
+  ['p99', 0.99],
+  ['p100', 1],
+];
+
+const TOP_VALUES = 50;
+
+/** ASCII strings up to this length are counted under a packed number (7 bits a byte + 3 bits of length < 2^53). */
+const SHORT_KEY_BYTES = 6;
+
+/**
+ * Quantile with numpy's default method ('linear') from an accessor of the k-th smallest of n
+ * values: virtual index q·(n-1), then numpy's own lerp, which interpolates from the upper
+ * neighbour when the fraction is at least one half, so results agree with numpy to the last bit.
+ */
+function quantileFrom(orderStatistic: (k: number) => number, n: number, q: number): number {
+  const virtual = (n - 1) * q;
+  const below = Math.min(Math.max(Math.floor(virtual), 0), n - 1);
+  const above = Math.min(below + 1, n - 1);
+  const gamma = virtual - Math.floor(virtual);
+  const a = orderStatistic(below);
+  const b = orderStatistic(above);
+  const diff = b - a;
+  return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
+}
+
+/** Quantile of ascending values with numpy's default (linear) method. */
+export function quantileSorted(sorted: Float64Array, q: number): number {
+  return quantileFrom((k) => sorted[k]!, sorted.length, q);
+}
+
+/** Integer columns with a span up to this many values are summarised from a histogram, not a sort. */
+const MAX_HISTOGRAM_SPAN = 1 << 22;
+
+/** The k-th smallest value (0-based) of integers, from a histogram of value - min. */
+function histogramOrderStatistic(values: Float64Array, min: number, max: number): (k: number) => number {
+  const cumulative = new Float64Array(max - min + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) cumulative[v - min]!++;
+  }
+  for (let b = 1; b < cumulative.length; b++) cumulative[b]! += cumulative[b - 1]!;
+  return (k) => {
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! > k) hi = mid;
+      else lo = mid + 1;
+    }
+    return min + lo;
+  };
+}
+
+/** Summary of numeric values; NaN marks a missing value. */
+export function numericStats(values: Float64Array): NumericStats {
+  let count = 0;
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let integers = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    count++;
+    sum += v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (integers && Math.floor(v) !== v) integers = false;
+  }
+  const nulls = values.length - count;
+  if (count === 0) {
+    const quantiles = Object.fromEntries(QUANTILES.map(([name]) => [name, null])) as Record<QuantileName, null>;
+    return { kind: 'numeric', count, nulls, min: null, max: null, mean: null, std: null, quantiles };
+  }
+  const mean = sum / count;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    const d = v - mean;
+    squares += d * d;
+  }
+  let orderStatistic: (k: number) => number;
+  if (integers && max - min < MAX_HISTOGRAM_SPAN) {
+    orderStatistic = histogramOrderStatistic(values, min, max);
+  } else {
+    const present = new Float64Array(count);
+    let j = 0;
+    for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) present[j++] = values[i]!;
+    present.sort();
+    orderStatistic = (k) => present[k]!;
+  }
+  const quantiles = Object.fromEntries(QUANTILES.map(([name, q]) => [name, quantileFrom(orderStatistic, count, q)])) as Record<
+    QuantileName,
+    number
+  >;
+  return { kind: 'numeric', count, nulls, min, max, mean, std: Math.sqrt(squares / count), quantiles };
+}
+
+/** Counts string values straight from Utf8 buffers; ASCII slices skip the TextDecoder. */
+function countStrings(vector: Vector): { counts: Map<string, number>; nulls: number } {
+  const counts = new Map<string, number>();
+  const decoder = new TextDecoder();
+  let nulls = 0;
+  if (vector.data.some((d: Data) => d.typeId !== Type.Utf8)) {
+    // Only normalised (Utf8) tables reach the stats, but stay correct for anything else.
+    for (const value of stringValues(vector)) {
+      if (value === null) nulls++;
+      else counts.set(value, (counts.get(value) ?? 0) + 1);
+    }
+    return { counts, nulls };
+  }
+  // Short ASCII values (codes, categories) are counted under a number packed from their bytes,
+  // which skips decoding a string per row; they are unpacked once per distinct value below.
+  const shortCounts = new Map<number, number>();
+  for (const data of vector.data as Data[]) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    const bitmap = data.nullCount > 0 ? data.nullBitmap : null;
+    for (let i = 0; i < data.length; i++) {
+      if (bitmap) {
+        const pos = data.offset + i;
+        if (!(bitmap[pos >> 3]! & (1 << (pos & 7)))) {
+          nulls++;
+          continue;
+        }
+      }
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      if (end - start <= SHORT_KEY_BYTES) {
+        let packed = 0;
+        for (let k = start; packed >= 0 && k < end; k++) {
+          const byte = bytes[k]!;
+          packed = byte >= 0x80 ? -1 : packed * 128 + byte;
+        }
+        if (packed >= 0) {
+          const key = packed * 8 + (end - start);
+          shortCounts.set(key, (shortCounts.get(key) ?? 0) + 1);
+          continue;
+        }
+      }
+      const key = decoder.decode(bytes.subarray(start, end));
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  for (const [key, count] of shortCounts) {
+    let length = key % 8;
+    let packed = (key - length) / 8;
+    let text = '';
+    for (; length > 0; length--) {
+      text = String.fromCharCode(packed % 128) + text;
+      packed = Math.floor(packed / 128);
+    }
+    counts.set(text, count);
+  }
+  return { counts, nulls };
+}
+
+/** Summary of a categorical column from value counts. */
+export function categoricalStats(counts: Map<string, number>, nulls: number): CategoricalStats {
+  const entries = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const top = entries.slice(0, TOP_VALUES).map(([value, count]) => ({ value, count }));
+  let count = 0;
+  for (const [, c] of entries) count += c;
+  const topCount = top.reduce((s, t) => s + t.count, 0);
+  return { kind: 'categorical', count, nulls, distinct: entries.length, top, otherCount: count - topCount };
+}
+
+function columnStats(vector: Vector): NumericStats | CategoricalStats {
+  const family = columnFamily(vector.type);
+  if (family === 'string') {
+    const { counts, nulls } = countStrings(vector);
+    return categoricalStats(counts, nulls);
+  }
+  if (family === 'bool') {
+    const values = numericValues(vector);
+    const counts = new Map<string, number>();
+    let nulls = 0;
+    for (const v of values) {
+      if (Number.isNaN(v)) nulls++;
+      else {
+        const key = v === 1 ? 'true' : 'false';
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    }
+    return categoricalStats(counts, nulls);
+  }
+  // Timestamps other than the time column are summarised as epoch milliseconds.
+  return numericStats(family === 'timestamp' ? timeKeysMs(vector) : numericValues(vector));
+}
+
+/** Statistics of a snapshot table: schema, time range, and a summary of every column but the time column. */
+export function computeStats(table: Table, timeColumn: string): SnapshotStats {
+  const keys = timeKeysMs(table.getChild(timeColumn)!);
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k < first) first = k;
+    if (k > last) last = k;
+  }
+  const features: SnapshotStats['features'] = {};
+  for (const field of table.schema.fields) {
+    if (field.name === timeColumn) continue;
+    features[field.name] = columnStats(table.getChild(field.name)!);
+  }
+  return {
+    rows: table.numRows,
+    columns: table.schema.fields.map((f) => ({ name: f.name, type: typeName(f.type) })),
+    timeRange: keys.length > 0 ? { from: isoFromMs(first), to: isoFromMs(last) } : { from: '', to: '' },
+    features,
+  };
+}
