@@ -53,8 +53,12 @@ export function judge(input: {
       rule: 'non-regression vs champion',
       passed,
       reason: `${primaryMetric} on holdout ${fmt(cand)} vs champion v${championVersion} ${fmt(champ)}: ${
-        drop > 0 ? `worse by ${fmt(drop)}` : `better by ${fmt(-drop)}`
-      } (${passed ? 'within' : 'exceeds'} allowed drop ${fmt(gate.maxDropVsChampion)})`,
+        Number.isNaN(drop)
+          ? 'not comparable'
+          : drop > 0
+            ? `worse by ${fmt(drop)} (${passed ? 'within' : 'exceeds'} the allowed drop of ${fmt(gate.maxDropVsChampion)})`
+            : `better by ${fmt(-drop)}`
+      }`,
     });
   }
   return { verdict: rules.every((r) => r.passed) ? 'PASS' : 'REJECT', primaryMetric, rules };
