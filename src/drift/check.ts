@@ -1,0 +1,264 @@
+// One drift check: every configured feature of a reference table (the champion's training snapshot) against a
+// current table (a recent window), with Evidently's default choice of test, per-feature overrides, a multiple-test
+// correction for p-value tests, a minimum sample size and the dataset-drift rule.
+import type { Table } from 'apache-arrow';
+import { numericValues, stringValues } from '../data/columns';
+import { ks2SampleSorted } from './ks';
+import {
+  alignCounts,
+  chiSquareHomogeneity,
+  jensenShannonDistance,
+  jensenShannonNumeric,
+  psiFromCounts,
+  psiNumeric,
+  twoProportionZ,
+  wassersteinNormed,
+} from './stats';
+
+/** Tests a feature can be checked with. */
+export const DRIFT_METHODS = ['ks', 'chisquare', 'ztest', 'wasserstein', 'jensenshannon', 'psi'] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+/** Methods whose statistic is a p-value judged by `p < threshold`; the others drift when `statistic ≥ threshold`. */
+export const P_VALUE_METHODS: ReadonlySet<DriftMethod> = new Set<DriftMethod>(['ks', 'chisquare', 'ztest']);
+
+/** Evidently's thresholds: p < 0.05 for tests, 0.1 for distances and PSI. */
+export function defaultThreshold(method: DriftMethod): number {
+  return P_VALUE_METHODS.has(method) ? 0.05 : 0.1;
+}
+
+/**
+ * Evidently's default test by reference size: up to 1,000 rows KS for numeric features with more than 5 distinct
+ * values, chi-square for categorical or low-cardinality ones, the two-proportion Z-test for binary ones; above,
+ * normed Wasserstein for numeric and Jensen–Shannon for categorical or low-cardinality features.
+ */
+export function defaultMethod(kind: 'numeric' | 'categorical', referenceRows: number, distinct: number): DriftMethod {
+  const lowCardinality = kind === 'categorical' || distinct <= 5;
+  if (referenceRows <= 1000) {
+    if (!lowCardinality) return 'ks';
+    return distinct > 2 ? 'chisquare' : 'ztest';
+  }
+  return lowCardinality ? 'jensenshannon' : 'wasserstein';
+}
+
+/** Per-feature override from temporal.yaml. */
+export interface FeatureRule {
+  method?: DriftMethod;
+  threshold?: number;
+}
+
+/** How a check is run. */
+export interface DriftCheckOptions {
+  numeric: string[];
+  categorical: string[];
+  features?: Record<string, FeatureRule>;
+  /** Multiple-test correction of p-value thresholds over the checked features (alibi-detect's default). */
+  correction?: 'bonferroni' | 'none';
+  /** Fewer present values than this in either sample: no verdict for the feature. */
+  minSampleSize?: number;
+  /** Dataset drift when at least this share of the checked features drift (Evidently's 0.5). */
+  driftShare?: number;
+  psiBins?: number;
+  jsBins?: number;
+}
+
+/** Rows, missing values and their share in one sample of one feature. */
+export interface SampleCounts {
+  rows: number;
+  present: number;
+  missing: number;
+  missingShare: number;
+}
+
+/** Bars of a feature's two distributions, as shares, for the report's histogram. */
+export interface Histogram {
+  labels: string[];
+  reference: number[];
+  current: number[];
+}
+
+/** One feature's verdict. */
+export interface FeatureDrift {
+  feature: string;
+  kind: 'numeric' | 'categorical';
+  method: DriftMethod;
+  /** The p-value for p-value tests, else the distance or PSI. */
+  statistic: number | null;
+  /** The test statistic behind a p-value (KS D, chi-square, z). */
+  testStatistic?: number;
+  threshold: number;
+  /** The threshold after the multiple-test correction (p-value tests only). */
+  effectiveThreshold: number;
+  drifted: boolean | null;
+  /** Why there is no verdict, when there is none. */
+  note?: string;
+  reference: SampleCounts;
+  current: SampleCounts;
+  histogram?: Histogram;
+}
+
+/** A whole check. */
+export interface DriftReport {
+  features: FeatureDrift[];
+  checked: number;
+  drifted: number;
+  share: number;
+  driftShare: number;
+  datasetDrift: boolean;
+  correction: 'bonferroni' | 'none';
+  referenceRows: number;
+  currentRows: number;
+}
+
+/** Present (non-NaN) values in ascending order, and how many were missing. */
+export function sortedPresent(values: Float64Array): { sorted: Float64Array; missing: number } {
+  let present = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) present++;
+  const sorted = new Float64Array(present);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) sorted[k++] = values[i]!;
+  sorted.sort();
+  return { sorted, missing: values.length - present };
+}
+
+/** Counts per category in first-seen order, and how many values were missing. */
+export function categoryCounts(values: ArrayLike<string | null>): { counts: Map<string, number>; missing: number } {
+  const counts = new Map<string, number>();
+  let missing = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) missing++;
+    else counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return { counts, missing };
+}
+
+function distinctSorted(sorted: Float64Array): number {
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) distinct++;
+  return distinct;
+}
+
+function countsOfSorted(sorted: Float64Array): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < sorted.length; i++) {
+    const key = String(sorted[i]);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function sampleCounts(rows: number, missing: number): SampleCounts {
+  return { rows, present: rows - missing, missing, missingShare: rows === 0 ? 0 : missing / rows };
+}
+
+const share = (xs: ArrayLike<number>) => {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) total += xs[i]!;
+  return Array.from(xs, (x) => (total > 0 ? x / total : 0));
+};
+
+function categoricalHistogram(aligned: ReturnType<typeof alignCounts>, maxBars = 30): Histogram {
+  const order = aligned.categories.map((_, i) => i).sort((a, b) => aligned.reference[b]! + aligned.current[b]! - (aligned.reference[a]! + aligned.current[a]!));
+  const keep = order.slice(0, maxBars);
+  const r = share(aligned.reference);
+  const c = share(aligned.current);
+  return { labels: keep.map((i) => aligned.categories[i]!), reference: keep.map((i) => r[i]!), current: keep.map((i) => c[i]!) };
+}
+
+function testCategorical(method: DriftMethod, aligned: ReturnType<typeof alignCounts>): { statistic: number; testStatistic?: number } {
+  switch (method) {
+    case 'chisquare': {
+      const r = chiSquareHomogeneity(aligned.reference, aligned.current);
+      return { statistic: r.pValue, testStatistic: r.statistic };
+    }
+    case 'ztest': {
+      const r = twoProportionZ(aligned.reference, aligned.current);
+      return { statistic: r.pValue, testStatistic: r.statistic };
+    }
+    case 'psi':
+      return { statistic: psiFromCounts(aligned.reference, aligned.current) };
+    case 'jensenshannon':
+      return { statistic: jensenShannonDistance(aligned.reference, aligned.current) };
+    default:
+      throw new RangeError(`${method} needs a numeric feature`);
+  }
+}
+
+/** Checks every feature of `current` against `reference` and decides dataset drift. */
+export function checkDrift(reference: Table, current: Table, options: DriftCheckOptions): DriftReport {
+  const correction = options.correction ?? 'bonferroni';
+  const minSample = options.minSampleSize ?? 30;
+  const driftShare = options.driftShare ?? 0.5;
+  const features = [...options.numeric.map((f) => ({ f, kind: 'numeric' as const })), ...options.categorical.map((f) => ({ f, kind: 'categorical' as const }))];
+  const pending: Array<Omit<FeatureDrift, 'effectiveThreshold' | 'drifted'>> = [];
+  for (const { f, kind } of features) {
+    const refColumn = reference.getChild(f);
+    const curColumn = current.getChild(f);
+    if (!refColumn || !curColumn) throw new RangeError(`column '${f}' is missing from the ${refColumn ? 'current window' : 'reference snapshot'}`);
+    const rule = options.features?.[f] ?? {};
+    if (kind === 'numeric') {
+      const ref = sortedPresent(numericValues(refColumn));
+      const cur = sortedPresent(numericValues(curColumn));
+      const method = rule.method ?? defaultMethod('numeric', ref.sorted.length, distinctSorted(ref.sorted));
+      const base = { feature: f, kind, method, threshold: rule.threshold ?? defaultThreshold(method), reference: sampleCounts(reference.numRows, ref.missing), current: sampleCounts(current.numRows, cur.missing) };
+      if (ref.sorted.length < minSample || cur.sorted.length < minSample) {
+        pending.push({ ...base, statistic: null, note: `fewer than ${minSample} present values` });
+        continue;
+      }
+      const js = jensenShannonNumeric(ref.sorted, cur.sorted, options.jsBins ?? 30);
+      const histogram: Histogram = {
+        labels: Array.from(js.edges.subarray(0, -1), (e, i) => `${formatEdge(e)}–${formatEdge(js.edges[i + 1]!)}`),
+        reference: share(js.reference),
+        current: share(js.current),
+      };
+      let statistic: number;
+      let testStatistic: number | undefined;
+      if (method === 'ks') {
+        const r = ks2SampleSorted(ref.sorted, cur.sorted);
+        statistic = r.pValue;
+        testStatistic = r.statistic;
+      } else if (method === 'wasserstein') statistic = wassersteinNormed(ref.sorted, cur.sorted).statistic;
+      else if (method === 'jensenshannon') statistic = js.statistic;
+      else if (method === 'psi') statistic = psiNumeric(ref.sorted, cur.sorted, options.psiBins ?? 10).statistic;
+      else ({ statistic, testStatistic } = testCategorical(method, alignCounts(countsOfSorted(ref.sorted), countsOfSorted(cur.sorted))));
+      pending.push({ ...base, statistic, testStatistic, histogram });
+    } else {
+      const ref = categoryCounts(stringValues(refColumn));
+      const cur = categoryCounts(stringValues(curColumn));
+      const method = rule.method ?? defaultMethod('categorical', reference.numRows - ref.missing, ref.counts.size);
+      const base = { feature: f, kind, method, threshold: rule.threshold ?? defaultThreshold(method), reference: sampleCounts(reference.numRows, ref.missing), current: sampleCounts(current.numRows, cur.missing) };
+      if (base.reference.present < minSample || base.current.present < minSample) {
+        pending.push({ ...base, statistic: null, note: `fewer than ${minSample} present values` });
+        continue;
+      }
+      if (method === 'ks' || method === 'wasserstein') throw new RangeError(`feature '${f}': ${method} needs a numeric feature`);
+      const aligned = alignCounts(ref.counts, cur.counts);
+      pending.push({ ...base, ...testCategorical(method, aligned), histogram: categoricalHistogram(aligned) });
+    }
+  }
+  const checked = pending.filter((p) => p.statistic !== null).length;
+  const results: FeatureDrift[] = pending.map((p) => {
+    const isP = P_VALUE_METHODS.has(p.method);
+    const effectiveThreshold = isP && correction === 'bonferroni' && checked > 0 ? p.threshold / checked : p.threshold;
+    const drifted = p.statistic === null ? null : isP ? p.statistic < effectiveThreshold : p.statistic >= effectiveThreshold;
+    return { ...p, effectiveThreshold, drifted };
+  });
+  const drifted = results.filter((r) => r.drifted === true).length;
+  const shareDrifted = checked === 0 ? 0 : drifted / checked;
+  return {
+    features: results,
+    checked,
+    drifted,
+    share: shareDrifted,
+    driftShare,
+    datasetDrift: checked > 0 && shareDrifted >= driftShare,
+    correction,
+    referenceRows: reference.numRows,
+    currentRows: current.numRows,
+  };
+}
+
+function formatEdge(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}
