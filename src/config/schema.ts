@@ -176,8 +176,6 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     for (const name of Object.keys(c.models)) {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
-    /** Folder every model's source.path must lie in, after resolving symlinks (default: the folder of temporal.yaml). */
-    dataRoot: z.string().min(1).optional(),
         ctx.addIssue({ code: 'custom', path: ['models', name], message: 'model names are lowercase letters, digits and dashes (at most 63)' });
       }
     }
