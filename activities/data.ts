@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { type PullSnapshotOptions, pullSnapshot } from '../src/data';
-import { failFast } from '../src/errors';
-import { assignFolds, splitToIpc } from '../src/split';
+import { insideDataRoot, outsideDataRootMessage } from '../src/config/data-root';
+import { ConfigError, failFast } from '../src/errors';
+import { assignFolds, checkLabelClasses, splitToIpc } from '../src/split';
 import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../workflows/types';
 import { type ActivityDeps, readTable } from './deps';
 
@@ -17,6 +18,9 @@ export function createDataActivities(deps: ActivityDeps) {
     }): Promise<SnapshotInfo> {
       return failFast(async () => {
         const ctx = Context.current();
+        if (deps.dataRoot && !insideDataRoot(deps.dataRoot, input.source.path)) {
+          throw new ConfigError(outsideDataRootMessage(`models.${input.model}.source.path`, deps.dataRoot, input.source.path));
+        }
         const result = await pullSnapshot({
           source: input.source,
           contract: input.contract,
@@ -48,9 +52,12 @@ export function createDataActivities(deps: ActivityDeps) {
       return failFast(async () => {
         const table = await readTable(deps, input.snapshot);
         const stratify = input.split.strategy === 'stratified' && input.task !== 'regression';
-        const labelColumn = stratify ? table.getChild(input.label) : null;
+        const labelColumn = input.task !== 'regression' ? table.getChild(input.label) : null;
         const labels = labelColumn ? (labelColumn.toArray() as ArrayLike<unknown>) : null;
-        const assignment = assignFolds(labels, table.numRows, { ...input.split, probeRows: input.probeRows });
+        const assignment = assignFolds(stratify ? labels : null, table.numRows, { ...input.split, probeRows: input.probeRows });
+        if (labels && input.task !== 'regression') {
+          checkLabelClasses(labels, table.numRows - assignment.holdoutRows, { label: input.label, task: input.task });
+        }
         const artifact = await deps.store.putBytes('splits', 'split.arrow', splitToIpc(assignment.fold));
         return {
           artifact,

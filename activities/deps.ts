@@ -11,6 +11,8 @@ export interface ActivityDeps {
   launcher: LocalLauncher;
   /** Folder the job commands run in (temporal.yaml's folder). */
   baseDir: string;
+  /** Folder every source path must lie in; checked again at pull time, as a run's input carries the path. */
+  dataRoot?: string;
   /** Substitutions for job commands: `{python}`, `{relearn}`. */
   commandVars: Record<string, string>;
   /** Poll interval of the training-job await loop. */

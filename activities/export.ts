@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { z } from 'zod';
 import type { ModelConfig } from '../src/config/schema';
 import { failFast, JobContractError } from '../src/errors';
-import { probeSchema } from '../src/jobs/contract';
+import { probeSchema, readJsonFile } from '../src/jobs/contract';
 import { checkModelIsolated, checkParity, openSession } from '../src/onnx';
 import type { ArtifactRef, ExportedModel, TrainedJob } from '../workflows/types';
 import { type ActivityDeps, readTable } from './deps';
@@ -40,8 +39,8 @@ export function createExportActivities(deps: ActivityDeps) {
           task: input.task,
         });
         ctx.heartbeat({ checked: true });
-        const parsedProbe = probeSchema.safeParse(JSON.parse(readFileSync(probePath, 'utf8')));
-        if (!parsedProbe.success) throw new JobContractError(`${probePath}: ${z.prettifyError(parsedProbe.error)}`);
+        const parsedProbe = readJsonFile(probePath, probeSchema);
+        if (!parsedProbe.ok) throw new JobContractError(`${probePath}: not a valid probe.json: ${parsedProbe.error}`);
         const session = await openSession(await deps.store.readVerified(artifact));
         const table = await readTable(deps, input.snapshot);
         const parity = await checkParity({

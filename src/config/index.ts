@@ -1,3 +1,4 @@
+export { insideDataRoot, outsideDataRootMessage, realPathOf } from './data-root';
 export { defaultConfigPath, formatConfigIssues, loadConfig, modelConfig, parseConfig } from './load';
 export type { LoadedConfig } from './load';
 export { configSchema, modelSchema, primaryMetricOf, temporalSchema } from './schema';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { insideDataRoot, outsideDataRootMessage } from './data-root';
 import { configSchema, type ModelConfig, type RelearnConfig } from './schema';
 
 /** A parsed temporal.yaml with every relative path made absolute. */
@@ -15,6 +16,8 @@ export interface LoadedConfig {
   baseDir: string;
   /** Absolute state folder (store, registry, jobs, dev server database). */
   stateDir: string;
+  /** Absolute folder that every source path must lie in. */
+  dataRoot: string;
   /** SHA-256 of the file's bytes, recorded in each run's lineage. */
   digest: string;
 }
@@ -77,8 +80,12 @@ export function loadConfig(configPath: string = defaultConfigPath()): LoadedConf
   const config = parseConfig(text, file);
   const baseDir = path.dirname(absolute);
   const resolveHere = (p: string) => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
-  for (const model of Object.values(config.models)) {
+  const dataRoot = resolveHere(config.dataRoot ?? '.');
+  for (const [name, model] of Object.entries(config.models)) {
     model.source.path = resolveHere(model.source.path);
+    if (!insideDataRoot(dataRoot, model.source.path)) {
+      throw new ConfigError(outsideDataRootMessage(`${file}: models.${name}.source.path`, dataRoot, model.source.path));
+    }
   }
   const stateDir = resolveHere(config.stateDir);
   return {
@@ -86,6 +93,7 @@ export function loadConfig(configPath: string = defaultConfigPath()): LoadedConf
     configPath: absolute,
     baseDir,
     stateDir,
+    dataRoot,
     digest: createHash('sha256').update(text).digest('hex'),
   };
 }

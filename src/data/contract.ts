@@ -170,6 +170,42 @@ export function checkValues(table: Table, contract: DataContract, file: string, 
   }
 }
 
+/**
+ * Rejects ±Infinity in the model's float columns (features and label) and NaN unless the contract lets the column be
+ * missing: a trainer would either crash on them or quietly learn from garbage, and ONNX scoring would disagree.
+ */
+export function checkFinite(table: Table, columns: readonly string[], contract: DataContract, file: string, where: string): void {
+  for (const name of columns) {
+    const vector = table.getChild(name);
+    if (!vector || columnFamily(vector.type) !== 'float') continue;
+    const values = numericValues(vector);
+    const flags = validityFlags(vector);
+    let nan = 0;
+    let infinite = 0;
+    let example = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v)) {
+        // A null slot reads as NaN too; nulls are the nullable check's business.
+        if (flags[i]) nan++;
+      } else if (!Number.isFinite(v)) {
+        if (infinite === 0) example = v;
+        infinite++;
+      }
+    }
+    if (infinite > 0) {
+      throw new DataContractError(
+        `${file}: column '${name}' has ${infinite} infinite value${infinite === 1 ? '' : 's'} ${where} (e.g. ${example}); features and the label must be finite numbers`,
+      );
+    }
+    if (nan > 0 && !contract.columns[name]?.nullable) {
+      throw new DataContractError(
+        `${file}: column '${name}' has ${nan} NaN value${nan === 1 ? '' : 's'} ${where}; features and the label must be numbers (set contract.columns.${name}.nullable: true to allow missing values)`,
+      );
+    }
+  }
+}
+
 /** Checks types of contract columns that `derive` produced (all derived columns are Int32). */
 export function checkDerivedTypes(table: Table, contract: DataContract, file: string, derivedNames: ReadonlySet<string>): void {
   for (const [name, expected] of Object.entries(contract.columns)) {

@@ -16,6 +16,7 @@
 // parallel — otherwise all of that would be hand-written type inference here. One engine
 // for both formats also means one set of type mappings and one window push-down.
 import { open, readFile, stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 import type { DataType, Table } from 'apache-arrow';
 import { DataContractError, DataSourceError } from '../errors';
@@ -142,10 +143,71 @@ async function duckScan(
     } catch (err) {
       throw new DataSourceError(`${file}: cannot read as ${format === 'parquet' ? 'Parquet' : 'CSV'}: ${firstLine((err as Error).message)}`);
     }
+    await assertUniqueDuckNames(connection, file, format, columns);
+    if (format === 'csv') {
+      // Without data rows the sniffer types every column as text, and the error would blame the time column instead.
+      let empty: boolean;
+      try {
+        empty = (await (await connection.run(`SELECT 1 FROM ${scan} LIMIT 1`)).getRowsJS()).length === 0;
+      } catch (err) {
+        throw new DataSourceError(`${file}: cannot read as CSV: ${firstLine((err as Error).message)}`);
+      }
+      if (empty) throw new DataSourceError(`${file}: empty CSV file (a header row but no data rows)`);
+    }
     return { scan, scanColumns: columns };
   } finally {
     connection.closeSync();
   }
+}
+
+/** Throws when a column name occurs more than once: which of the two a feature means would be a guess. */
+export function assertUniqueNames(file: string, names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      const count = names.filter((n) => n === name).length;
+      throw new DataContractError(`${file}: column name '${name}' appears ${count} times; column names must be unique`);
+    }
+    seen.add(name);
+  }
+}
+
+/**
+ * DuckDB silently renames a repeated column `a` to `a_1`, so the names it reports cannot show a duplicate. When a
+ * name looks like such a rename, the file's own names are read (the CSV header as a row, the Parquet schema).
+ */
+async function assertUniqueDuckNames(connection: DuckDBConnection, file: string, format: 'parquet' | 'csv', columns: readonly ScanColumn[]): Promise<void> {
+  const names = new Set(columns.map((c) => c.name));
+  const renamed = columns.some((c) => {
+    const m = /^(.*)_\d+$/.exec(c.name);
+    return m !== null && names.has(m[1]!);
+  });
+  if (!renamed) return;
+  let raw: string[];
+  try {
+    if (format === 'csv') {
+      const result = await connection.run(`SELECT * FROM read_csv(${quoteLiteral(file)}, header = false, all_varchar = true, auto_detect = true) LIMIT 1`);
+      raw = ((await result.getRowsJS())[0] ?? []).map((v) => String(v));
+    } else {
+      // Depth-first schema rows: the root, then each field followed by its children; keep depth-1 names only.
+      const result = await connection.run(`SELECT name, num_children FROM parquet_schema(${quoteLiteral(file)})`);
+      const rows = await result.getRowsJS();
+      raw = [];
+      const pending: number[] = [];
+      for (const [i, row] of rows.entries()) {
+        const children = Number(row[1] ?? 0);
+        if (i > 0) {
+          if (pending.length === 1) raw.push(String(row[0]));
+          pending[pending.length - 1]! -= 1;
+        }
+        if (children > 0) pending.push(children);
+        while (pending.length > 0 && pending[pending.length - 1] === 0) pending.pop();
+      }
+    }
+  } catch (err) {
+    throw new DataSourceError(`${file}: cannot read the column names: ${firstLine((err as Error).message)}`);
+  }
+  assertUniqueNames(file, raw);
 }
 
 /** The time column of an opened source when it can be used for a window; else null. */
@@ -236,6 +298,7 @@ async function openArrow(source: SourceConfig, file: string, size: number): Prom
   } catch (err) {
     throw new DataSourceError(`${file}: cannot read as Arrow IPC: ${firstLine((err as Error).message)}`);
   }
+  assertUniqueNames(file, table.schema.fields.map((f) => f.name));
   const opened: OpenedSource = {
     file,
     format: 'arrow',

@@ -3,7 +3,7 @@ import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { DataContractError } from '../errors';
 import { timeKeysMs, takeTable } from './columns';
-import { checkDerivedTypes, checkNulls, checkSchema, checkValues } from './contract';
+import { checkDerivedTypes, checkFinite, checkNulls, checkSchema, checkValues } from './contract';
 import { deriveColumns } from './derive';
 import { openSource } from './read-source';
 import { samplePositions } from './sample';
@@ -59,6 +59,7 @@ export async function pullSnapshot(options: PullSnapshotOptions): Promise<PullSn
   }
   checkNulls(windowed, contract, file, where, sourceContractColumns);
   checkValues(windowed, contract, file, where, sourceContractColumns);
+  checkFinite(windowed, requiredColumns.filter((name) => !derivedNames.has(name)), contract, file, where);
 
   // Sampling picks positions in time order, so the sample does not depend on how the file
   // happens to order rows with different timestamps.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** The job spec a launcher writes to `spec.json` for the training job to read. */
@@ -50,3 +51,15 @@ export type ProbeOutputs = z.infer<typeof probeSchema>;
 
 /** Exit code meaning "bad params": never retried. */
 export const EXIT_BAD_PARAMS = 2;
+
+/** Reads a job output file against its schema; a file that is not JSON or not the right shape is an error string. */
+export function readJsonFile<T extends z.ZodType>(file: string, schema: T): { ok: true; data: z.infer<T> } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return { ok: false, error: `not JSON (${(err as Error).message.split('\n')[0]})` };
+  }
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, error: z.prettifyError(parsed.error).replaceAll('\n', ' ') };
+}

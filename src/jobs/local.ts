@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { z } from 'zod';
 import { JobContractError, JobParamsError } from '../errors';
-import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema } from './contract';
+import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema, readJsonFile } from './contract';
 
 /**
  * The wrapper every job runs under. It records the launch itself (so a launch is counted even if the launcher dies
@@ -195,11 +195,10 @@ export class LocalLauncher {
     const statusPath = path.join(handle.outputDir, 'status.json');
     let status: JobStatus | undefined;
     if (existsSync(statusPath)) {
-      const parsed = jobStatusSchema.safeParse(JSON.parse(readFileSync(statusPath, 'utf8')));
-      if (parsed.success) status = parsed.data;
-      else if (exitCode === 0) {
-        throw new JobContractError(`${statusPath}: not a valid status.json: ${z.prettifyError(parsed.error)}`);
-      }
+      const parsed = readJsonFile(statusPath, jobStatusSchema);
+      if (parsed.ok) status = parsed.data;
+      // A failed job's status.json is only a better message; a broken one must not hide the exit code.
+      else if (exitCode === 0) throw new JobContractError(`${statusPath}: not a valid status.json: ${parsed.error}`);
     }
     if (exitCode === 0) {
       if (!status) throw new JobContractError(`training job ${jobId} exited 0 but wrote no status.json in ${handle.outputDir}`);

@@ -39,7 +39,11 @@ export function assignFolds(labels: ArrayLike<unknown> | null, rows: number, opt
   const holdout = Math.min(rows - opts.folds, Math.max(1, Math.round(rows * opts.holdoutFraction)));
   const rest = rows - holdout;
   if (rest < opts.folds * 2) {
-    throw new DataContractError(`split: ${rows} rows are too few for ${opts.folds} folds plus a holdout (need at least ${opts.folds * 2 + 1})`);
+    throw new DataContractError(
+      `split: ${rows} rows are too few for ${opts.folds} folds plus a holdout (need at least ${opts.folds * 2 + 1}): ` +
+        `split.holdoutFraction ${opts.holdoutFraction} keeps ${holdout} rows for the holdout and leaves ${rest} to train on, ` +
+        `${opts.folds * 2} are needed (lower split.holdoutFraction or split.folds, or widen source.window)`,
+    );
   }
   const fold = new Int8Array(rows).fill(-1);
   if (opts.strategy === 'time' || labels === null) {
@@ -69,6 +73,30 @@ export function assignFolds(labels: ArrayLike<unknown> | null, rows: number, opt
   const probes = Math.min(opts.probeRows, holdout);
   const probeRows = Array.from({ length: probes }, (_, k) => rest + Math.floor((k * holdout) / probes));
   return { fold, foldRows, holdoutRows: holdout, probeRows };
+}
+
+/**
+ * Checks that a classification label has the classes its task needs in the rows the folds train on (the first
+ * `trainRows`, before the holdout): one class cannot be learnt, and a binary model cannot take three.
+ */
+export function checkLabelClasses(labels: ArrayLike<unknown>, trainRows: number, opts: { label: string; task: 'binary' | 'multiclass' }): void {
+  const classes = new Set<string>();
+  for (let i = 0; i < trainRows && classes.size <= 100; i++) {
+    const value = labels[i];
+    if (value !== null && value !== undefined) classes.add(String(value));
+  }
+  const shown = [...classes].sort().slice(0, 10).join(', ');
+  if (classes.size < 2) {
+    throw new DataContractError(
+      `split: label column '${opts.label}' has ${classes.size === 0 ? 'no values' : `a single class (${shown})`} in the ${trainRows} training rows; ` +
+        `a ${opts.task} model needs at least 2 classes (widen source.window or check the label)`,
+    );
+  }
+  if (opts.task === 'binary' && classes.size > 2) {
+    throw new DataContractError(
+      `split: label column '${opts.label}' has ${classes.size > 100 ? 'over 100' : classes.size} classes (${shown}${classes.size > 10 ? ', …' : ''}) in the ${trainRows} training rows; a binary model needs exactly 2 (use task: multiclass)`,
+    );
+  }
 }
 
 /** The split as an Arrow IPC file with one Int8 column `fold`, row-aligned with the snapshot. */

@@ -20,6 +20,7 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
     registry: Registry.open(path.resolve(stateDir, config.registry.sqlite)),
     launcher: new LocalLauncher(path.join(stateDir, 'jobs')),
     baseDir: loaded.baseDir,
+    dataRoot: loaded.dataRoot,
     commandVars: { python: config.python ? path.resolve(loaded.baseDir, config.python) : VENV_PYTHON, relearn: RELEARN_ROOT },
   };
 }

@@ -74,6 +74,8 @@ export async function testConfig(models: Record<string, Record<string, unknown>>
   const config: RelearnConfigInput = {
     temporal: { address, namespace: 'default', taskQueue: `test-${path.basename(dir)}` },
     stateDir: path.join(dir, 'state'),
+    // Test configs live in temp folders and read fixtures from the repository and from other temp folders.
+    dataRoot: '/',
     models: models as RelearnConfigInput['models'],
   };
   const file = path.join(dir, 'temporal.yaml');
