@@ -61,5 +61,19 @@ export function readJsonFile<T extends z.ZodType>(file: string, schema: T): { ok
     return { ok: false, error: `not JSON (${(err as Error).message.split('\n')[0]})` };
   }
   const parsed = schema.safeParse(raw);
-  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, error: z.prettifyError(parsed.error).replaceAll('\n', ' ') };
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, error: describeIssues(parsed.error.issues) };
+}
+
+/** `field: message` per issue; for a union, the issues of the branch that came closest (zod says only "Invalid input"). */
+function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string {
+  return issues
+    .map((issue) => {
+      const where = [...prefix, ...issue.path];
+      if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+        const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+        return describeIssues(closest, where);
+      }
+      return `${where.length > 0 ? where.map(String).join('.') : '(top level)'}: ${issue.message}`;
+    })
+    .join('; ');
 }

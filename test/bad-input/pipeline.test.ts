@@ -1,36 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { LoadedConfig } from '../../src/config';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
-import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
-
-/** Nothing registered, nothing promoted. */
-function assertNothingPromoted(loaded: LoadedConfig, model: string): void {
-  const dbPath = path.join(loaded.stateDir, 'registry.db');
-  if (!existsSync(dbPath)) return;
-  const registry = Registry.open(dbPath);
-  try {
-    assert.equal(registry.getAlias(model, 'champion'), null);
-    assert.deepEqual(registry.listVersions(model), []);
-  } finally {
-    registry.close();
-  }
-}
-
-async function failingRun(overrides: Record<string, unknown>, base = smallFlightsModel()) {
-  const model = uniqueModelName('bad');
-  const loaded = await testConfig({ [model]: { ...base, ...overrides } });
-  const outcome = await runPipeline(loaded, model);
-  assert.equal(outcome.result, undefined, 'the run must not succeed');
-  assert.ok(outcome.failure, 'the run must fail');
-  assertNothingPromoted(loaded, model);
-  return outcome;
-}
+import { smallFlightsModel } from '../helpers/pipeline-env';
+import { failingRun } from './helpers';
 
 describe('bad input ends in a clear failure and nothing promoted', { timeout: 600_000 }, () => {
   const base = smallFlightsModel() as { source: Record<string, unknown>; contract: Record<string, unknown>; features: Record<string, unknown>; trainer: Record<string, unknown> };
