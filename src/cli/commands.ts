@@ -14,6 +14,7 @@ import type { RetrainResult, Trigger } from '../../workflows/types';
 import { runDemo } from './demo';
 import { num, printRunResult, table } from './format';
 import { followRun } from './watch';
+import { registerServeCommand } from './serve';
 
 function configOf(cmd: Command): LoadedConfig {
   return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
@@ -265,4 +266,6 @@ export function registerCommands(program: Command): void {
     .action(async (opts: { rows?: number }, cmd: Command) => {
       await runDemo({ configPath: cmd.optsWithGlobals<{ config: string }>().config, rows: opts.rows });
     });
+
+  registerServeCommand(program);
 }

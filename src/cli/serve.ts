@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { loadConfig } from '../config';
+import { ConfigError } from '../errors';
+import { Registry } from '../registry';
+import { SERVE_DEFAULTS, startServer } from '../serve';
+import { ArtifactStore } from '../store';
+
+/** Env var holding the bearer token clients must send. */
+export const SERVE_TOKEN_ENV = 'RELEARN_SERVE_TOKEN';
+const MIN_TOKEN_LENGTH = 16;
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${flag} must be a non-negative integer, got '${value}'`);
+    return n;
+  };
+}
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  auth: boolean;
+  tokenFile?: string;
+  maxBodyBytes: number;
+  maxRows: number;
+  timeoutMs: number;
+  pollMs: number;
+  batchWindowMs: number;
+  maxBatchRows: number;
+  threads?: number;
+  logInputs: 'digest' | 'full';
+  predictionLog: boolean;
+}
+
+/** The bearer token from --token-file, else $RELEARN_SERVE_TOKEN; a ConfigError when auth is on and there is none. */
+export function resolveServeToken(opts: { auth: boolean; tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (!opts.auth) return null;
+  let token: string | undefined;
+  let source: string;
+  if (opts.tokenFile !== undefined) {
+    source = `--token-file ${opts.tokenFile}`;
+    try {
+      token = readFileSync(opts.tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${source}: cannot be read (${err instanceof Error ? err.message : String(err)})`);
+    }
+  } else {
+    source = `$${SERVE_TOKEN_ENV}`;
+    token = env[SERVE_TOKEN_ENV]?.trim();
+  }
+  if (token === undefined || token === '') {
+    throw new ConfigError(
+      `serve: authentication is on but there is no token: set ${SERVE_TOKEN_ENV} or pass --token-file <file> (or --no-auth to serve without authentication)`,
+    );
+  }
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new ConfigError(`${source}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (got ${token.length})`);
+  }
+  return token;
+}
+
+/** `relearn serve`: serves every model's champion from the registry over HTTP. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description("serve every model's champion over HTTP (Open Inference Protocol v2 + simple JSON), following the registry's aliases")
+    .option('--host <host>', 'address to listen on', SERVE_DEFAULTS.host)
+    .option('--port <port>', 'port to listen on (0: any free port)', nonNegativeInt('--port'), SERVE_DEFAULTS.port)
+    .option('--no-auth', `serve without bearer-token authentication (by default a token from ${SERVE_TOKEN_ENV} or --token-file is required)`)
+    .option('--token-file <file>', `file holding the bearer token (instead of ${SERVE_TOKEN_ENV})`)
+    .option('--max-body-bytes <n>', 'largest request body', positiveInt('--max-body-bytes'), SERVE_DEFAULTS.maxBodyBytes)
+    .option('--max-rows <n>', 'most rows per request', positiveInt('--max-rows'), SERVE_DEFAULTS.maxRows)
+    .option('--timeout-ms <ms>', 'request timeout (504 after it)', positiveInt('--timeout-ms'), SERVE_DEFAULTS.requestTimeoutMs)
+    .option('--poll-ms <ms>', "how often the registry's aliases are read", positiveInt('--poll-ms'), SERVE_DEFAULTS.pollMs)
+    .option('--batch-window-ms <ms>', 'how long a request waits for others to share its onnxruntime run (0: same tick only)', nonNegativeInt('--batch-window-ms'), SERVE_DEFAULTS.batchWindowMs)
+    .option('--max-batch-rows <n>', 'rows per onnxruntime run at most', positiveInt('--max-batch-rows'), SERVE_DEFAULTS.maxBatchRows)
+    .option('--threads <n>', 'scoring worker threads (default: cores, at most 4)', positiveInt('--threads'))
+    .addOption(new Option('--log-inputs <what>', 'what the prediction log keeps of the inputs').choices(['digest', 'full']).default('digest'))
+    .option('--no-prediction-log', 'do not write the prediction log')
+    .action(async (opts: ServeFlags, cmd: Command) => {
+      const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
+      const token = resolveServeToken(opts);
+      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+      const predictionLogDir = path.join(loaded.stateDir, 'predictions');
+      const log = (line: string): void => console.log(`${pc.dim(new Date().toISOString())} ${line}`);
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({
+          registry,
+          store,
+          host: opts.host,
+          port: opts.port,
+          token,
+          limits: { maxBodyBytes: opts.maxBodyBytes, maxRows: opts.maxRows, requestTimeoutMs: opts.timeoutMs },
+          pollMs: opts.pollMs,
+          batchWindowMs: opts.batchWindowMs,
+          maxBatchRows: opts.maxBatchRows,
+          pool: opts.threads !== undefined ? { threads: opts.threads } : {},
+          ...(opts.predictionLog ? { predictionLogDir, logInputs: opts.logInputs } : {}),
+          log,
+        });
+      } catch (err) {
+        registry.close();
+        throw err;
+      }
+      const served = server.models.list();
+      log(`serving ${served.length === 0 ? 'no models yet (waiting for a champion)' : served.map((v) => `${v.model} v${v.version}`).join(', ')}`);
+      log(`listening on ${server.url} (${server.pool.threads} scoring threads; auth ${token === null ? pc.yellow('off') : 'on'})`);
+      if (opts.predictionLog) log(`prediction log: ${predictionLogDir}`);
+      if (token === null && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+        log(pc.yellow(`authentication is off and ${opts.host} is not a loopback address: anyone who can reach it can call the models`));
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          log(`${signal}: finishing requests in flight, writing the prediction log`);
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await server.close();
+      registry.close();
+      log('stopped');
+    });
+}

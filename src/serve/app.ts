@@ -1,0 +1,522 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { timeout } from 'hono/timeout';
+import { z } from 'zod';
+import { CHAMPION_ALIAS } from '../registry';
+import { type FailureReason, HttpError } from './http-error';
+import { type FeatureColumns, type OipInput, canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from './inputs';
+import type { ServeMetrics } from './metrics';
+import type { PredictionLogWriter } from './prediction-log';
+import type { LoadedVersion, ServedModels } from './served-models';
+import type { ClassLabel, ModelSignature } from './signature';
+
+/** Request limits; each has a flag on `relearn serve`. */
+export interface ServeLimits {
+  /** Largest request body; checked from Content-Length before the body is read, and while a chunked body streams. */
+  maxBodyBytes: number;
+  /** Most rows (or feedback labels) in one request. */
+  maxRows: number;
+  /** A request still unanswered after this gets 504. */
+  requestTimeoutMs: number;
+}
+
+/** A request the champion answered, offered to a shadow mirror after the response is decided. */
+export interface MirroredRequest {
+  model: string;
+  requestId: string;
+  columns: FeatureColumns;
+  inputsSha256: string;
+  inputs: string | null;
+}
+
+/** Receives every answered request; it must return at once (queue or drop) and never delay the response. */
+export interface RequestMirror {
+  offer(request: MirroredRequest): void;
+}
+
+/** What the HTTP app needs; tests pass the same objects the server builds. */
+export interface ServeAppDeps {
+  models: ServedModels;
+  metrics: ServeMetrics;
+  limits: ServeLimits;
+  /** Bearer token every route but /v2/health/* requires; null turns authentication off. */
+  token: string | null;
+  predictionLog?: PredictionLogWriter;
+  /** `digest`: log the SHA-256 of each request's inputs; `full`: the inputs themselves too. */
+  logInputs?: 'digest' | 'full';
+  mirror?: RequestMirror;
+  /** Reported by GET /v2. */
+  serverVersion?: string;
+  /** Queue depth of the scoring pool, for the gauge. */
+  scoringQueueDepth?: () => number;
+}
+
+type Env = {
+  Variables: {
+    route: string;
+    model: string;
+    version: string;
+    failure: FailureReason;
+    startedAt: number;
+  };
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const RECENT_REQUESTS = 100_000;
+
+const PredictBodySchema = z
+  .object({
+    id: z.string().optional(),
+    rows: z.array(z.unknown()),
+  })
+  .strict();
+
+const OipInferBodySchema = z.object({
+  id: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string(),
+        shape: z.array(z.number().int().nonnegative()),
+        datatype: z.string(),
+        data: z.unknown(),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .min(1),
+  outputs: z.array(z.object({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() })).optional(),
+});
+
+const LabelSchema = z.union([z.string(), z.number(), z.boolean()]);
+const FeedbackItemSchema = z
+  .object({
+    id: z.string().regex(REQUEST_ID, 'expected 1-128 characters from [A-Za-z0-9._:-]'),
+    labels: z.array(LabelSchema).min(1).optional(),
+    label: LabelSchema.optional(),
+  })
+  .strict()
+  .refine((f) => (f.labels === undefined) !== (f.label === undefined), { message: 'give either `labels` (one per row) or `label`' });
+const FeedbackBodySchema = z.union([FeedbackItemSchema, z.array(FeedbackItemSchema).min(1)]);
+
+/** Route label of a path, for metrics; every path maps to a small fixed set. */
+function routeOf(path: string): { route: string; model?: string } {
+  let m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?\/(infer|ready)$/.exec(path);
+  if (m) return { route: m[2] === 'infer' ? 'infer' : 'model_ready', model: m[1] };
+  m = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?$/.exec(path);
+  if (m) return { route: 'model_metadata', model: m[1] };
+  m = /^\/models\/([^/]+)\/(predict|feedback)$/.exec(path);
+  if (m) return { route: m[2]!, model: m[1] };
+  m = /^\/models\/([^/]+)$/.exec(path);
+  if (m) return { route: 'model_info', model: m[1] };
+  if (path === '/v2/health/live' || path === '/v2/health/ready') return { route: 'health' };
+  if (path === '/metrics') return { route: 'metrics' };
+  if (path === '/v2' || path === '/models') return { route: 'server_metadata' };
+  return { route: 'other' };
+}
+
+function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+function zodMessage(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Label datatype for the OIP `label` output: INT64 for integer classes, BOOL for booleans, BYTES otherwise. */
+function labelDatatype(classes: readonly ClassLabel[]): 'INT64' | 'BOOL' | 'BYTES' {
+  if (classes.every((c) => typeof c === 'number' && Number.isInteger(c))) return 'INT64';
+  if (classes.every((c) => typeof c === 'boolean')) return 'BOOL';
+  return 'BYTES';
+}
+
+/** Per-row outputs of a scored request, as the simple API returns them and the prediction log keeps them. */
+function rowOutputs(signature: ModelSignature, out: { data: Float32Array; width: number }, rows: number) {
+  if (signature.kind === 'regression') return { predictions: Array.from(out.data.subarray(0, rows)) };
+  const probabilities: number[][] = [];
+  const predictions: ClassLabel[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(out.data.subarray(r * out.width, (r + 1) * out.width));
+    let best = 0;
+    for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+    probabilities.push(row);
+    predictions.push(signature.classes[best]!);
+  }
+  return { predictions, probabilities };
+}
+
+/** Remembers recent requests' row counts and versions, so feedback can be checked against them. */
+class RecentRequests {
+  private readonly entries = new Map<string, { model: string; version: number; rows: number }>();
+
+  remember(id: string, entry: { model: string; version: number; rows: number }): void {
+    this.entries.delete(id);
+    this.entries.set(id, entry);
+    if (this.entries.size > RECENT_REQUESTS) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get(id: string): { model: string; version: number; rows: number } | undefined {
+    return this.entries.get(id);
+  }
+}
+
+/**
+ * The serving HTTP app (Hono): Open Inference Protocol v2 REST routes, a simple JSON predict route, feedback,
+ * and Prometheus metrics. Scoring runs on the worker pool behind `models`; the app only validates, batches
+ * through the loaded version and answers. Test it with `app.request(...)`; `startServer` puts it on a port.
+ */
+export function createServeApp(deps: ServeAppDeps): Hono<Env> {
+  const { models, metrics, limits } = deps;
+  const logInputs = deps.logInputs ?? 'digest';
+  const recent = new RecentRequests();
+  const expectedToken = deps.token === null ? null : tokenDigest(deps.token);
+  const app = new Hono<Env>();
+
+  // Outermost: metrics for every request, whatever ends it (including auth and size refusals).
+  app.use('*', async (c, next) => {
+    const { route, model } = routeOf(c.req.path);
+    c.set('route', route);
+    // Only names of served models become label values: an unknown name must not grow the metric set.
+    c.set('model', model !== undefined && models.peek(model) !== undefined ? model : '');
+    c.set('version', '');
+    c.set('startedAt', performance.now());
+    metrics.inflight.inc({ route });
+    try {
+      await next();
+    } finally {
+      metrics.inflight.dec({ route });
+      const labels = { model: c.get('model'), version: c.get('version'), route };
+      metrics.requests.inc({ ...labels, status: String(c.res.status) });
+      metrics.requestDuration.observe(labels, (performance.now() - c.get('startedAt')) / 1000);
+      const failure = c.get('failure');
+      if (failure !== undefined) metrics.errors.inc({ model: labels.model, route, reason: failure });
+    }
+  });
+
+  app.use('*', async (c, next) => {
+    if (expectedToken === null || c.req.path.startsWith('/v2/health/')) return next();
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // Digests of equal length make the comparison constant-time whatever the token's length.
+    if (match === null || !timingSafeEqual(tokenDigest(match[1]!), expectedToken)) {
+      c.header('WWW-Authenticate', 'Bearer realm="relearn"');
+      throw new HttpError(
+        'unauthorized',
+        match === null ? 'missing bearer token: send "Authorization: Bearer <token>"' : 'invalid bearer token',
+      );
+    }
+    return next();
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: () => {
+        throw new HttpError('too_large', `request body is larger than the limit of ${limits.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  const timed = timeout(
+    limits.requestTimeoutMs,
+    () => new HTTPException(504, { message: `no answer within the request timeout of ${limits.requestTimeoutMs} ms` }),
+  );
+
+  app.onError((err, c) => {
+    let status: number;
+    let reason: FailureReason;
+    let message: string;
+    if (err instanceof HttpError) {
+      ({ status, reason, message } = err);
+    } else if (err instanceof HTTPException && err.status === 504) {
+      status = 504;
+      reason = 'timeout';
+      message = err.message;
+    } else if (err instanceof HTTPException) {
+      status = err.status;
+      reason = err.status === 413 ? 'too_large' : err.status === 401 ? 'unauthorized' : 'bad_request';
+      message = err.message;
+    } else {
+      status = 500;
+      reason = 'internal';
+      message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    c.set('failure', reason);
+    return c.json({ error: message, code: reason }, status as 400);
+  });
+
+  app.notFound((c) => {
+    c.set('failure', 'not_found');
+    return c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'not_found' }, 404);
+  });
+
+  async function readJson(c: Context<Env>): Promise<unknown> {
+    try {
+      return await c.req.json();
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError('bad_request', `request body is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+
+  function requestId(c: Context<Env>, fromBody: string | undefined): string {
+    const id = fromBody ?? c.req.header('x-request-id');
+    if (id === undefined) return randomUUID();
+    if (!REQUEST_ID.test(id)) throw new HttpError('bad_request', `request id ${JSON.stringify(id.slice(0, 40))} must be 1-128 characters from [A-Za-z0-9._:-]`);
+    return id;
+  }
+
+  /** Holds the served version of a model for the duration of `fn`; 404 for unknown models, 503 while not loaded. */
+  async function withModel<T>(c: Context<Env>, name: string, fn: (loaded: LoadedVersion) => Promise<T>): Promise<T> {
+    const loaded = models.acquire(name);
+    if (loaded === undefined) throw notServed(name);
+    c.set('model', name);
+    c.set('version', String(loaded.version));
+    try {
+      return await fn(loaded);
+    } finally {
+      models.release(loaded);
+    }
+  }
+
+  function notServed(name: string): HttpError {
+    if (!models.known(name)) return new HttpError('not_found', `model '${name}' is not in the registry`);
+    const failure = models.loadFailure(name);
+    return new HttpError(
+      'not_ready',
+      failure !== undefined ? `model '${name}' has no loadable champion: ${failure}` : `model '${name}' has no champion loaded yet`,
+    );
+  }
+
+  function checkVersion(loaded: LoadedVersion, requested: string | undefined): void {
+    if (requested !== undefined && requested !== String(loaded.version)) {
+      throw new HttpError('not_found', `model '${loaded.model}' version ${requested} is not served (the champion is v${loaded.version})`);
+    }
+  }
+
+  function checkRows(rows: number, what: string): void {
+    if (rows === 0) throw new HttpError('bad_request', `${what}: no rows`);
+    if (rows > limits.maxRows) throw new HttpError('too_large', `${what}: ${rows} rows, more than the limit of ${limits.maxRows} per request`);
+  }
+
+  /** Scores, logs and offers to the mirror; returns the raw outputs. */
+  async function scoreAndLog(c: Context<Env>, loaded: LoadedVersion, id: string, columns: FeatureColumns) {
+    const out = await loaded.score(columns);
+    const latencyMs = performance.now() - c.get('startedAt');
+    const outputs = rowOutputs(loaded.signature, out, columns.rows);
+    metrics.rowsScored.inc({ model: loaded.model, version: String(loaded.version) }, columns.rows);
+    metrics.scoringQueue.set(deps.scoringQueueDepth?.() ?? 0);
+    recent.remember(id, { model: loaded.model, version: loaded.version, rows: columns.rows });
+    if (deps.predictionLog !== undefined || deps.mirror !== undefined) {
+      const canonical = canonicalInputs(loaded.signature, columns);
+      const digest = inputsDigest(canonical);
+      deps.predictionLog?.append({
+        kind: 'prediction',
+        requestId: id,
+        at: new Date(),
+        model: loaded.model,
+        version: loaded.version,
+        role: 'champion',
+        rows: columns.rows,
+        inputsSha256: digest,
+        inputs: logInputs === 'full' ? canonical : null,
+        outputs: JSON.stringify(outputs),
+        labels: null,
+        latencyMs,
+      });
+      deps.mirror?.offer({ model: loaded.model, requestId: id, columns, inputsSha256: digest, inputs: logInputs === 'full' ? canonical : null });
+    }
+    return { out, outputs };
+  }
+
+  app.get('/v2/health/live', (c) => c.json({ live: true }));
+  app.get('/v2/health/ready', (c) => {
+    const ready = models.ready();
+    return c.json({ ready }, ready ? 200 : 503);
+  });
+  app.get('/v2', (c) => c.json({ name: 'relearn', version: deps.serverVersion ?? '0', extensions: [] }));
+
+  function oipMetadata(loaded: LoadedVersion) {
+    const s = loaded.signature;
+    const n = -1;
+    return {
+      name: loaded.model,
+      versions: [String(loaded.version)],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        ...s.numeric.map((f) => ({ name: f, datatype: 'FP32', shape: [n, 1] })),
+        ...s.categorical.map((f) => ({ name: f, datatype: 'BYTES', shape: [n, 1] })),
+      ],
+      outputs:
+        s.kind === 'classifier'
+          ? [
+              { name: 'probabilities', datatype: 'FP32', shape: [n, s.classes.length] },
+              { name: 'label', datatype: labelDatatype(s.classes), shape: [n] },
+            ]
+          : [{ name: 'variable', datatype: 'FP32', shape: [n, 1] }],
+    };
+  }
+
+  for (const path of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get(path, (c) => {
+      const name = c.req.param('name') ?? '';
+      const loaded = models.peek(name);
+      if (loaded === undefined) throw notServed(name);
+      checkVersion(loaded, c.req.param('version'));
+      c.set('version', String(loaded.version));
+      return c.json(oipMetadata(loaded));
+    });
+    app.get(`${path}/ready`, (c) => {
+      const name = c.req.param('name') ?? '';
+      const loaded = models.peek(name);
+      if (loaded === undefined && !models.known(name)) throw notServed(name);
+      const ready = loaded !== undefined && (c.req.param('version') === undefined || c.req.param('version') === String(loaded.version));
+      return c.json({ name, ready }, ready ? 200 : 503);
+    });
+    app.post(`${path}/infer`, timed, async (c) => {
+      const name = c.req.param('name') ?? '';
+      const parsed = OipInferBodySchema.safeParse(await readJson(c));
+      if (!parsed.success) throw new HttpError('bad_request', zodMessage(parsed.error));
+      const body = parsed.data;
+      return withModel(c, name, async (loaded) => {
+        checkVersion(loaded, c.req.param('version'));
+        const id = requestId(c, body.id);
+        const columns = columnsFromOip(name, loaded.signature, body.inputs as OipInput[]);
+        checkRows(columns.rows, `model '${name}'`);
+        const s = loaded.signature;
+        const available = s.kind === 'classifier' ? ['probabilities', 'label'] : ['variable'];
+        const wanted = body.outputs?.map((o) => o.name) ?? available;
+        for (const w of wanted) {
+          if (!available.includes(w)) throw new HttpError('bad_request', `output '${w}' is not an output of model '${name}' (outputs: ${available.join(', ')})`);
+        }
+        const { out, outputs } = await scoreAndLog(c, loaded, id, columns);
+        const n = columns.rows;
+        const tensors = wanted.map((w) => {
+          if (w === 'variable') return { name: w, datatype: 'FP32', shape: [n, 1], data: Array.from(out.data) };
+          if (w === 'probabilities') return { name: w, datatype: 'FP32', shape: [n, out.width], data: Array.from(out.data) };
+          return { name: w, datatype: labelDatatype(s.classes), shape: [n], data: outputs.predictions };
+        });
+        c.header('x-request-id', id);
+        c.header('x-model-version', String(loaded.version));
+        return c.json({ model_name: name, model_version: String(loaded.version), id, outputs: tensors });
+      });
+    });
+  }
+
+  app.post('/models/:name/predict', timed, async (c) => {
+    const name = c.req.param('name') ?? '';
+    const parsed = PredictBodySchema.safeParse(await readJson(c));
+    if (!parsed.success) throw new HttpError('bad_request', `${zodMessage(parsed.error)} (expected {"rows": [{feature: value, ...}, ...]})`);
+    const body = parsed.data;
+    checkRows(body.rows.length, `model '${name}'`);
+    return withModel(c, name, async (loaded) => {
+      const id = requestId(c, body.id);
+      const columns = columnsFromRows(name, loaded.signature, body.rows);
+      const { outputs } = await scoreAndLog(c, loaded, id, columns);
+      c.header('x-request-id', id);
+      c.header('x-model-version', String(loaded.version));
+      return c.json({
+        id,
+        model: name,
+        version: loaded.version,
+        ...(loaded.signature.kind === 'classifier' ? { classes: loaded.signature.classes } : {}),
+        ...outputs,
+      });
+    });
+  });
+
+  app.post('/models/:name/feedback', timed, async (c) => {
+    const name = c.req.param('name') ?? '';
+    const parsed = FeedbackBodySchema.safeParse(await readJson(c));
+    if (!parsed.success) {
+      throw new HttpError('bad_request', `${zodMessage(parsed.error)} (expected {"id": "<request id>", "labels": [...]} or a list of them)`);
+    }
+    const items = Array.isArray(parsed.data) ? parsed.data : [parsed.data];
+    const labelCount = items.reduce((sum, f) => sum + (f.labels?.length ?? 1), 0);
+    if (labelCount > limits.maxRows) throw new HttpError('too_large', `feedback: ${labelCount} labels, more than the limit of ${limits.maxRows} per request`);
+    return withModel(c, name, async (loaded) => {
+      const s = loaded.signature;
+      let matched = 0;
+      const entries = items.map((item, i) => {
+        const labels = item.labels ?? [item.label!];
+        const known = recent.get(item.id);
+        if (known !== undefined && known.model === name) {
+          matched += 1;
+          if (known.rows !== labels.length) {
+            throw new HttpError('bad_request', `feedback ${i}: request ${item.id} had ${known.rows} rows, got ${labels.length} labels`);
+          }
+        }
+        const normalized = labels.map((label, j) => {
+          if (s.kind === 'regression') {
+            if (typeof label !== 'number') throw new HttpError('bad_request', `feedback ${i}, label ${j}: expected a number for a regression model, got ${JSON.stringify(label)}`);
+            return label;
+          }
+          // Labels are matched to the classes by their text, so "1" and 1 both name class 1.
+          const cls = s.classes.find((k) => String(k) === String(label));
+          if (cls === undefined) {
+            throw new HttpError('bad_request', `feedback ${i}, label ${j}: ${JSON.stringify(label)} is not a class of model '${name}' (classes: ${s.classes.map((k) => JSON.stringify(k)).join(', ')})`);
+          }
+          return cls;
+        });
+        return { id: item.id, labels: normalized };
+      });
+      const at = new Date();
+      for (const e of entries) {
+        deps.predictionLog?.append({
+          kind: 'feedback',
+          requestId: e.id,
+          at,
+          model: name,
+          version: null,
+          role: null,
+          rows: e.labels.length,
+          inputsSha256: null,
+          inputs: null,
+          outputs: null,
+          labels: JSON.stringify(e.labels),
+          latencyMs: null,
+        });
+      }
+      metrics.feedback.inc({ model: name }, labelCount);
+      return c.json({ accepted: entries.length, labels: labelCount, matched }, 202);
+    });
+  });
+
+  app.get('/models', (c) =>
+    c.json({
+      models: models.list().map((v) => ({ model: v.model, alias: v.alias, version: v.version, sha256: v.sha256, loadedAt: v.loadedAt.toISOString() })),
+    }),
+  );
+  app.get('/models/:name', (c) => {
+    const name = c.req.param('name') ?? '';
+    const loaded = models.peek(name, CHAMPION_ALIAS);
+    if (loaded === undefined) throw notServed(name);
+    c.set('version', String(loaded.version));
+    const s = loaded.signature;
+    return c.json({
+      model: name,
+      version: loaded.version,
+      sha256: loaded.sha256,
+      loadedAt: loaded.loadedAt.toISOString(),
+      kind: s.kind,
+      features: { numeric: s.numeric, categorical: s.categorical },
+      ...(s.kind === 'classifier' ? { classes: s.classes } : {}),
+    });
+  });
+
+  app.get('/metrics', async (c) => {
+    metrics.scoringQueue.set(deps.scoringQueueDepth?.() ?? 0);
+    const text = await metrics.registry.metrics();
+    return c.body(text, 200, { 'Content-Type': metrics.registry.contentType });
+  });
+
+  return app;
+}

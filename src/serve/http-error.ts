@@ -1,0 +1,35 @@
+/** Why a request failed, as the `reason` label of the error counter and the `code` field of the JSON error. */
+export type FailureReason =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'not_found'
+  | 'too_large'
+  | 'not_ready'
+  | 'overloaded'
+  | 'timeout'
+  | 'internal';
+
+const STATUS: Record<FailureReason, 400 | 401 | 404 | 413 | 503 | 504 | 500> = {
+  bad_request: 400,
+  unauthorized: 401,
+  not_found: 404,
+  too_large: 413,
+  not_ready: 503,
+  overloaded: 503,
+  timeout: 504,
+  internal: 500,
+};
+
+/** The one exception HTTP handlers throw; the app turns it into `{"error": message, "code": reason}`. */
+export class HttpError extends Error {
+  readonly status: 400 | 401 | 404 | 413 | 503 | 504 | 500;
+
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = STATUS[reason];
+  }
+}

@@ -1,0 +1,21 @@
+/** Serving: HTTP inference on every model's champion, hot swap, prediction log, Prometheus metrics. */
+export { createServeApp } from './app';
+export type { MirroredRequest, RequestMirror, ServeAppDeps, ServeLimits } from './app';
+export { MicroBatcher, mergeColumns } from './batcher';
+export type { BatcherOptions } from './batcher';
+export { HttpError } from './http-error';
+export type { FailureReason } from './http-error';
+export { canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from './inputs';
+export type { FeatureColumns, OipInput } from './inputs';
+export { createServeMetrics } from './metrics';
+export type { ServeMetrics } from './metrics';
+export { PredictionLogWriter, entriesToTable, joinFeedback, readPredictionLog } from './prediction-log';
+export type { LabeledPrediction, PredictionLogEntry, PredictionLogOptions, ReadPredictionLogOptions } from './prediction-log';
+export { ScorePool } from './score-pool';
+export type { PoolModel, ScorePoolOptions } from './score-pool';
+export { ServedModels } from './served-models';
+export type { LoadedVersion, ServedModelsOptions } from './served-models';
+export { SERVE_DEFAULTS, createServing, startServer } from './server';
+export type { RunningServer, Serving, ServingOptions } from './server';
+export { featureList, signatureFrom } from './signature';
+export type { ClassLabel, LoadReport, ModelSignature } from './signature';

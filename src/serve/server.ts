@@ -1,0 +1,174 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Registry } from '../registry';
+import type { ArtifactStore } from '../store';
+import { type RequestMirror, type ServeLimits, createServeApp } from './app';
+import { type ServeMetrics, createServeMetrics } from './metrics';
+import { PredictionLogWriter } from './prediction-log';
+import { ScorePool, type ScorePoolOptions } from './score-pool';
+import { ServedModels } from './served-models';
+
+/** Defaults of `relearn serve`'s flags. */
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyBytes: 1024 * 1024,
+  maxRows: 1000,
+  requestTimeoutMs: 10_000,
+  pollMs: 1000,
+  batchWindowMs: 2,
+  maxBatchRows: 512,
+  logFlushRows: 1000,
+  logFlushIntervalMs: 1000,
+} as const;
+
+/** Everything a serving process is made of; `registry` and `store` are the pipeline's own. */
+export interface ServingOptions {
+  registry: Registry;
+  store: ArtifactStore;
+  /** Folder of the prediction log (`<stateDir>/predictions`); none turns the log off. */
+  predictionLogDir?: string;
+  logInputs?: 'digest' | 'full';
+  token: string | null;
+  limits?: Partial<ServeLimits>;
+  pool?: ScorePoolOptions;
+  pollMs?: number;
+  batchWindowMs?: number;
+  maxBatchRows?: number;
+  logFlushRows?: number;
+  logFlushIntervalMs?: number;
+  /** Adds prom-client's process metrics (on by default; tests turn them off). */
+  processMetrics?: boolean;
+  mirror?: RequestMirror;
+  log?: (line: string) => void;
+}
+
+/** A serving stack without a port: the app for `app.request(...)` plus what must be closed. */
+export interface Serving {
+  app: Hono<any>;
+  models: ServedModels;
+  metrics: ServeMetrics;
+  pool: ScorePool;
+  predictionLog: PredictionLogWriter | undefined;
+  /** Stops following the registry, writes the prediction log out and stops the workers. */
+  close(): Promise<void>;
+}
+
+/** Builds the serving stack and loads every model's champion before returning. */
+export async function createServing(options: ServingOptions): Promise<Serving> {
+  const metrics = createServeMetrics({ defaults: options.processMetrics ?? true });
+  const pool = new ScorePool(options.pool);
+  const models = new ServedModels({
+    registry: options.registry,
+    store: options.store,
+    pool,
+    metrics,
+    pollMs: options.pollMs ?? SERVE_DEFAULTS.pollMs,
+    batch: {
+      windowMs: options.batchWindowMs ?? SERVE_DEFAULTS.batchWindowMs,
+      maxBatchRows: options.maxBatchRows ?? SERVE_DEFAULTS.maxBatchRows,
+    },
+    log: options.log,
+  });
+  const predictionLog =
+    options.predictionLogDir === undefined
+      ? undefined
+      : new PredictionLogWriter({
+          dir: options.predictionLogDir,
+          flushRows: options.logFlushRows ?? SERVE_DEFAULTS.logFlushRows,
+          flushIntervalMs: options.logFlushIntervalMs ?? SERVE_DEFAULTS.logFlushIntervalMs,
+          onWritten: (n) => metrics.predictionLogRows.inc(n),
+          onDropped: (n) => metrics.predictionLogDropped.inc(n),
+          onPending: (n) => metrics.predictionLogPending.set(n),
+          onFlushError: (err) => {
+            metrics.predictionLogFlushErrors.inc();
+            options.log?.(`prediction log: write failed: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        });
+  try {
+    await models.start();
+  } catch (err) {
+    models.close();
+    await predictionLog?.close();
+    await pool.close();
+    throw err;
+  }
+  const app = createServeApp({
+    models,
+    metrics,
+    token: options.token,
+    limits: {
+      maxBodyBytes: options.limits?.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes,
+      maxRows: options.limits?.maxRows ?? SERVE_DEFAULTS.maxRows,
+      requestTimeoutMs: options.limits?.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
+    },
+    predictionLog,
+    logInputs: options.logInputs,
+    mirror: options.mirror,
+    scoringQueueDepth: () => pool.queueSize,
+  });
+  return {
+    app,
+    models,
+    metrics,
+    pool,
+    predictionLog,
+    async close() {
+      models.close();
+      await predictionLog?.close();
+      await pool.close();
+    },
+  };
+}
+
+/** A serving stack listening on a port. */
+export interface RunningServer extends Serving {
+  url: string;
+  port: number;
+  /** Stops accepting connections, lets requests in flight finish, then closes the stack. */
+  close(): Promise<void>;
+}
+
+/** Builds the serving stack and listens on `host:port` (port 0 picks a free one). */
+export async function startServer(options: ServingOptions & { host?: string; port?: number }): Promise<RunningServer> {
+  const serving = await createServing(options);
+  const host = options.host ?? SERVE_DEFAULTS.host;
+  const requestTimeoutMs = options.limits?.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs;
+  let server: Server | undefined;
+  const listening = new Promise<AddressInfo>((resolve, reject) => {
+    server = serve(
+      {
+        fetch: serving.app.fetch,
+        hostname: host,
+        port: options.port ?? SERVE_DEFAULTS.port,
+        // Node's own limits back the app's: a client that trickles headers or a body is cut off.
+        serverOptions: { requestTimeout: requestTimeoutMs + 5_000, headersTimeout: 10_000 },
+      },
+      (address) => resolve(address),
+    ) as Server;
+    server.once('error', reject);
+  });
+  let info: AddressInfo;
+  try {
+    info = await listening;
+  } catch (err) {
+    await serving.close();
+    throw err;
+  }
+  const listener = server!;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    ...serving,
+    url: `http://${shownHost}:${info.port}`,
+    port: info.port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeIdleConnections();
+      });
+      await serving.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// A temp state folder with a real store and registry holding the ONNX fixtures of scripts/make-onnx-fixtures.py as
+// registered versions, so serving tests need neither Temporal nor the trainer.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { Registry } from '../../src/registry';
+import { ArtifactStore } from '../../src/store';
+
+export const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'onnx');
+
+/** The fixture models' features and scikit-learn's outputs on tiny.arrow. */
+export const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
+  numeric: string[];
+  categorical: string[];
+  rows: number;
+  classifierBinary: { classes: number[]; probabilities: number[][] };
+  classifier3Class: { classes: number[]; probabilities: number[][] };
+  regressor: { predictions: number[] };
+};
+
+/** tiny.arrow: 300 rows with nulls in every feature column. */
+export const table = tableFromIPC(readFileSync(path.join(FIXTURES, 'tiny.arrow')));
+
+/** The fixture rows as JSON objects keyed by feature name (nulls stay null), as a client sends them. */
+export function jsonRows(from: number, to: number): Array<Record<string, number | string | null>> {
+  const rows: Array<Record<string, number | string | null>> = [];
+  for (let r = from; r < to; r++) {
+    const row: Record<string, number | string | null> = {};
+    for (const f of expected.numeric) {
+      const v = table.getChild(f)!.get(r) as number | bigint | null;
+      row[f] = v === null ? null : Number(v);
+    }
+    for (const f of expected.categorical) row[f] = (table.getChild(f)!.get(r) as string | null) ?? null;
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** A temp state folder: store, registry, prediction-log folder. */
+export interface ServeFixture {
+  stateDir: string;
+  store: ArtifactStore;
+  registry: Registry;
+  predictionsDir: string;
+  /** Registers a fixture model file as a new version of `model`; returns its version number. */
+  register(model: string, file: string, classes?: Array<string | number | boolean>): Promise<number>;
+  /** Moves `champion` to `version` (compare-and-set from whatever it is now). */
+  promote(model: string, version: number): void;
+}
+
+let runCounter = 0;
+
+/** Makes a fresh state folder with an empty registry. */
+export function serveFixture(): ServeFixture {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'relearn-serve-'));
+  const store = new ArtifactStore(path.join(stateDir, 'store'));
+  const registry = Registry.open(path.join(stateDir, 'registry.db'));
+  return {
+    stateDir,
+    store,
+    registry,
+    predictionsDir: path.join(stateDir, 'predictions'),
+    async register(model, file, classes) {
+      const artifact = await store.putFile('models', 'model.onnx', path.join(FIXTURES, file));
+      runCounter += 1;
+      const record = registry.registerVersion({
+        model,
+        artifactUri: artifact.uri,
+        artifactSha256: artifact.sha256,
+        sizeBytes: artifact.sizeBytes,
+        snapshotUri: artifact.uri,
+        snapshotSha256: artifact.sha256,
+        params: {},
+        metrics: {},
+        gate: { verdict: 'PASS' },
+        lineage: classes === undefined ? {} : { classes },
+        workflowId: `retrain/${model}`,
+        runId: `run-${process.pid}-${runCounter}`,
+      });
+      return record.version;
+    },
+    promote(model, version) {
+      const current = registry.getAlias(model, 'champion')?.version ?? null;
+      runCounter += 1;
+      const result = registry.promote({ model, version, expectedChampion: current, reason: 'test', workflowId: 'test', runId: `promote-${runCounter}` });
+      if (!result.promoted) throw new Error(`promote ${model} v${version}: ${result.reason}`);
+    },
+  };
+}
