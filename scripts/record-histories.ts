@@ -1,33 +1,86 @@
-// Records workflow histories for the replay test (test/replay/): real runs on the dev server with the real trainer,
-// saved as JSON. Run again when the workflow changes in a compatible way, with the change behind `patched()`:
-//   npx tsx scripts/record-histories.ts
-import { writeFileSync } from 'node:fs';
+// Records workflow histories for the replay test (test/replay/): real runs on the test dev server with the real
+// trainer, saved as JSON under test/histories/<workflowType>/<name>.json. Run again when a workflow changes in a
+// compatible way, with the change behind `patched()` (keep the old histories: they prove old runs still replay).
+//   npx tsx scripts/record-histories.ts --tag <tag>          record every workflow type that has a recorder below, as
+//                                                            <name>-<tag>.json beside the old files (e.g. the patch name)
+//   npx tsx scripts/record-histories.ts --tag <tag> retrain  only these workflow types
+//   --overwrite                                              replace existing files instead of refusing
+//   npx tsx scripts/record-histories.ts --run <workflowId> [--run-id <id>] --name <name>
+//                                                            save the history of a run that already happened on the
+//                                                            test dev server (any workflow type, e.g. one a test started)
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { temporal } from '@temporalio/proto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { LoadedConfig } from '../src/config';
 import { RELEARN_ROOT } from '../src/paths';
 import { connectClient } from '../src/temporal/connection';
 import { runPipeline, smallFlightsModel, testConfig } from '../test/helpers/pipeline-env';
 
 const OUT = path.join(RELEARN_ROOT, 'test', 'histories');
 
-async function record(name: string, loaded: Awaited<ReturnType<typeof testConfig>>, model: string, window?: { from: string; to: string }) {
-  const outcome = await runPipeline(loaded, model, { window });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    run: { type: 'string' },
+    'run-id': { type: 'string' },
+    name: { type: 'string' },
+    tag: { type: 'string' },
+    overwrite: { type: 'boolean', default: false },
+  },
+});
+
+/** Writes a history to test/histories/<its workflow type>/<name>[-<tag>].json; old histories are kept unless --overwrite. */
+function save(name: string, history: temporal.api.history.v1.IHistory): void {
+  const type = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+  if (!type) throw new Error(`${name}: the history has no WorkflowExecutionStarted event`);
+  const file = path.join(OUT, type, `${name}${values.tag ? `-${values.tag}` : ''}.json`);
+  if (existsSync(file) && !values.overwrite) {
+    throw new Error(`${path.relative(RELEARN_ROOT, file)} exists: it records a run of older code, which must keep replaying; pass --tag <tag> (or --overwrite)`);
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${historyToJSON(history)}\n`);
+  console.log(`${path.relative(RELEARN_ROOT, file)}: ${history.events?.length} events`);
+}
+
+async function fetchAndSave(loaded: LoadedConfig, name: string, workflowId: string, runId?: string): Promise<void> {
   const { client, close } = await connectClient(loaded);
   try {
-    const history = await client.workflow.getHandle(outcome.workflowId, outcome.runId).fetchHistory();
-    writeFileSync(path.join(OUT, `${name}.json`), `${historyToJSON(history)}\n`);
-    console.log(`${name}: ${history.events?.length} events, ${outcome.result ? outcome.result.decision : `failed: ${outcome.failureType}`}`);
+    save(name, await client.workflow.getHandle(workflowId, runId).fetchHistory());
   } finally {
     await close();
   }
 }
 
-const model = 'replay-flights';
-const base = smallFlightsModel();
-const loaded = await testConfig({
-  [model]: base,
-  'replay-bad-params': { ...base, trainer: { ...(base.trainer as object), params: { not_a_param: 1 } } },
-});
-await record('retrain-first-promoted', loaded, model);
-await record('retrain-vs-champion', loaded, model, { from: '2001-03-01', to: '2001-03-08' });
-await record('retrain-failed-bad-params', loaded, 'replay-bad-params');
+async function recordRetrain(loaded: LoadedConfig, name: string, model: string, window?: { from: string; to: string }): Promise<void> {
+  const outcome = await runPipeline(loaded, model, { window });
+  console.log(`${name}: ${outcome.result ? outcome.result.decision : `failed: ${outcome.failureType}`}`);
+  await fetchAndSave(loaded, name, outcome.workflowId, outcome.runId);
+}
+
+/** One recorder per workflow type: runs that cover its main paths (first run, against a champion, a failure). */
+const RECORDERS: Record<string, () => Promise<void>> = {
+  async retrain() {
+    const model = 'replay-flights';
+    const base = smallFlightsModel();
+    const loaded = await testConfig({
+      [model]: base,
+      'replay-bad-params': { ...base, trainer: { ...(base.trainer as object), params: { not_a_param: 1 } } },
+    });
+    await recordRetrain(loaded, 'first-promoted', model);
+    await recordRetrain(loaded, 'vs-champion', model, { from: '2001-03-01', to: '2001-03-08' });
+    await recordRetrain(loaded, 'failed-bad-params', 'replay-bad-params');
+  },
+};
+
+if (values.run) {
+  if (!values.name) throw new Error('--run needs --name <name> (the file name under test/histories/<workflowType>/)');
+  await fetchAndSave(await testConfig({}), values.name, values.run, values['run-id']);
+} else {
+  const unknown = positionals.filter((type) => !RECORDERS[type]);
+  if (unknown.length > 0) {
+    throw new Error(`no recorder for ${unknown.join(', ')} (known: ${Object.keys(RECORDERS).join(', ')}); use --run <workflowId> --name <name>`);
+  }
+  for (const type of positionals.length > 0 ? positionals : Object.keys(RECORDERS)) await RECORDERS[type]!();
+}
