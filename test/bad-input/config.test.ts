@@ -2,11 +2,11 @@
 // `relearn` as a user would and check the exit code (2), the one-line message and that no stack trace is shown.
 // None of them needs a Temporal server: every one of them is refused before a connection is made.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { RELEARN_ROOT } from '../../src/paths';
@@ -40,21 +40,30 @@ function refused(text: string): string {
   assert.fail('the config must be refused');
 }
 
-/** Runs the CLI; returns exit code and stderr. */
-function relearn(args: string[]): { status: number | null; stderr: string; stdout: string } {
+interface CliResult {
+  status: number | null;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would; resolves with its exit code and stderr. */
+function relearn(args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.RELEARN_CONFIG;
   delete env.RELEARN_DEBUG;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(RELEARN_ROOT, 'src/cli/main.ts'), ...args], {
-    encoding: 'utf8',
-    cwd: RELEARN_ROOT,
-    env,
-    timeout: 60_000,
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(RELEARN_ROOT, 'src/cli/main.ts'), ...args],
+      { cwd: RELEARN_ROOT, env, timeout: 120_000 },
+      (err, _stdout, stderr) => {
+        if (err && typeof err.code !== 'number') reject(err);
+        else resolve({ status: err ? (err.code as number) : 0, stderr });
+      },
+    );
   });
-  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
-function assertUsageError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
+function assertUsageError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, pattern);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -123,33 +132,46 @@ describe('bad temporal.yaml: refused at load, naming the path in the file', () =
 });
 
 describe('bad CLI arguments: exit code 2, one line naming the problem, no stack trace', () => {
-  it('a verb with a missing argument (run without a model)', () => {
-    assertUsageError(relearn(['run']), /error: missing required argument 'model'/);
+  // Each case is its own `relearn` process; they start together, since each spends seconds loading TypeScript.
+  const cases = {
+    missingArgument: () => relearn(['run']),
+    unknownVerb: () => relearn(['retrian', 'flights-delay']),
+    badDate: () => relearn(['run', 'flights-delay', '--from', 'yesterday']),
+    badChoice: () => relearn(['run', 'flights-delay', '--trigger', 'cron']),
+    missingConfig: () => relearn(['--config', 'no-such-dir/temporal.yaml', 'runs']),
+    unknownKey: () => relearn(['--config', configFile(`${MODEL}    lable: delayed\n`), 'versions', 'm']),
+    outsideDataRoot: () => relearn(['--config', configFile(MODEL.replace('data/flights.csv', '/etc/hosts')), 'run', 'm']),
+  };
+  let results: Record<keyof typeof cases, Promise<CliResult>>;
+  before(() => {
+    results = Object.fromEntries(Object.entries(cases).map(([k, start]) => [k, start()])) as typeof results;
   });
 
-  it('an unknown verb', () => {
-    assertUsageError(relearn(['retrian', 'flights-delay']), /error: unknown command 'retrian'/);
+  it('a verb with a missing argument (run without a model)', async () => {
+    assertUsageError(await results.missingArgument, /error: missing required argument 'model'/);
   });
 
-  it('a flag value that is not a date (--from yesterday)', () => {
-    assertUsageError(relearn(['run', 'flights-delay', '--from', 'yesterday']), /--from: 'yesterday' is not a date \(expected e\.g\. 2001-03-01\)/);
+  it('an unknown verb', async () => {
+    assertUsageError(await results.unknownVerb, /error: unknown command 'retrian'/);
   });
 
-  it('a flag value outside its choices (--trigger)', () => {
-    assertUsageError(relearn(['run', 'flights-delay', '--trigger', 'cron']), /option '--trigger <kind>' argument 'cron' is invalid\. Allowed choices are manual, api, schedule, drift/);
+  it('a flag value that is not a date (--from yesterday)', async () => {
+    assertUsageError(await results.badDate, /--from: 'yesterday' is not a date \(expected e\.g\. 2001-03-01\)/);
   });
 
-  it('--config naming a file that does not exist', () => {
-    assertUsageError(relearn(['--config', 'no-such-dir/temporal.yaml', 'runs']), /no-such-dir\/temporal\.yaml: file not found/);
+  it('a flag value outside its choices (--trigger)', async () => {
+    assertUsageError(await results.badChoice, /option '--trigger <kind>' argument 'cron' is invalid\. Allowed choices are manual, api, schedule, drift/);
   });
 
-  it('a config with an unknown key, through the CLI', () => {
-    const file = configFile(`${MODEL}    lable: delayed\n`);
-    assertUsageError(relearn(['--config', file, 'versions', 'm']), /temporal\.yaml: models\.m: unknown key 'lable'/);
+  it('--config naming a file that does not exist', async () => {
+    assertUsageError(await results.missingConfig, /no-such-dir\/temporal\.yaml: file not found/);
   });
 
-  it('a config whose source lies outside the data root, through the CLI', () => {
-    const file = configFile(MODEL.replace('data/flights.csv', '/etc/hosts'));
-    assertUsageError(relearn(['--config', file, 'run', 'm']), /temporal\.yaml: models\.m\.source\.path: '\/etc\/hosts' is outside the data root/);
+  it('a config with an unknown key, through the CLI', async () => {
+    assertUsageError(await results.unknownKey, /temporal\.yaml: models\.m: unknown key 'lable'/);
+  });
+
+  it('a config whose source lies outside the data root, through the CLI', async () => {
+    assertUsageError(await results.outsideDataRoot, /temporal\.yaml: models\.m\.source\.path: '\/etc\/hosts' is outside the data root/);
   });
 });
