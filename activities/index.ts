@@ -1,4 +1,5 @@
 import { createDataActivities } from './data';
+import { createDriftActivities } from './drift';
 import type { ActivityDeps } from './deps';
 import { createEvaluationActivities } from './evaluate';
 import { createExportActivities } from './export';
@@ -15,5 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createExportActivities(deps),
     ...createEvaluationActivities(deps),
     ...createRegistryActivities(deps),
+    ...createDriftActivities(deps),
   };
 }

@@ -1,1 +1,3 @@
 export { retrain, statusQuery } from './retrain';
+export { scheduledRetrain } from './triggers';
+export { checkNowSignal, driftMonitor, monitorStatusQuery } from './monitor';

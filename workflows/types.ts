@@ -24,6 +24,8 @@ export interface RetrainInput {
   window?: { from?: string; to?: string };
   /** SHA-256 of temporal.yaml when the run was started. */
   configDigest: string;
+  /** Why an automatic trigger started the run (the Schedule, or the drift report's URI). */
+  reason?: string;
 }
 
 /** The snapshot pullData wrote. */

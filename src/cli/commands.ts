@@ -14,6 +14,7 @@ import type { RetrainResult, Trigger } from '../../workflows/types';
 import { runDemo } from './demo';
 import { num, printRunResult, table } from './format';
 import { followRun } from './watch';
+import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
 
 function configOf(cmd: Command): LoadedConfig {
@@ -37,6 +38,7 @@ async function workerPolling(client: Client, target: TemporalTarget): Promise<bo
 
 /** Registers every verb of the CLI on `program`. */
 export function registerCommands(program: Command): void {
+  registerTriggerCommands(program);
   program
     .command('setup')
     .description('install what is missing: the training job’s Python environment and the Temporal CLI (idempotent)')

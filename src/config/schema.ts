@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
+import { driftSchema, scheduleSchema } from './triggers';
 
 const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
 const REGRESSION_METRICS = new Set<string>(metricNamesFor('regression'));
@@ -137,6 +138,10 @@ export const modelSchema = z
     trainer: trainerSchema.prefault({}),
     export: exportSchema.prefault({}),
     gate: gateSchema.prefault({}),
+    /** Scheduled retraining (a Temporal Schedule kept in sync by `relearn schedule sync`). */
+    schedule: scheduleSchema.optional(),
+    /** Drift monitor: checks recent data against the champion's training snapshot and triggers retraining. */
+    drift: driftSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {

@@ -15,9 +15,10 @@ import {
   wassersteinNormed,
 } from './stats';
 
-/** Tests a feature can be checked with. */
-export const DRIFT_METHODS = ['ks', 'chisquare', 'ztest', 'wasserstein', 'jensenshannon', 'psi'] as const;
-export type DriftMethod = (typeof DRIFT_METHODS)[number];
+import { DRIFT_METHODS, type DriftMethod } from './methods';
+
+export { DRIFT_METHODS };
+export type { DriftMethod };
 
 /** Methods whose statistic is a p-value judged by `p < threshold`; the others drift when `statistic ≥ threshold`. */
 export const P_VALUE_METHODS: ReadonlySet<DriftMethod> = new Set<DriftMethod>(['ks', 'chisquare', 'ztest']);

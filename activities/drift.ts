@@ -1,0 +1,26 @@
+import { Context } from '@temporalio/activity';
+import type { ModelConfig } from '../src/config/schema';
+import { runDriftCheck } from '../src/drift/run-check';
+import { failFast } from '../src/errors';
+import type { DriftCheckSummary } from '../workflows/monitor';
+import type { ActivityDeps } from './deps';
+
+/** Drift activities: one check of a recent window against the champion's training snapshot. */
+export function createDriftActivities(deps: ActivityDeps) {
+  return {
+    /** Computes every feature's drift test, stores the JSON and HTML report, returns a small summary. */
+    async checkDriftWindow(input: {
+      model: string;
+      modelConfig: ModelConfig;
+      window: { from: string; to: string };
+      checkedAt: string;
+    }): Promise<DriftCheckSummary> {
+      return failFast(async () => {
+        const ctx = Context.current();
+        const { summary } = await runDriftCheck(deps, { ...input, onProgress: (p) => ctx.heartbeat(p) });
+        ctx.log.info('drift check', { model: input.model, drift: summary.datasetDrift, skipped: summary.skipped, report: summary.report?.json });
+        return summary;
+      });
+    },
+  };
+}

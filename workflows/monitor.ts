@@ -1,0 +1,152 @@
+// The drift monitor: one long-running workflow per model (id `monitor/<model>`) that checks a recent data window
+// against the champion's training snapshot every `drift.every`, and starts retraining (trigger=drift) when the
+// dataset drifts, at most once per cooldown. Its cooldown state travels through continue-as-new.
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { RelearnModel, RelearnStage } from './search-attributes';
+import { startRetrainChild, type TriggerOutcome } from './triggers';
+import type { RetrainInput } from './types';
+
+type Activities = ReturnType<typeof activities.createActivities>;
+
+/** One check's outcome, small enough for the workflow's status and history. */
+export interface DriftCheckSummary {
+  checkedAt: string;
+  window: { from: string; to: string };
+  /** No verdict (no champion yet, too few rows, …) when set. */
+  skipped?: string;
+  championVersion?: number;
+  datasetDrift?: boolean;
+  drifted?: number;
+  checked?: number;
+  share?: number;
+  driftedFeatures?: string[];
+  report?: { json: string; html: string };
+}
+
+/** Cooldown and counters carried from one run of the monitor to the next. */
+export interface MonitorState {
+  checks: number;
+  driftsFound: number;
+  triggered: number;
+  /** Drift found inside the cooldown: counted, no run started. */
+  suppressed: number;
+  absorbed: number;
+  lastTriggerAtMs: number | null;
+  lastCheck?: DriftCheckSummary;
+  lastTrigger?: TriggerOutcome & { at: string; report?: string };
+}
+
+/** Input of the drift monitor. */
+export interface DriftMonitorInput {
+  model: string;
+  modelConfig: RetrainInput['modelConfig'];
+  configDigest: string;
+  /** Overrides the configured window for every check (fixed from/to). */
+  window?: { from: string; to: string };
+  /** Stop after this many checks in total (tests, one-off runs); none = run until cancelled. */
+  maxChecks?: number;
+  state?: MonitorState;
+}
+
+/** What `status` returns. */
+export interface MonitorStatus extends MonitorState {
+  model: string;
+  cooldownUntil: string | null;
+  nextCheckAt: string | null;
+}
+
+/** Query: counters, the last check, the last trigger and the cooldown. */
+export const monitorStatusQuery = defineQuery<MonitorStatus>('status');
+/** Signal: check now instead of waiting for the next interval. */
+export const checkNowSignal = defineSignal('checkNow');
+
+/** The window a check covers: the input's, the configured fixed one, or the last `last` ms before now. */
+function checkWindow(input: DriftMonitorInput, nowMs: number): { from: string; to: string } {
+  if (input.window) return input.window;
+  const w = input.modelConfig.drift?.window;
+  if (w?.from !== undefined || w?.to !== undefined) return { from: w?.from ?? '1970-01-01', to: w?.to ?? new Date(nowMs).toISOString() };
+  const lastMs = w?.last ?? 7 * 86_400_000;
+  return { from: new Date(nowMs - lastMs).toISOString(), to: new Date(nowMs).toISOString() };
+}
+
+/** Checks drift every interval, triggers retraining on dataset drift outside the cooldown, continues as new. */
+export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorState> {
+  const drift = input.modelConfig.drift;
+  if (!drift) throw new Error(`model ${input.model} has no drift block in temporal.yaml`);
+  const state: MonitorState = input.state ?? { checks: 0, driftsFound: 0, triggered: 0, suppressed: 0, absorbed: 0, lastTriggerAtMs: null };
+  let nextCheckAtMs: number | null = null;
+  let checkRequested = false;
+  setHandler(checkNowSignal, () => {
+    checkRequested = true;
+  });
+  setHandler(monitorStatusQuery, () => ({
+    ...state,
+    model: input.model,
+    cooldownUntil: state.lastTriggerAtMs === null ? null : new Date(state.lastTriggerAtMs + drift.cooldown).toISOString(),
+    nextCheckAt: nextCheckAtMs === null ? null : new Date(nextCheckAtMs).toISOString(),
+  }));
+  upsertSearchAttributes([
+    { key: RelearnModel, value: input.model },
+    { key: RelearnStage, value: 'monitor' },
+  ]);
+  const acts = proxyActivities<Activities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
+  });
+
+  for (let inRun = 0; inRun < drift.checksPerRun; inRun++) {
+    if (input.maxChecks !== undefined && state.checks >= input.maxChecks) return state;
+    if (state.checks > 0 || inRun > 0) {
+      nextCheckAtMs = Date.now() + drift.every;
+      await condition(() => checkRequested, drift.every);
+      checkRequested = false;
+      nextCheckAtMs = null;
+    }
+    const now = Date.now();
+    const window = checkWindow(input, now);
+    const check = await acts.checkDriftWindow.executeWithOptions({ summary: `drift check ${window.from} → ${window.to}` }, [
+      { model: input.model, modelConfig: input.modelConfig, window, checkedAt: new Date(now).toISOString() },
+    ]);
+    state.checks += 1;
+    state.lastCheck = check;
+    if (!check.datasetDrift) continue;
+    state.driftsFound += 1;
+    const cooling = state.lastTriggerAtMs !== null && now < state.lastTriggerAtMs + drift.cooldown;
+    if (cooling) {
+      state.suppressed += 1;
+      log.info('drift inside the cooldown: no run started', { suppressed: state.suppressed });
+      continue;
+    }
+    const reason = `drift in ${check.drifted}/${check.checked} features (${(check.driftedFeatures ?? []).join(', ')}) on ${window.from} → ${window.to}; report ${check.report?.json}`;
+    const { outcome } = await startRetrainChild({
+      model: input.model,
+      modelConfig: input.modelConfig,
+      configDigest: input.configDigest,
+      trigger: 'drift',
+      // Retrain on the window that drifted: it is the data the model now sees.
+      window,
+      reason,
+    });
+    state.lastTrigger = { ...outcome, at: new Date(now).toISOString(), report: check.report?.json };
+    if (outcome.action === 'started') {
+      state.triggered += 1;
+      state.lastTriggerAtMs = now;
+    } else {
+      state.absorbed += 1;
+    }
+  }
+  if (input.maxChecks !== undefined && state.checks >= input.maxChecks) return state;
+  // Keep the history small: the next run of the monitor starts from the same counters and cooldown.
+  return continueAsNew<typeof driftMonitor>({ ...input, state });
+}
