@@ -115,9 +115,16 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
     }
     const now = Date.now();
     const window = checkWindow(input, now);
-    const check = await acts.checkDriftWindow.executeWithOptions({ summary: `drift check ${window.from} → ${window.to}` }, [
-      { model: input.model, modelConfig: input.modelConfig, window, checkedAt: new Date(now).toISOString() },
-    ]);
+    let check: DriftCheckSummary;
+    try {
+      check = await acts.checkDriftWindow.executeWithOptions({ summary: `drift check ${window.from} → ${window.to}` }, [
+        { model: input.model, modelConfig: input.modelConfig, window, checkedAt: new Date(now).toISOString() },
+      ]);
+    } catch (err) {
+      // A failed check (unreadable source, retries used up) is recorded; the monitor keeps watching.
+      const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      check = { checkedAt: new Date(now).toISOString(), window, skipped: `check failed: ${message}` };
+    }
     state.checks += 1;
     state.lastCheck = check;
     if (!check.datasetDrift) continue;

@@ -44,7 +44,8 @@ export async function runDriftCheck(
     const pulled = await pullSnapshot({
       source: {
         ...cfg.source,
-        path: drift.path ? path.resolve(deps.baseDir, drift.path) : cfg.source.path,
+        // Another file is read by its own extension.
+        ...(drift.path ? { path: path.resolve(deps.baseDir, drift.path), format: undefined } : {}),
         window,
         sample: { maxRows: drift.maxRows, seed: 1 },
       },
