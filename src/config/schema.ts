@@ -174,6 +174,8 @@ export const configSchema = z
     /** Folder for Relearn's state (artifact store, registry, job folders, dev server database). */
     stateDir: z.string().min(1).default('.relearn'),
     python: z.string().min(1).optional(),
+    /** Folder every model's source.path must lie in, after resolving symlinks (default: the folder of temporal.yaml). */
+    dataRoot: z.string().min(1).optional(),
     registry: z.object({ sqlite: z.string().min(1).default('registry.db') }).strict().prefault({}),
     models: z.record(z.string(), modelSchema),
   })
