@@ -63,3 +63,11 @@ export function judge(input: {
   }
   return { verdict: rules.every((r) => r.passed) ? 'PASS' : 'REJECT', primaryMetric, rules };
 }
+
+/** The gate's verdict in one line for people: "gate: REJECT — f1 0.6100 < 0.6500" (the failed rules, or all on PASS). */
+export function gateSummary(gate: GateResult, maxLength = 180): string {
+  const shown = gate.verdict === 'PASS' ? gate.rules : gate.rules.filter((r) => !r.passed);
+  const reasons = shown.map((r) => r.reason.replace(/ \(CV mean\)$/, '').replace(/ across folds$/, '')).join('; ');
+  const line = `gate: ${gate.verdict} — ${reasons}`;
+  return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
+}

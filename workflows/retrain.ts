@@ -1,13 +1,16 @@
 import {
   defineQuery,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { judge } from './gate';
+import { gateSummary, judge } from './gate';
 import {
   RelearnDecision,
   RelearnModel,
@@ -16,7 +19,16 @@ import {
   RelearnTrigger,
   RelearnVersion,
 } from './search-attributes';
-import type { ChampionInfo, ExportedModel, RetrainInput, RetrainResult, RetrainStatus, TrainedJob } from './types';
+import type {
+  ChampionInfo,
+  ExportedModel,
+  RetrainInput,
+  RetrainResult,
+  RetrainStatus,
+  RunMemo,
+  StageProgress,
+  TrainedJob,
+} from './types';
 
 /** Query: where the run is, what it decided and why. */
 export const statusQuery = defineQuery<RetrainStatus>('status');
@@ -46,6 +58,18 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const primaryMetric = cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
   const status: RetrainStatus = { model, trigger, stage: 'pull', detail: 'starting', jobs: { done: 0, total: cfg.split.folds + 1 } };
   setHandler(statusQuery, () => status);
+  // Runs recorded before the lineage memo existed replay without its upserts.
+  const lineageMemo = patched('lineage-memo');
+  const memo = (fields: RunMemo) => {
+    if (lineageMemo) upsertMemo(fields as Record<string, unknown>);
+  };
+  status.links = {};
+  // Current details are what the Web UI shows for a running run; they are no command, so they replay anywhere.
+  const showDetails = (extra?: string) => {
+    const progress = status.progress && status.progress.total > 1 ? ` (${status.progress.done}/${status.progress.total} ${status.progress.unit})` : '';
+    status.summary = `${status.stage}: ${status.detail}${progress}`;
+    setCurrentDetails(`**${model}** — ${status.summary}${extra ? `\n\n${extra}` : ''}`);
+  };
 
   const data = proxyActivities<Activities>({
     startToCloseTimeout: '15 minutes',
@@ -72,10 +96,12 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   });
 
-  const enter = (stage: string, detail: string) => {
+  const enter = (stage: string, detail: string, progress: StageProgress = { done: 0, total: 1, unit: 'step' }) => {
     status.stage = stage;
     status.detail = detail;
+    status.progress = progress;
     upsertSearchAttributes([{ key: RelearnStage, value: stage }]);
+    showDetails();
   };
   upsertSearchAttributes([
     { key: RelearnModel, value: model },
@@ -94,13 +120,17 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       },
     ]);
     status.snapshot = snapshot;
+    status.links.snapshot = snapshot.artifact.uri;
+    status.links.stats = snapshot.stats.uri;
+    memo({ snapshotSha256: snapshot.artifact.sha256, snapshotUri: snapshot.artifact.uri, snapshotRows: snapshot.rows });
 
     enter('split', `split ${snapshot.rows} rows into ${cfg.split.folds} folds + holdout`);
     const split = await data.splitData.executeWithOptions({ summary: `split into ${cfg.split.folds} folds + holdout` }, [
       { snapshot: snapshot.artifact, split: cfg.split, task: cfg.task, label: cfg.label, probeRows: cfg.trainer.probeRows },
     ]);
 
-    enter('train', `training ${cfg.split.folds} fold models and the final model`);
+    status.links.split = split.artifact.uri;
+    enter('train', `training ${cfg.split.folds} fold models and the final model`, { done: 0, total: cfg.split.folds + 1, unit: 'models' });
     const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
     const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
     const trained = await boundedAll(roles, cfg.trainer.maxParallel, async (role, index) => {
@@ -124,13 +154,18 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       ]);
       status.jobs.done += 1;
       status.detail = `${status.jobs.done}/${status.jobs.total} models trained and exported`;
+      status.progress = { done: status.jobs.done, total: status.jobs.total, unit: 'models' };
+      status.links!.models = { ...status.links!.models, [role]: exported.artifact.uri };
+      status.links!.jobDirs = { ...status.links!.jobDirs, [role]: job.outputDir };
+      showDetails();
       return { job, exported };
     });
     const candidate = trained.at(-1)!.exported;
     const folds = trained.slice(0, cfg.split.folds).map((t, fold) => ({ fold, artifact: t.exported.artifact, classes: t.exported.classes }));
 
     enter('evaluate', 'scoring fold models and the candidate with onnxruntime');
-    const champion: ChampionInfo | null = await registry.getChampion({ model });
+    const champion: ChampionInfo | null = await registry.getChampion.executeWithOptions({ summary: `look up the champion of ${model}` }, [{ model }]);
+    memo({ parentVersion: champion?.version ?? 'none' });
     const evaluated = await evaluation.crossValidate.executeWithOptions(
       { summary: `cross-validate ${cfg.split.folds} folds + holdout${champion ? ` vs champion v${champion.version}` : ''}` },
       [
@@ -151,6 +186,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     enter('gate', 'judging the candidate');
     const gate = judge({ gate: cfg.gate, primaryMetric, evaluation: evaluated, championVersion: champion?.version ?? null });
     status.gate = gate;
+    const verdictLine = gateSummary(gate);
+    showDetails(verdictLine);
     const primaryValue = evaluated.summary[primaryMetric]?.mean;
     if (primaryValue !== undefined && Number.isFinite(primaryValue)) {
       upsertSearchAttributes([{ key: RelearnPrimaryMetric, value: primaryValue }]);
@@ -158,7 +195,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     log.info('gate', { verdict: gate.verdict, reasons: gate.rules.map((r) => r.reason) });
 
     enter('register', 'registering the candidate version');
-    const registered = await registry.registerVersion.executeWithOptions({ summary: `register ${model} (gate ${gate.verdict})` }, [
+    const registered = await registry.registerVersion.executeWithOptions({ summary: verdictLine }, [
       {
         model,
         workflowId: info.workflowId,
@@ -183,6 +220,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       },
     ]);
     status.version = registered.version;
+    status.links.version = `${model} v${registered.version}`;
+    status.links.candidate = candidate.artifact.uri;
     upsertSearchAttributes([{ key: RelearnVersion, value: registered.version }]);
 
     let promotion = { promoted: false, reason: `gate REJECT: ${gate.rules.filter((r) => !r.passed).map((r) => r.reason).join('; ')}` };
@@ -205,7 +244,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     const decision = promotion.promoted ? 'promoted' : 'rejected';
     status.decision = decision;
     enter('done', `${decision}: v${registered.version}`);
+    showDetails(verdictLine);
     upsertSearchAttributes([{ key: RelearnDecision, value: decision }]);
+    memo({ version: registered.version, decision, gate: verdictLine });
     return {
       model,
       decision,
@@ -224,7 +265,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     status.decision = 'failed';
     status.error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     status.detail = `failed in ${status.stage}`;
+    showDetails(status.error);
     upsertSearchAttributes([{ key: RelearnDecision, value: 'failed' }]);
+    memo({ decision: 'failed' });
     throw err;
   }
 }

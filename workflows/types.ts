@@ -120,6 +120,48 @@ export interface RetrainStatus {
   decision?: Decision;
   version?: number;
   error?: string;
+  /** Progress within the current stage (for example 2 of 4 models trained). */
+  progress?: StageProgress;
+  /** The run's state in one line, as the Web UI's current details show it. */
+  summary?: string;
+  /** Where the run's artifacts and job reports are. */
+  links?: RunLinks;
+}
+
+/** Progress within one stage. */
+export interface StageProgress {
+  done: number;
+  total: number;
+  unit: string;
+}
+
+/** URIs and paths a person follows from a run: store artifacts, job folders, the registered version. */
+export interface RunLinks {
+  snapshot?: string;
+  stats?: string;
+  split?: string;
+  candidate?: string;
+  /** ONNX model per job role (fold-0 … final). */
+  models?: Record<string, string>;
+  /** Output folder (spec, logs, status.json) per job role. */
+  jobDirs?: Record<string, string>;
+  /** The registry version, as `<model> v<N>`. */
+  version?: string;
+}
+
+/** The run's lineage kept in the workflow memo (flat keys, upserted as the run learns them). */
+export interface RunMemo {
+  configDigest?: string;
+  window?: { from?: string; to?: string };
+  snapshotSha256?: string;
+  snapshotUri?: string;
+  snapshotRows?: number;
+  /** The champion the run was compared with; 'none' for a model's first run (a null would delete the key). */
+  parentVersion?: number | 'none';
+  version?: number;
+  decision?: Decision;
+  /** The gate's verdict in one line ("gate: REJECT — f1 0.6100 < 0.6500"). */
+  gate?: string;
 }
 
 /** The workflow's result. */

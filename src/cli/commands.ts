@@ -6,6 +6,11 @@ import { type LoadedConfig, loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
 import { CHAMPION_ALIAS, Registry } from '../registry';
 import { runSetup } from '../setup';
+import { setupServer } from './setup-server';
+import { DECISIONS, listRuns, parseSince, type RunFilters, TRIGGERS } from '../inspect/runs';
+import { registerGateCommand } from './gate';
+import { registerLineageCommand } from './lineage';
+import { registerShowCommand } from './show';
 import { connectClient, runUrl, type TemporalTarget } from '../temporal/connection';
 import { stopDevServer } from '../temporal/dev-server';
 import { startRetrain } from '../temporal/runs';
@@ -41,9 +46,13 @@ export function registerCommands(program: Command): void {
   registerTriggerCommands(program);
   program
     .command('setup')
-    .description('install what is missing: the training job’s Python environment and the Temporal CLI (idempotent)')
-    .action(async () => {
-      await runSetup();
+    .description(
+      'install what is missing: the training job’s Python environment and the Temporal CLI; on a server named in the config, register Relearn’s search attributes (idempotent)',
+    )
+    .option('--server', 'only register the search attributes on the configured Temporal server')
+    .action(async (opts: { server?: boolean }, cmd: Command) => {
+      if (!opts.server) await runSetup();
+      await setupServer(cmd, Boolean(opts.server));
     });
 
   program
@@ -140,35 +149,20 @@ export function registerCommands(program: Command): void {
 
   program
     .command('runs')
-    .description('list retraining runs (newest first)')
+    .description('list retraining runs (newest first), filtered by the search attributes')
     .argument('[model]', 'only this model')
+    .addOption(new Option('--decision <decision>', 'only runs with this decision').choices([...DECISIONS]))
+    .addOption(new Option('--trigger <trigger>', 'only runs started this way').choices([...TRIGGERS]))
+    .option('--since <when>', 'only runs started since a date (2001-03-01) or within an age (30m, 12h, 7d, 2w)')
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print JSON')
-    .action(async (model: string | undefined, opts: { limit: number; json?: boolean }, cmd: Command) => {
+    .action(async (model: string | undefined, opts: { limit: number; json?: boolean } & Omit<RunFilters, 'model' | 'since'> & { since?: string }, cmd: Command) => {
       const loaded = configOf(cmd);
       if (model) modelConfig(loaded, model);
+      const filters: RunFilters = { model, decision: opts.decision, trigger: opts.trigger, since: opts.since ? parseSince(opts.since) : undefined };
       const { client, target, close } = await connectClient(loaded, opts.json ? undefined : (l) => console.log(pc.dim(l)));
       try {
-        const query = `WorkflowType = 'retrain'${model ? ` AND RelearnModel = '${model}'` : ''}`;
-        const runs: Array<Record<string, unknown>> = [];
-        for await (const wf of client.workflow.list({ query, pageSize: opts.limit })) {
-          const sa = wf.typedSearchAttributes;
-          runs.push({
-            workflowId: wf.workflowId,
-            runId: wf.runId,
-            status: wf.status.name,
-            startTime: wf.startTime.toISOString(),
-            closeTime: wf.closeTime?.toISOString() ?? null,
-            model: sa.get({ name: 'RelearnModel', type: 'KEYWORD' }) ?? null,
-            trigger: sa.get({ name: 'RelearnTrigger', type: 'KEYWORD' }) ?? null,
-            stage: sa.get({ name: 'RelearnStage', type: 'KEYWORD' }) ?? null,
-            decision: sa.get({ name: 'RelearnDecision', type: 'KEYWORD' }) ?? null,
-            version: sa.get({ name: 'RelearnVersion', type: 'INT' }) ?? null,
-            primaryMetric: sa.get({ name: 'RelearnPrimaryMetric', type: 'DOUBLE' }) ?? null,
-            url: runUrl(target, wf.workflowId, wf.runId) ?? null,
-          });
-          if (runs.length >= opts.limit) break;
-        }
+        const runs = (await listRuns(client, filters, opts.limit)).map((r) => ({ ...r, url: runUrl(target, r.workflowId, r.runId) ?? null }));
         if (opts.json) {
           console.log(JSON.stringify(runs, null, 2));
           return;
@@ -182,7 +176,8 @@ export function registerCommands(program: Command): void {
             ['model', 'run id', 'status', 'started', 'trigger', 'stage', 'decision', 'version', 'primary'],
             runs.map((r) => [
               String(r.model ?? ''),
-              String(r.runId).slice(0, 8),
+              // Run ids are UUIDv7: the first 12 digits are the start time, so a prefix must go past them.
+              String(r.runId).slice(0, 18),
               String(r.status),
               String(r.startTime).replace('T', ' ').slice(0, 19),
               String(r.trigger ?? ''),
@@ -197,6 +192,10 @@ export function registerCommands(program: Command): void {
         await close();
       }
     });
+
+  registerShowCommand(program);
+  registerLineageCommand(program);
+  registerGateCommand(program);
 
   program
     .command('versions')

@@ -28,6 +28,8 @@ export const temporalSchema = z
     taskQueue: z.string().min(1).default('relearn'),
     tls: tlsSchema.optional(),
     apiKeyEnv: z.string().min(1).optional(),
+    /** The Web UI of a named server, for run links (the embedded dev server's is known). */
+    webUi: z.url().optional(),
     devServer: z
       .object({
         port: z.number().int().min(1).max(65535).default(7233),
@@ -113,7 +115,8 @@ const exportSchema = z
   })
   .strict();
 
-const gateSchema = z
+/** A model's gate rules (also the shape of a `relearn gate --what-if` rules file). */
+export const gateSchema = z
   .object({
     primaryMetric: metricName.optional(),
     minimums: z.partialRecord(metricName, z.number()).default({}),

@@ -65,7 +65,8 @@ export async function resolveTemporalTarget(loaded: LoadedConfig, log?: (line: s
   } else if (apiKey || t.tls) {
     tls = {};
   }
-  return { address, namespace, taskQueue: t.taskQueue, tls, apiKey, embedded: false };
+  const uiUrl = (env.TEMPORAL_WEB_UI ?? t.webUi)?.replace(/\/+$/, '');
+  return { address, namespace, taskQueue: t.taskQueue, tls, apiKey, uiUrl, embedded: false };
 }
 
 /** A connected Temporal client plus what it was connected to. */
