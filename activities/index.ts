@@ -4,17 +4,23 @@ import type { ActivityDeps } from './deps';
 import { createEvaluationActivities } from './evaluate';
 import { createExportActivities } from './export';
 import { createRegistryActivities } from './registry';
+import { keepAlive } from './keep-alive';
 import { createTrainingActivities } from './train';
 
 export type { ActivityDeps } from './deps';
 
 /** Every activity of the retrain workflow, built from the worker's dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const data = createDataActivities(deps);
+  const exporting = createExportActivities(deps);
+  const evaluation = createEvaluationActivities(deps);
   return {
-    ...createDataActivities(deps),
+    // The training activity heartbeats the job's state itself; these heartbeat while they work.
+    pullData: keepAlive(data.pullData),
+    splitData: keepAlive(data.splitData),
     ...createTrainingActivities(deps),
-    ...createExportActivities(deps),
-    ...createEvaluationActivities(deps),
+    exportOnnx: keepAlive(exporting.exportOnnx),
+    crossValidate: keepAlive(evaluation.crossValidate),
     ...createRegistryActivities(deps),
     ...createDriftActivities(deps),
   };

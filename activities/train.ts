@@ -96,8 +96,12 @@ export function createTrainingActivities(deps: ActivityDeps) {
           } catch (err) {
             if (err instanceof CancelledFailure) {
               const details = ctx.cancellationDetails;
-              // Only a cancelled run kills its job; a shutting-down worker or a timed-out attempt leaves it for a retry.
-              if (!details?.workerShutdown && !details?.timedOut) deps.launcher.kill(handle, 'run cancelled');
+              // Only a cancel the workflow asked for (run cancelled, or another job failed for good) kills the job. A
+              // shutting-down worker, a timed-out attempt, or an attempt the server no longer knows (it timed out while
+              // the server restarted, and a newer attempt has re-attached) leaves the job for the attempt that follows.
+              if (details?.cancelRequested && !details.workerShutdown && !details.timedOut && !details.notFound) {
+                deps.launcher.kill(handle, 'run cancelled');
+              }
             }
             throw err;
           }

@@ -1,4 +1,6 @@
 import {
+  ActivityCancellationType,
+  CancellationScope,
   defineQuery,
   log,
   patched,
@@ -37,23 +39,44 @@ type Activities = ReturnType<typeof activities.createActivities>;
 
 const DEFAULT_PRIMARY: Record<string, string> = { binary: 'roc_auc', multiclass: 'f1', regression: 'rmse' };
 
-/** Runs `fn` over `items` with at most `limit` at once, keeping result order (deterministic). */
-async function boundedAll<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/**
+ * Runs `fn` over `items` with at most `limit` at once, keeping result order (deterministic). On the first failure,
+ * `onFailure` may stop the rest (cancel their scope); the failure is rethrown once every lane has settled, so nothing
+ * started here outlives the call.
+ */
+async function boundedAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  onFailure?: () => boolean,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let stopped = false;
   const lane = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stopped) {
       const index = next++;
       results[index] = await fn(items[index] as T, index);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane);
+  try {
+    await Promise.all(lanes);
+  } catch (err) {
+    if (onFailure?.()) {
+      stopped = true;
+      await Promise.allSettled(lanes);
+    }
+    throw err;
+  }
   return results;
 }
 
 /** One retraining run: pull → split → train (K folds + final) → export ONNX → cross-validate → gate → register → promote. */
 export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const { model, modelConfig: cfg, trigger } = input;
+  // Versions, aliases and the audit log live under this name; two pipelines may feed one registry model.
+  const registryModel = cfg.registryModel ?? model;
   const info = workflowInfo();
   const primaryMetric = cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
   const status: RetrainStatus = { model, trigger, stage: 'pull', detail: 'starting', jobs: { done: 0, total: cfg.split.folds + 1 } };
@@ -71,14 +94,19 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     setCurrentDetails(`**${model}** — ${status.summary}${extra ? `\n\n${extra}` : ''}`);
   };
 
+  // A worker that dies mid-activity is noticed when its heartbeats stop; runs started before these were configurable
+  // carry no value and keep the old timeouts.
+  const heartbeatTimeoutMs = cfg.heartbeatTimeoutMs ?? 120_000;
   const data = proxyActivities<Activities>({
     startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
     retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
   });
   const training = proxyActivities<Activities>({
     startToCloseTimeout: cfg.trainer.timeoutMs + 5 * 60_000,
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: cfg.trainer.heartbeatTimeoutMs ?? 20_000,
+    // A cancelled training activity kills its job; waiting for that keeps a failed run from leaving jobs behind.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: cfg.trainer.maxAttempts,
       initialInterval: cfg.trainer.retryInitialIntervalMs,
@@ -88,11 +116,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   });
   const evaluation = proxyActivities<Activities>({
     startToCloseTimeout: '30 minutes',
-    heartbeatTimeout: '2 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
     retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
   });
   const registry = proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
+    // Registry calls do not heartbeat and may wait up to 5 s for SQLite's write lock.
+    heartbeatTimeout: Math.max(heartbeatTimeoutMs, 10_000),
     retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
   });
 
@@ -133,7 +163,15 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     enter('train', `training ${cfg.split.folds} fold models and the final model`, { done: 0, total: cfg.split.folds + 1, unit: 'models' });
     const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
     const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
-    const trained = await boundedAll(roles, cfg.trainer.maxParallel, async (role, index) => {
+    // When one job fails for good, the others are cancelled (their activities kill their jobs) before the run fails.
+    const jobsScope = new CancellationScope();
+    const cancelJobs = () => {
+      // Runs recorded before this failed at once and left the other jobs to finish on their own.
+      if (!patched('cancel-jobs-on-failure')) return false;
+      jobsScope.cancel();
+      return true;
+    };
+    const trained = await jobsScope.run(() => boundedAll(roles, cfg.trainer.maxParallel, async (role, index) => {
       const label = role === 'final' ? 'train final model' : `train fold ${index + 1}/${cfg.split.folds}`;
       const job: TrainedJob = await training.runTrainingJob.executeWithOptions({ summary: label }, [
         {
@@ -159,12 +197,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       status.links!.jobDirs = { ...status.links!.jobDirs, [role]: job.outputDir };
       showDetails();
       return { job, exported };
-    });
+    }, cancelJobs));
     const candidate = trained.at(-1)!.exported;
     const folds = trained.slice(0, cfg.split.folds).map((t, fold) => ({ fold, artifact: t.exported.artifact, classes: t.exported.classes }));
 
     enter('evaluate', 'scoring fold models and the candidate with onnxruntime');
-    const champion: ChampionInfo | null = await registry.getChampion.executeWithOptions({ summary: `look up the champion of ${model}` }, [{ model }]);
+    const champion: ChampionInfo | null = await registry.getChampion.executeWithOptions({ summary: `look up the champion of ${registryModel}` }, [
+      { model: registryModel },
+    ]);
     memo({ parentVersion: champion?.version ?? 'none' });
     const evaluated = await evaluation.crossValidate.executeWithOptions(
       { summary: `cross-validate ${cfg.split.folds} folds + holdout${champion ? ` vs champion v${champion.version}` : ''}` },
@@ -197,7 +237,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     enter('register', 'registering the candidate version');
     const registered = await registry.registerVersion.executeWithOptions({ summary: verdictLine }, [
       {
-        model,
+        model: registryModel,
         workflowId: info.workflowId,
         runId: info.runId,
         artifact: candidate.artifact,
@@ -230,7 +270,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       enter('promote', `promoting v${registered.version} to champion`);
       const moved = await registry.promoteVersion.executeWithOptions({ summary: `promote v${registered.version} to champion` }, [
         {
-          model,
+          model: registryModel,
           version: registered.version,
           expectedChampion: champion?.version ?? null,
           reason: `gate PASS (${gate.rules.map((r) => r.reason).join('; ')})`,

@@ -207,10 +207,11 @@ export function registerCommands(program: Command): void {
       const cfg = modelConfig(loaded, model);
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const versions = registry.listVersions(model);
-        const aliases = registry.listAliases(model);
+        // A pipeline may feed a registry model of another name (registryModel).
+        const versions = registry.listVersions(cfg.registryModel ?? model);
+        const aliases = registry.listAliases(cfg.registryModel ?? model);
         if (opts.json) {
-          console.log(JSON.stringify({ model, aliases, versions, audit: registry.auditLog(model) }, null, 2));
+          console.log(JSON.stringify({ model, aliases, versions, audit: registry.auditLog(cfg.registryModel ?? model) }, null, 2));
           return;
         }
         if (versions.length === 0) {

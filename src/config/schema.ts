@@ -103,6 +103,8 @@ const trainerSchema = z
     maxAttempts: z.number().int().min(1).max(20).default(3),
     retryInitialIntervalMs: z.number().int().positive().default(1000),
     probeRows: z.number().int().min(1).max(10_000).default(200),
+    /** How soon a training attempt whose worker died is noticed and retried (the await loop heartbeats every second). */
+    heartbeatTimeoutMs: z.number().int().min(1000).default(20_000),
   })
   .strict();
 
@@ -131,6 +133,10 @@ export const modelSchema = z
   .object({
     task: z.enum(['binary', 'multiclass', 'regression']),
     description: z.string().optional(),
+    /** The model's name in the registry (default: its name here); lets two pipelines compete for one registry model. */
+    registryModel: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes (at most 63)').optional(),
+    /** How soon a pull, export, evaluation or registry activity whose worker died is noticed and retried. */
+    heartbeatTimeoutMs: z.number().int().min(1000).default(120_000),
     source: sourceSchema,
     features: z
       .object({ numeric: z.array(z.string().min(1)).default([]), categorical: z.array(z.string().min(1)).default([]) })
