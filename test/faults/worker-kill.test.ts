@@ -189,11 +189,13 @@ describe('fault: the worker process dies', { timeout: 900_000 }, () => {
     try {
       const { started, handle } = await startRun(client, loaded, model);
       // Both lanes' jobs (maxParallel 2) are running; the final job can only start after one of them finishes.
+      const launchCount = () => [...launchesPerJob(loaded).values()].reduce((a, b) => a + b, 0);
+      // A wrapper writes its pid, then its ledger line: wait for both of both jobs.
       const jobs = await waitFor('two running training jobs', () => {
         const running = runningJobs(loaded);
-        return running.length >= 2 ? running : undefined;
+        return running.length >= 2 && launchCount() >= 2 ? running : undefined;
       });
-      const launchesBefore = [...launchesPerJob(loaded).values()].reduce((a, b) => a + b, 0);
+      const launchesBefore = launchCount();
       const sentAt = Date.now();
       await first.signal('SIGTERM');
       const exit = await first.exited;
@@ -202,7 +204,7 @@ describe('fault: the worker process dies', { timeout: 900_000 }, () => {
       assert.ok(exitMs <= graceMs + 4000, `exited ${exitMs} ms after SIGTERM (grace ${graceMs} ms)`);
       assert.match(first.output, /worker stopped/);
       // The shutdown took nothing new and killed no job: the running ones go on for the next worker.
-      const launchesAfter = [...launchesPerJob(loaded).values()].reduce((a, b) => a + b, 0);
+      const launchesAfter = launchCount();
       assert.equal(launchesAfter, launchesBefore, 'no job launched during shutdown');
       const stillRunning = jobs.filter((jobId) => pidAlive(loaded, jobId));
       assert.ok(stillRunning.length > 0, 'the running jobs were left running');
