@@ -95,7 +95,8 @@ export function registerGateCommand(program: Command): void {
       const primaryMetric = gate.primaryMetric ?? cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const rows = rejudgeVersions({ versions: registry.listVersions(model), audit: registry.auditLog(model), gate, primaryMetric });
+        const registryModel = cfg.registryModel ?? model;
+        const rows = rejudgeVersions({ versions: registry.listVersions(registryModel), audit: registry.auditLog(registryModel), gate, primaryMetric });
         const changed = rows.filter((r) => r.changed);
         if (opts.json) {
           console.log(JSON.stringify({ model, gate, primaryMetric, runs: rows, changed: changed.map((r) => r.version) }, null, 2));

@@ -19,12 +19,12 @@ export function registerLineageCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((model: string, versionArg: string, opts: { json?: boolean }, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
-      modelConfig(loaded, model);
+      const registryModel = modelConfig(loaded, model).registryModel ?? model;
       const m = /^v?(\d+)$/.exec(versionArg);
       if (!m) throw new ConfigError(`<version>: '${versionArg}' is not a version number (expected 3 or v3)`);
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const l = versionLineage(registry, model, Number(m[1]), path.join(loaded.stateDir, 'jobs'));
+        const l = versionLineage(registry, registryModel, Number(m[1]), path.join(loaded.stateDir, 'jobs'));
         if (opts.json) {
           console.log(JSON.stringify(l, null, 2));
           return;

@@ -96,12 +96,13 @@ export function registerShowCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (model: string, ref: string | undefined, opts: { json?: boolean }, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
-      modelConfig(loaded, model);
+      // A pipeline may feed a registry model of another name (registryModel).
+      const registryModel = modelConfig(loaded, model).registryModel ?? model;
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       const { client, target, close } = await connectClient(loaded, opts.json ? undefined : (l) => console.log(pc.dim(l)));
       try {
-        const run = await resolveRun(client, registry, model, ref);
-        const report = await inspectRun(client, registry, model, run);
+        const run = await resolveRun(client, registry, model, ref, registryModel);
+        const report = await inspectRun(client, registry, model, run, registryModel);
         const url = runUrl(target, run.workflowId, run.runId);
         if (opts.json) console.log(JSON.stringify({ ...report, url: url ?? null }, null, 2));
         else printReport(report, url);

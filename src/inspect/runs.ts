@@ -91,7 +91,13 @@ export async function listRuns(client: Client, filters: RunFilters, limit: numbe
  * Resolves `relearn show`'s run argument: nothing = the newest run of the model, `v<N>` = the run that produced
  * version N, anything else = a run id or a unique prefix of one.
  */
-export async function resolveRun(client: Client, registry: Registry, model: string, ref?: string): Promise<{ workflowId: string; runId: string }> {
+export async function resolveRun(
+  client: Client,
+  registry: Registry,
+  model: string,
+  ref?: string,
+  registryModel: string = model,
+): Promise<{ workflowId: string; runId: string }> {
   const workflowId = retrainWorkflowId(model);
   if (ref === undefined) {
     const [newest] = await listRuns(client, { model }, 1);
@@ -100,7 +106,7 @@ export async function resolveRun(client: Client, registry: Registry, model: stri
   }
   const version = /^v?(\d+)$/.exec(ref);
   if (version && ref.length < 10) {
-    const record = registry.getVersion(model, Number(version[1]));
+    const record = registry.getVersion(registryModel, Number(version[1]));
     if (!record) throw new ConfigError(`${model} has no version ${version[1]}`);
     return { workflowId: record.workflowId, runId: record.runId };
   }
@@ -135,7 +141,13 @@ export interface RunReport {
 }
 
 /** Collects a run's report from Temporal (description, history, status query) and the registry. */
-export async function inspectRun(client: Client, registry: Registry, model: string, run: { workflowId: string; runId: string }): Promise<RunReport> {
+export async function inspectRun(
+  client: Client,
+  registry: Registry,
+  model: string,
+  run: { workflowId: string; runId: string },
+  registryModel: string = model,
+): Promise<RunReport> {
   const handle = client.workflow.getHandle(run.workflowId, run.runId);
   let description;
   try {
@@ -150,7 +162,7 @@ export async function inspectRun(client: Client, registry: Registry, model: stri
   if (description.status.name === 'RUNNING') {
     live = await handle.query<RetrainStatus>('status').catch(() => undefined);
   }
-  const registered = registry.getVersionByRun(model, run.workflowId, run.runId) ?? undefined;
+  const registered = registry.getVersionByRun(registryModel, run.workflowId, run.runId) ?? undefined;
   const start = description.startTime.getTime();
   const close = description.closeTime?.getTime();
   return {
@@ -170,6 +182,6 @@ export async function inspectRun(client: Client, registry: Registry, model: stri
     live,
     result: history.result as RetrainResult | undefined,
     registered,
-    audit: registry.auditLog(model).filter((a) => a.runId === run.runId),
+    audit: registry.auditLog(registryModel).filter((a) => a.runId === run.runId),
   };
 }
