@@ -42,7 +42,7 @@ export function createTrainingActivities(deps: ActivityDeps) {
         const command = input.trainer.command.map((part) =>
           part.replace(/\{(python|relearn)\}/g, (_, name: string) => deps.commandVars[name] ?? `{${name}}`),
         );
-        const handle: JobHandle = deps.launcher.launchOrAttach({
+        const launch = (): JobHandle => deps.launcher.launchOrAttach({
           jobId: safeJobId(input.jobKey),
           command,
           cwd: deps.baseDir,
@@ -60,6 +60,7 @@ export function createTrainingActivities(deps: ActivityDeps) {
             probeRows: input.probeRows,
           },
         });
+        let handle = launch();
         ctx.log.info(handle.attached ? 'attached to training job' : 'launched training job', {
           jobId: handle.jobId,
           run: handle.run,
@@ -88,6 +89,12 @@ export function createTrainingActivities(deps: ActivityDeps) {
               selfReportedMetrics: state.status.selfReportedMetrics,
               params: state.status.params,
             };
+          }
+          // A worker killed between creating a run's folder and starting its job leaves a run that never ran: this
+          // attempt launches the job (the first real launch) instead of failing on it.
+          if (state.kind === 'failed' && state.neverStarted) {
+            handle = launch();
+            continue;
           }
           if (state.kind === 'failed') throw failureOf(state);
           ctx.heartbeat(beat);

@@ -130,7 +130,7 @@ ${Object.entries(HOW)
 - A promotion takes milliseconds, so faults 1 and 9 place the kill by holding SQLite's write lock from the test
   process: the worker's register or promote transaction waits for it and is killed while waiting. A kill between the
   statements of a transaction is what the writer storm of fault 9 covers, by chance and many times.
-- A dead worker is noticed when its heartbeats stop; the suite sets heartbeat timeouts of 3 s (\`heartbeatTimeoutMs\`,
+- A dead worker is noticed when its heartbeats stop; the suite sets heartbeat timeouts of 5 s (\`heartbeatTimeoutMs\`,
   \`trainer.heartbeatTimeoutMs\`). With the defaults (2 min, 20 s) recovery waits that long.
 - Only \`model.onnx\` is copied into the store, so external-data files never travel with a model: the symlinked weights
   of fault 5 are refused as missing, and so would be a legitimate model with external data.

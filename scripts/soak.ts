@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { RELEARN_ROOT } from '../src/paths';
-import { stopDevServer } from '../src/temporal/dev-server';
-import { TEST_SERVER_STATE } from '../test/helpers/pipeline-env';
+import { stopDevServer, temporalAnswers } from '../src/temporal/dev-server';
+import { TEST_SERVER_PORT, TEST_SERVER_STATE } from '../test/helpers/pipeline-env';
 
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number.parseInt(process.argv[roundsArg + 1] ?? '', 10) : 5;
@@ -21,6 +21,8 @@ const files = readdirSync(path.join(RELEARN_ROOT, 'test', 'faults'))
   .sort()
   .map((f) => path.join('test', 'faults', f));
 
+// The shared test server is stopped at the end only if this soak started it (another test run may be using it).
+const serverWasUp = await temporalAnswers(`127.0.0.1:${TEST_SERVER_PORT}`);
 let failedRounds = 0;
 const t0 = Date.now();
 for (let round = 1; round <= rounds; round++) {
@@ -33,7 +35,7 @@ for (let round = 1; round <= rounds; round++) {
   if (r.status !== 0) failedRounds += 1;
   console.log(`${r.status === 0 ? '✓' : '✗'} round ${round} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
-await stopDevServer(TEST_SERVER_STATE);
+if (!serverWasUp) await stopDevServer(TEST_SERVER_STATE);
 spawnSync(process.execPath, ['--import', 'tsx', path.join(RELEARN_ROOT, 'scripts', 'reliability-report.ts')], { cwd: RELEARN_ROOT, stdio: 'inherit' });
 console.log(`soak: ${rounds - failedRounds} passed, ${failedRounds} failed`);
 process.exit(failedRounds === 0 ? 0 : 1);

@@ -41,7 +41,7 @@ export type JobState =
   | { kind: 'starting' }
   | { kind: 'running'; pid: number; elapsedMs: number }
   | { kind: 'succeeded'; status: Extract<JobStatus, { status: 'succeeded' }> }
-  | { kind: 'failed'; exitCode: number | null; message: string; badParams: boolean };
+  | { kind: 'failed'; exitCode: number | null; message: string; badParams: boolean; neverStarted?: boolean };
 
 /** Options for one job launch. */
 export interface LaunchOptions {
@@ -175,7 +175,8 @@ export class LocalLauncher {
     const startedAt = readInt(path.join(runDir, 'started_at')) ?? statSync(runDir).mtimeMs;
     if (pid === null) {
       if (Date.now() - startedAt < PID_GRACE_MS) return { kind: 'starting' };
-      return { kind: 'failed', exitCode: null, message: `training job ${jobId} run ${handle.run} never started`, badParams: false };
+      // Its launcher died before the job ran (no ledger line either): launching it again is not a second launch.
+      return { kind: 'failed', exitCode: null, message: `training job ${jobId} run ${handle.run} never started`, badParams: false, neverStarted: true };
     }
     if (isAlive(pid, jobId)) return { kind: 'running', pid, elapsedMs: Date.now() - startedAt };
     // The wrapper writes exit_code as its last step; re-read once in case it just finished.

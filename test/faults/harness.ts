@@ -21,14 +21,17 @@ import { smallFlightsModel, TEST_SERVER_STATE, testServerAddress } from '../help
 
 export const TRAINERS = path.join(RELEARN_ROOT, 'test', 'fixtures', 'trainers');
 
-/** The small flights model tuned for fault tests: 2 folds, and a dead worker noticed within 3 s. */
+/**
+ * The small flights model tuned for fault tests: 2 folds, a dead worker noticed within 5 s, and 3 attempts (a kill uses
+ * one; on a loaded 2-core machine a heartbeat can be late once more without failing the run).
+ */
 export function faultModel(overrides: Record<string, unknown> = {}, trainer: Record<string, unknown> = {}): Record<string, unknown> {
   const base = smallFlightsModel() as { trainer: Record<string, unknown>; split: Record<string, unknown> };
   return {
     ...base,
     split: { ...base.split, folds: 2 },
-    heartbeatTimeoutMs: 3000,
-    trainer: { ...base.trainer, heartbeatTimeoutMs: 3000, retryInitialIntervalMs: 500, ...trainer },
+    heartbeatTimeoutMs: 5000,
+    trainer: { ...base.trainer, heartbeatTimeoutMs: 5000, retryInitialIntervalMs: 500, maxAttempts: 3, ...trainer },
     ...overrides,
   };
 }
