@@ -1,4 +1,5 @@
 import { makeVector, Table, tableToIPC } from 'apache-arrow';
+import { mulberry32 } from '../data/sample';
 import { DataContractError } from '../errors';
 
 /** How a snapshot is split: K folds plus a holdout of the most recent rows. */
@@ -17,18 +18,6 @@ export interface SplitAssignment {
   foldRows: number[];
   holdoutRows: number;
   probeRows: number[];
-}
-
-/** mulberry32: a tiny, well-known seeded PRNG; enough for shuffling rows reproducibly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
