@@ -32,7 +32,8 @@ import type { Vector } from 'apache-arrow';
 const TWO_POW_32 = 4294967296;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-type FixedArray =
+/** The typed arrays Arrow keeps fixed-width column values in. */
+export type FixedArray =
   | Int8Array
   | Uint8Array
   | Int16Array

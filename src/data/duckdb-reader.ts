@@ -26,19 +26,7 @@ import {
   makeData,
 } from 'apache-arrow';
 import type { Data, DataType, Table } from 'apache-arrow';
-import { tableFromColumns } from './columns';
-
-type FixedArray =
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
+import { type FixedArray, tableFromColumns } from './columns';
 
 interface FixedArrayCtor {
   new (length: number): FixedArray;

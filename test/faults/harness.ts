@@ -2,22 +2,19 @@
 // real training jobs, probes that tell when a run is inside a given activity, and a ledger of injected faults that
 // `npm run reliability-report` turns into docs/reliability.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { stringify } from 'yaml';
-import { type LoadedConfig, loadConfig } from '../../src/config';
-import type { RelearnConfigInput } from '../../src/config/schema';
+import type { LoadedConfig } from '../../src/config';
 import { LocalLauncher } from '../../src/jobs/local';
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
 import type { RetrainResult, RetrainStatus } from '../../workflows/types';
-import { smallFlightsModel, TEST_SERVER_STATE, testServerAddress } from '../helpers/pipeline-env';
+import { smallFlightsModel, TEST_SERVER_STATE, testConfig } from '../helpers/pipeline-env';
 
 export const TRAINERS = path.join(RELEARN_ROOT, 'test', 'fixtures', 'trainers');
 
@@ -42,19 +39,8 @@ export function slowTrainer(seconds: number): string[] {
 }
 
 /** Writes a temporal.yaml into a fresh folder (the shared test server unless `address` is given) and loads it. */
-export async function faultConfig(models: Record<string, Record<string, unknown>>, opts: { address?: string } = {}): Promise<LoadedConfig> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-fault-'));
-  const address = opts.address ?? (await testServerAddress());
-  const config: RelearnConfigInput = {
-    temporal: { address, namespace: 'default', taskQueue: `fault-${path.basename(dir)}` },
-    stateDir: path.join(dir, 'state'),
-    // The test data lives in node_modules, outside the temp folder the config is written to.
-    dataRoot: '/',
-    models: models as RelearnConfigInput['models'],
-  };
-  const file = path.join(dir, 'temporal.yaml');
-  writeFileSync(file, stringify(config));
-  return loadConfig(file);
+export function faultConfig(models: Record<string, Record<string, unknown>>, opts: { address?: string } = {}): Promise<LoadedConfig> {
+  return testConfig(models, { ...opts, prefix: 'fault' });
 }
 
 /** A `relearn worker` in its own process, with its output kept for assertions. */

@@ -67,12 +67,19 @@ export function smallFlightsModel(overrides: Record<string, unknown> = {}): Reco
   };
 }
 
-/** Writes a temporal.yaml for a test into a fresh folder and loads it. */
-export async function testConfig(models: Record<string, Record<string, unknown>>): Promise<LoadedConfig> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-test-'));
-  const address = await testServerAddress();
+/**
+ * Writes a temporal.yaml for a test into a fresh folder and loads it: the shared test server unless `address` is
+ * given; `prefix` names the temp folder and the task queue.
+ */
+export async function testConfig(
+  models: Record<string, Record<string, unknown>>,
+  opts: { address?: string; prefix?: string } = {},
+): Promise<LoadedConfig> {
+  const prefix = opts.prefix ?? 'test';
+  const dir = mkdtempSync(path.join(os.tmpdir(), `relearn-${prefix}-`));
+  const address = opts.address ?? (await testServerAddress());
   const config: RelearnConfigInput = {
-    temporal: { address, namespace: 'default', taskQueue: `test-${path.basename(dir)}` },
+    temporal: { address, namespace: 'default', taskQueue: `${prefix}-${path.basename(dir)}` },
     stateDir: path.join(dir, 'state'),
     // Test configs live in temp folders and read fixtures from the repository and from other temp folders.
     dataRoot: '/',
