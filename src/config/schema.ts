@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
+import { rolloutSchema } from './rollout';
 import { driftSchema, scheduleSchema } from './triggers';
 
 const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
@@ -151,6 +152,8 @@ export const modelSchema = z
     schedule: scheduleSchema.optional(),
     /** Drift monitor: checks recent data against the champion's training snapshot and triggers retraining. */
     drift: driftSchema.optional(),
+    /** Live-traffic checks around promotion: shadow window, approval, guard window with automatic rollback. */
+    rollout: rolloutSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {

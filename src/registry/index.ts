@@ -1,11 +1,13 @@
 /** Model registry: immutable versions, aliases moved by compare-and-set, and their audit log. */
-export { CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTRY_SCHEMA_VERSION, Registry } from './registry';
+export { CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTRY_SCHEMA_VERSION, Registry, SHADOW_ALIAS } from './registry';
 export type { RegistryOptions } from './registry';
 export {
   AliasNameSchema,
   AliasRecordSchema,
   AuditActionSchema,
   AuditEntrySchema,
+  EvaluationPhaseSchema,
+  EvaluationRecordSchema,
   GateSchema,
   JsonObjectSchema,
   LineageSchema,
@@ -17,6 +19,7 @@ export {
   ParamsSchema,
   PromoteInputSchema,
   PromoteResultSchema,
+  RecordEvaluationInputSchema,
   RegisterVersionInputSchema,
   VersionNumberSchema,
   VersionRecordSchema,
@@ -25,11 +28,13 @@ export type {
   AliasRecord,
   AuditAction,
   AuditEntry,
+  EvaluationRecord,
   ModelSummary,
   MoveAliasInput,
   MoveAliasResult,
   PromoteInput,
   PromoteResult,
+  RecordEvaluationInput,
   RegisterVersionInput,
   VersionRecord,
 } from './schemas';

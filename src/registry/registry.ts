@@ -6,7 +6,9 @@ import { ArtifactIntegrityError, ConfigError } from '../errors';
 import {
   AliasRecordSchema,
   AuditEntrySchema,
+  EvaluationRecordSchema,
   MoveAliasInputSchema,
+  RecordEvaluationInputSchema,
   PromoteInputSchema,
   RegisterVersionInputSchema,
   VersionRecordSchema,
@@ -15,22 +17,26 @@ import type {
   AliasRecord,
   AuditAction,
   AuditEntry,
+  EvaluationRecord,
   ModelSummary,
   MoveAliasInput,
   MoveAliasResult,
   PromoteInput,
   PromoteResult,
+  RecordEvaluationInput,
   RegisterVersionInput,
   VersionRecord,
 } from './schemas';
 
 /** The schema version this code writes and understands (kept in `PRAGMA user_version`). */
-export const REGISTRY_SCHEMA_VERSION = 1;
+export const REGISTRY_SCHEMA_VERSION = 2;
 
 /** The alias promote moves, and the one that keeps the champion it replaced. */
 export const CHAMPION_ALIAS = 'champion';
 /** The alias that keeps the champion a promotion replaced. */
 export const PREVIOUS_ALIAS = 'previous';
+/** The alias the server mirrors live traffic to: a candidate in its shadow window, or the old champion in a guard window. */
+export const SHADOW_ALIAS = 'shadow';
 
 /** How a Registry connects; `clock` is read once per call that writes. */
 export interface RegistryOptions {
@@ -95,6 +101,29 @@ CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
+// Schema 2: live-traffic evaluations (shadow and guard windows, approvals) with their evidence.
+const EVALUATIONS_SQL = `
+CREATE TABLE IF NOT EXISTS evaluations (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  model       TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  phase       TEXT    NOT NULL,
+  decision    TEXT    NOT NULL,
+  reason      TEXT    NOT NULL,
+  evidence    TEXT    NOT NULL,
+  workflow_id TEXT    NOT NULL,
+  run_id      TEXT    NOT NULL,
+  at          TEXT    NOT NULL,
+  UNIQUE (model, version, phase, workflow_id, run_id),
+  FOREIGN KEY (model, version) REFERENCES versions (model, version)
+) STRICT;
+
+CREATE TRIGGER IF NOT EXISTS evaluations_no_update BEFORE UPDATE ON evaluations
+BEGIN SELECT RAISE(ABORT, 'evaluations are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS evaluations_no_delete BEFORE DELETE ON evaluations
+BEGIN SELECT RAISE(ABORT, 'evaluations are append-only'); END;
+`;
+
 interface VersionRow {
   model: string;
   version: number;
@@ -134,6 +163,19 @@ interface AuditRow {
 
 type AuditInsert = Omit<AuditRow, 'id'>;
 
+interface EvaluationRow {
+  id: number;
+  model: string;
+  version: number;
+  phase: string;
+  decision: string;
+  reason: string;
+  evidence: string;
+  workflow_id: string;
+  run_id: string;
+  at: string;
+}
+
 /** Result of the shared compare-and-set; `changed` tells promote whether to move `previous` too. */
 interface CasOutcome extends MoveAliasResult {
   changed: boolean;
@@ -168,6 +210,11 @@ export class Registry {
         const schemaVersion = db.pragma('user_version', { simple: true });
         if (schemaVersion === 0) {
           db.exec(SCHEMA_SQL);
+          db.exec(EVALUATIONS_SQL);
+          db.pragma(`user_version = ${REGISTRY_SCHEMA_VERSION}`);
+        } else if (schemaVersion === 1) {
+          // A registry written before live-traffic evaluations existed gains their table; nothing else changes.
+          db.exec(EVALUATIONS_SQL);
           db.pragma(`user_version = ${REGISTRY_SCHEMA_VERSION}`);
         } else if (schemaVersion !== REGISTRY_SCHEMA_VERSION) {
           throw new ConfigError(
@@ -294,6 +341,51 @@ export class Registry {
       .prepare<[string], AuditRow>('SELECT * FROM audit_log WHERE model = ? ORDER BY id')
       .all(model)
       .map((row) => this.auditFromRow(row));
+  }
+
+  /** Records a live-traffic evaluation of a version; a retry by the same run and phase returns the first record. */
+  recordEvaluation(input: RecordEvaluationInput): EvaluationRecord {
+    const parsed = parseInput(RecordEvaluationInputSchema, input, 'recordEvaluation');
+    const at = this.clock().toISOString();
+    return this.db
+      .transaction((): EvaluationRecord => {
+        if (this.getVersion(parsed.model, parsed.version) === null) {
+          throw new ConfigError(`registry ${this.dbPath}: model ${JSON.stringify(parsed.model)} has no version ${parsed.version}; cannot record its ${parsed.phase} evaluation`);
+        }
+        this.db
+          .prepare(
+            `INSERT OR IGNORE INTO evaluations (model, version, phase, decision, reason, evidence, workflow_id, run_id, at)
+             VALUES (@model, @version, @phase, @decision, @reason, @evidence, @workflow_id, @run_id, @at)`,
+          )
+          .run({
+            model: parsed.model,
+            version: parsed.version,
+            phase: parsed.phase,
+            decision: parsed.decision,
+            reason: parsed.reason,
+            evidence: JSON.stringify(parsed.evidence),
+            workflow_id: parsed.workflowId,
+            run_id: parsed.runId,
+            at,
+          });
+        const row = this.db
+          .prepare<[string, number, string, string, string], EvaluationRow>(
+            'SELECT * FROM evaluations WHERE model = ? AND version = ? AND phase = ? AND workflow_id = ? AND run_id = ?',
+          )
+          .get(parsed.model, parsed.version, parsed.phase, parsed.workflowId, parsed.runId);
+        if (row === undefined) throw new Error(`registry ${this.dbPath}: evaluation of ${parsed.model} v${parsed.version} vanished after insert`);
+        return this.evaluationFromRow(row);
+      })
+      .immediate();
+  }
+
+  /** A model's live-traffic evaluations (of one version, or all), oldest first. */
+  listEvaluations(model: string, version?: number): EvaluationRecord[] {
+    const rows =
+      version === undefined
+        ? this.db.prepare<[string], EvaluationRow>('SELECT * FROM evaluations WHERE model = ? ORDER BY id').all(model)
+        : this.db.prepare<[string, number], EvaluationRow>('SELECT * FROM evaluations WHERE model = ? AND version = ? ORDER BY id').all(model, version);
+    return rows.map((row) => this.evaluationFromRow(row));
   }
 
   /**
@@ -505,6 +597,22 @@ export class Registry {
       alias: row.alias,
       version: row.version,
       updatedAt: row.updated_at,
+    });
+  }
+
+  private evaluationFromRow(row: EvaluationRow): EvaluationRecord {
+    const where = `evaluations row ${row.id}`;
+    return this.parseStored(EvaluationRecordSchema, where, {
+      id: row.id,
+      model: row.model,
+      version: row.version,
+      phase: row.phase,
+      decision: row.decision,
+      reason: row.reason,
+      evidence: this.parseJsonColumn(row.evidence, where, 'evidence'),
+      workflowId: row.workflow_id,
+      runId: row.run_id,
+      at: row.at,
     });
   }
 

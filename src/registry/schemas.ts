@@ -143,3 +143,28 @@ export const ModelSummarySchema = z.object({
 });
 /** One line of listModels: how many versions a model has and where its aliases point. */
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+/** Which live-traffic check an evaluation records. */
+export const EvaluationPhaseSchema = z.enum(['shadow', 'approval', 'guard']);
+
+/** A live-traffic evaluation of one version by one run: its decision, why, and the numbers behind it. */
+export const RecordEvaluationInputSchema = z.object({
+  model: ModelNameSchema,
+  version: VersionNumberSchema,
+  phase: EvaluationPhaseSchema,
+  decision: z.string().min(1),
+  reason: z.string().min(1),
+  evidence: JsonObjectSchema,
+  workflowId: z.string().min(1),
+  runId: z.string().min(1),
+});
+/** A live-traffic evaluation of one version by one run: its decision, why, and the numbers behind it. */
+export type RecordEvaluationInput = z.input<typeof RecordEvaluationInputSchema>;
+
+/** A stored evaluation. */
+export const EvaluationRecordSchema = RecordEvaluationInputSchema.extend({
+  id: z.number().int().positive(),
+  at: z.iso.datetime(),
+});
+/** A stored evaluation. */
+export type EvaluationRecord = z.infer<typeof EvaluationRecordSchema>;
