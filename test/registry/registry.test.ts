@@ -190,7 +190,7 @@ describe('versions', () => {
     const raw = new Database(dbPath);
     raw.pragma('user_version = 7');
     raw.close();
-    assert.throws(() => Registry.open(dbPath), { name: 'ConfigError', message: /schema version 7, expected 1/ });
+    assert.throws(() => Registry.open(dbPath), { name: 'ConfigError', message: /schema version 7, expected 2/ });
   });
 });
 

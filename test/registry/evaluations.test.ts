@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CHAMPION_ALIAS, REGISTRY_SCHEMA_VERSION, Registry } from '../../src/registry';
+import type { RegisterVersionInput } from '../../src/registry';
+
+let workDir: string;
+let counter = 0;
+before(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'relearn-evaluations-'));
+});
+after(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+function dbPath(): string {
+  counter += 1;
+  return path.join(workDir, `db-${counter}`, 'registry.sqlite');
+}
+
+function versionInput(runId: string): RegisterVersionInput {
+  return {
+    model: 'flights',
+    artifactUri: `store://models/${'a'.repeat(64)}/model.onnx`,
+    artifactSha256: 'a'.repeat(64),
+    sizeBytes: 10,
+    snapshotUri: `store://snapshots/${'b'.repeat(64)}/snapshot.arrow`,
+    snapshotSha256: 'b'.repeat(64),
+    params: {},
+    metrics: {},
+    gate: {},
+    lineage: {},
+    workflowId: 'retrain/flights',
+    runId,
+  };
+}
+
+// The v1 schema as the first release wrote it (no evaluations table).
+const V1_SQL = `
+CREATE TABLE versions (model TEXT NOT NULL, version INTEGER NOT NULL, artifact_uri TEXT NOT NULL, artifact_sha256 TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL, snapshot_uri TEXT NOT NULL, snapshot_sha256 TEXT NOT NULL, params TEXT NOT NULL, metrics TEXT NOT NULL,
+  gate TEXT NOT NULL, lineage TEXT NOT NULL, workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (model, version), UNIQUE (model, workflow_id, run_id)) STRICT;
+CREATE TABLE aliases (model TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (model, alias)) STRICT;
+CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, alias TEXT NOT NULL, action TEXT NOT NULL,
+  from_version INTEGER, to_version INTEGER, reason TEXT NOT NULL, workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, at TEXT NOT NULL) STRICT;
+`;
+
+describe('live-traffic evaluations', () => {
+  test('a schema-1 registry is migrated in place and keeps its versions and aliases', () => {
+    const file = dbPath();
+    Registry.open(file).close();
+    // Rebuild the file as schema 1 with one version and a champion.
+    const raw = new Database(file);
+    raw.exec('DROP TABLE evaluations; DROP TABLE aliases; DROP TABLE audit_log; DROP TABLE versions;');
+    raw.exec(V1_SQL);
+    raw
+      .prepare(
+        `INSERT INTO versions VALUES ('flights', 1, 'store://m', '${'a'.repeat(64)}', 10, 'store://s', '${'b'.repeat(64)}', '{}', '{}', '{}', '{}', 'w', 'r', '2025-01-01T00:00:00.000Z')`,
+      )
+      .run();
+    raw.prepare(`INSERT INTO aliases VALUES ('flights', 'champion', 1, '2025-01-01T00:00:00.000Z')`).run();
+    raw.pragma('user_version = 1');
+    raw.close();
+
+    const registry = Registry.open(file);
+    try {
+      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 1);
+      assert.equal(registry.listVersions('flights').length, 1);
+      const recorded = registry.recordEvaluation({
+        model: 'flights', version: 1, phase: 'guard', decision: 'kept', reason: 'r', evidence: { rows: 3 }, workflowId: 'w', runId: 'r',
+      });
+      assert.equal(recorded.decision, 'kept');
+    } finally {
+      registry.close();
+    }
+    const check = new Database(file);
+    assert.equal(check.pragma('user_version', { simple: true }), REGISTRY_SCHEMA_VERSION);
+    check.close();
+  });
+
+  test('a retried record returns the first one; rows are append-only; an unknown version is refused', () => {
+    const registry = Registry.open(dbPath());
+    try {
+      registry.registerVersion(versionInput('run-1'));
+      const first = registry.recordEvaluation({
+        model: 'flights', version: 1, phase: 'shadow', decision: 'promote', reason: 'not worse', evidence: { diff: 0.01, rows: 800 },
+        workflowId: 'retrain/flights', runId: 'run-2',
+      });
+      const again = registry.recordEvaluation({
+        model: 'flights', version: 1, phase: 'shadow', decision: 'reject', reason: 'other', evidence: {},
+        workflowId: 'retrain/flights', runId: 'run-2',
+      });
+      assert.deepEqual(again, first);
+      assert.deepEqual(first.evidence, { diff: 0.01, rows: 800 });
+      registry.recordEvaluation({
+        model: 'flights', version: 1, phase: 'guard', decision: 'kept', reason: 'fine', evidence: {}, workflowId: 'retrain/flights', runId: 'run-2',
+      });
+      assert.deepEqual(registry.listEvaluations('flights', 1).map((e) => e.phase), ['shadow', 'guard']);
+      assert.equal(registry.listEvaluations('flights', 2).length, 0);
+      assert.throws(
+        () => registry.recordEvaluation({ model: 'flights', version: 9, phase: 'shadow', decision: 'x', reason: 'x', evidence: {}, workflowId: 'w', runId: 'r' }),
+        { name: 'ConfigError', message: /has no version 9/ },
+      );
+      const raw = new Database(registry.dbPath);
+      assert.throws(() => raw.prepare("UPDATE evaluations SET decision = 'reject'").run(), /append-only/);
+      assert.throws(() => raw.prepare('DELETE FROM evaluations').run(), /append-only/);
+      raw.close();
+    } finally {
+      registry.close();
+    }
+  });
+});
+
+describe('rollback races', () => {
+  function promoted(): Registry {
+    const registry = Registry.open(dbPath());
+    for (const run of ['run-1', 'run-2']) registry.registerVersion(versionInput(run));
+    registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-1' });
+    registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'retrain/flights', runId: 'run-2' });
+    return registry;
+  }
+
+  test('two rollbacks of the same champion: one moves it, the other is recorded as rejected', () => {
+    const registry = promoted();
+    try {
+      const rollback = (runId: string) =>
+        registry.moveAlias({
+          model: 'flights', alias: CHAMPION_ALIAS, toVersion: 1, expectedVersion: 2, reason: `regressed (${runId})`,
+          workflowId: 'retrain/flights', runId, action: 'rollback',
+        });
+      const a = rollback('run-2');
+      const b = rollback('cli');
+      assert.equal(a.moved, true);
+      assert.equal(b.moved, false);
+      assert.match(b.reason, /champion is v1, expected v2/);
+      // A retry of the first rollback (same run) reports success without a second row.
+      assert.equal(rollback('run-2').moved, true);
+      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 1);
+      const rows = registry.auditLog('flights').filter((e) => e.alias === CHAMPION_ALIAS).map((e) => `${e.action} ${e.fromVersion}->${e.toVersion}`);
+      assert.deepEqual(rows, ['promote null->1', 'promote 1->2', 'rollback 2->1', 'rollback-rejected 1->1']);
+    } finally {
+      registry.close();
+    }
+  });
+
+  test('a rollback racing a new promotion: whichever comes second loses, and the audit log says why', () => {
+    const registry = promoted();
+    try {
+      registry.registerVersion(versionInput('run-3'));
+      const promotion = registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'newer', workflowId: 'retrain/flights', runId: 'run-3' });
+      const rollback = registry.moveAlias({
+        model: 'flights', alias: CHAMPION_ALIAS, toVersion: 1, expectedVersion: 2, reason: 'v2 regressed',
+        workflowId: 'retrain/flights', runId: 'run-2', action: 'rollback',
+      });
+      assert.equal(promotion.promoted, true);
+      assert.equal(rollback.moved, false);
+      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 3);
+      const last = registry.auditLog('flights').at(-1)!;
+      assert.equal(last.action, 'rollback-rejected');
+      assert.match(last.reason, /champion is v3, expected v2; requested: v2 regressed/);
+    } finally {
+      registry.close();
+    }
+  });
+});
