@@ -78,7 +78,8 @@ export function createEvaluationActivities(deps: ActivityDeps) {
       label: string;
       features: ModelConfig['features'];
       folds: Array<{ fold: number; artifact: ArtifactRef; classes?: Classes }>;
-      candidate: ArtifactRef;
+      /** The model for the holdout; a search trial has none and scores its folds only. */
+      candidate?: ArtifactRef;
       classes: Classes;
       champion?: { artifact: ArtifactRef; classes: Classes };
     }): Promise<Evaluation> {
@@ -111,6 +112,7 @@ export function createEvaluationActivities(deps: ActivityDeps) {
           const s = summarizeFolds(perFold.map((m) => m[metric]!));
           summary[metric] = { mean: s.mean, std: s.std, ciLow: s.ciLow, ciHigh: s.ciHigh };
         }
+        if (!input.candidate) return { perFold, summary, holdout: { rows: 0, candidate: {} }, rowsScored };
         const holdoutRows = rowsWhere(fold, -1);
         const candidate = await scoreModel({ ...input, artifact: input.candidate, table, rows: holdoutRows, classes: input.classes });
         rowsScored += holdoutRows.length;

@@ -34,6 +34,8 @@ export function createTrainingActivities(deps: ActivityDeps) {
       label: string;
       trainer: ModelConfig['trainer'];
       probeRows: number[];
+      /** Share of the training rows the job fits on (default all). */
+      rowShare?: number;
     }): Promise<TrainedJob> {
       return failFast(async () => {
         const ctx = Context.current();
@@ -58,6 +60,7 @@ export function createTrainingActivities(deps: ActivityDeps) {
             params: input.trainer.params,
             seed: input.trainer.seed,
             probeRows: input.probeRows,
+            ...(input.rowShare !== undefined && input.rowShare < 1 ? { rowShare: input.rowShare } : {}),
           },
         });
         let handle = launch();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
 import { rolloutSchema } from './rollout';
 import { driftSchema, scheduleSchema } from './triggers';
+import { checkSearch, searchSchema } from './search';
 
 const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
 const REGRESSION_METRICS = new Set<string>(metricNamesFor('regression'));
@@ -154,6 +155,8 @@ export const modelSchema = z
     drift: driftSchema.optional(),
     /** Live-traffic checks around promotion: shadow window, approval, guard window with automatic rollback. */
     rollout: rolloutSchema.optional(),
+    /** Hyperparameter search in the train stage (docs/search.md). */
+    search: searchSchema.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -177,6 +180,7 @@ export const modelSchema = z
     for (const k of Object.keys(m.gate.minimums)) check(k, ['gate', 'minimums', k]);
     for (const k of Object.keys(m.gate.maximums)) check(k, ['gate', 'maximums', k]);
     for (const k of Object.keys(m.gate.maxCvStd)) check(k, ['gate', 'maxCvStd', k]);
+    checkSearch(m, ctx);
   });
 
 /** The whole temporal.yaml. */

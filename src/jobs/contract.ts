@@ -16,6 +16,8 @@ export const jobSpecSchema = z.object({
   seed: z.number().int(),
   probeRows: z.array(z.number().int().min(0)),
   outputDir: z.string().min(1),
+  /** Fit on this share of the training rows (seeded subsample); early rungs of a search use less than 1. */
+  rowShare: z.number().gt(0).max(1).optional(),
 });
 
 export type JobSpec = z.infer<typeof jobSpecSchema>;

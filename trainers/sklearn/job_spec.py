@@ -24,6 +24,7 @@ KNOWN_KEYS = (
     "seed",
     "probeRows",
     "outputDir",
+    "rowShare",
 )
 
 
@@ -56,6 +57,8 @@ class JobSpec:
     probe_rows: tuple[int, ...]
     output_dir: str
     ignored_keys: tuple[str, ...]
+    # Share of the training rows to fit on (a seeded subsample); below 1 only for early rungs of a search.
+    row_share: float = 1.0
 
     @property
     def feature_names(self) -> list[str]:
@@ -157,6 +160,10 @@ def parse_job_spec(raw: Any) -> JobSpec:
     if len(set(train_folds)) != len(train_folds):
         raise _fail("trainFolds", "each fold once", list(train_folds))
 
+    row_share = raw.get("rowShare", 1.0)
+    if isinstance(row_share, bool) or not isinstance(row_share, (int, float)) or not 0 < row_share <= 1:
+        raise _fail("rowShare", "a number in (0, 1]", row_share)
+
     return JobSpec(
         job_id=_string(raw, "jobId"),
         role=_string(raw, "role"),
@@ -173,4 +180,5 @@ def parse_job_spec(raw: Any) -> JobSpec:
         probe_rows=_int_list(raw.get("probeRows", []), "probeRows", 0, allow_empty=True),
         output_dir=_abs_path(raw, "outputDir"),
         ignored_keys=tuple(k for k in raw if k not in KNOWN_KEYS),
+        row_share=float(row_share),
     )

@@ -121,6 +121,11 @@ def load_training_data(spec: JobSpec) -> TrainingData:
             f"trainFolds {list(spec.train_folds)} select no rows of split {spec.split_path}; its folds are {present}",
             kind="data",
         )
+    if spec.row_share < 1.0:
+        # A seeded permutation's prefix: the same seed gives nested subsets, so a larger share sees a superset of rows.
+        keep = max(1, int(round(spec.row_share * train_idx.size)))
+        order = np.random.RandomState(spec.seed).permutation(train_idx.size)
+        train_idx = np.sort(train_idx[order[:keep]])
     for i, row in enumerate(spec.probe_rows):
         if row >= n:
             raise JobInputError(f"spec field 'probeRows[{i}]': row {row} is outside the snapshot's {n} rows")
