@@ -42,6 +42,8 @@ interface ServeFlags {
   threads?: number;
   logInputs: 'digest' | 'full';
   predictionLog: boolean;
+  shadow: boolean;
+  shadowQueue: number;
 }
 
 /** The bearer token from --token-file, else $RELEARN_SERVE_TOKEN; a ConfigError when auth is on and there is none. */
@@ -89,6 +91,8 @@ export function registerServeCommand(program: Command): void {
     .option('--threads <n>', 'scoring worker threads (default: cores, at most 4)', positiveInt('--threads'))
     .addOption(new Option('--log-inputs <what>', 'what the prediction log keeps of the inputs').choices(['digest', 'full']).default('digest'))
     .option('--no-prediction-log', 'do not write the prediction log')
+    .option('--shadow-queue <n>', 'requests waiting to be mirrored to shadow versions at most; beyond, they are dropped and counted', positiveInt('--shadow-queue'), SERVE_DEFAULTS.shadowQueue)
+    .option('--no-shadow', "do not load models' shadow versions nor mirror requests to them")
     .action(async (opts: ServeFlags, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const token = resolveServeToken(opts);
@@ -110,6 +114,7 @@ export function registerServeCommand(program: Command): void {
           maxBatchRows: opts.maxBatchRows,
           pool: opts.threads !== undefined ? { threads: opts.threads } : {},
           ...(opts.predictionLog ? { predictionLogDir, logInputs: opts.logInputs } : {}),
+          shadow: opts.shadow ? { queueSize: opts.shadowQueue } : false,
           log,
         });
       } catch (err) {
@@ -120,6 +125,7 @@ export function registerServeCommand(program: Command): void {
       log(`serving ${served.length === 0 ? 'no models yet (waiting for a champion)' : served.map((v) => `${v.model} v${v.version}`).join(', ')}`);
       log(`listening on ${server.url} (${server.pool.threads} scoring threads; auth ${token === null ? pc.yellow('off') : 'on'})`);
       if (opts.predictionLog) log(`prediction log: ${predictionLogDir}`);
+      log(opts.shadow ? `shadow mirroring on (queue ${opts.shadowQueue}${opts.predictionLog ? '' : '; outputs not logged: the prediction log is off'})` : 'shadow mirroring off');
       if (token === null && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
         log(pc.yellow(`authentication is off and ${opts.host} is not a loopback address: anyone who can reach it can call the models`));
       }

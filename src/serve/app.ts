@@ -8,7 +8,8 @@ import { CHAMPION_ALIAS } from '../registry';
 import { type FailureReason, HttpError } from './http-error';
 import { type FeatureColumns, type OipInput, canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from './inputs';
 import type { ServeMetrics } from './metrics';
-import type { PredictionLogWriter } from './prediction-log';
+import { rowOutputs } from './outputs';
+import { type PredictionLogWriter, errorLogEntry } from './prediction-log';
 import type { LoadedVersion, ServedModels } from './served-models';
 import type { ClassLabel, ModelSignature } from './signature';
 
@@ -26,7 +27,9 @@ export interface ServeLimits {
 export interface MirroredRequest {
   model: string;
   requestId: string;
+  /** Columns in the order of `features` (the champion's signature); a shadow with other features is fed by name. */
   columns: FeatureColumns;
+  features: Pick<ModelSignature, 'numeric' | 'categorical'>;
   inputsSha256: string;
   inputs: string | null;
 }
@@ -132,21 +135,6 @@ function labelDatatype(classes: readonly ClassLabel[]): 'INT64' | 'BOOL' | 'BYTE
   if (classes.every((c) => typeof c === 'number' && Number.isInteger(c))) return 'INT64';
   if (classes.every((c) => typeof c === 'boolean')) return 'BOOL';
   return 'BYTES';
-}
-
-/** Per-row outputs of a scored request, as the simple API returns them and the prediction log keeps them. */
-function rowOutputs(signature: ModelSignature, out: { data: Float32Array; width: number }, rows: number) {
-  if (signature.kind === 'regression') return { predictions: Array.from(out.data.subarray(0, rows)) };
-  const probabilities: number[][] = [];
-  const predictions: ClassLabel[] = [];
-  for (let r = 0; r < rows; r++) {
-    const row = Array.from(out.data.subarray(r * out.width, (r + 1) * out.width));
-    let best = 0;
-    for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
-    probabilities.push(row);
-    predictions.push(signature.classes[best]!);
-  }
-  return { predictions, probabilities };
 }
 
 /** Remembers recent requests' row counts and versions, so feedback can be checked against them. */
@@ -309,7 +297,16 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
 
   /** Scores, logs and offers to the mirror; returns the raw outputs. */
   async function scoreAndLog(c: Context<Env>, loaded: LoadedVersion, id: string, columns: FeatureColumns) {
-    const out = await loaded.score(columns);
+    let out: { data: Float32Array; width: number };
+    try {
+      out = await loaded.score(columns);
+    } catch (err) {
+      // Server-side failures are logged per version so the guard window can compute an error rate; input errors are not.
+      if (!(err instanceof HttpError && err.status < 500)) {
+        deps.predictionLog?.append(errorLogEntry(loaded, 'champion', id, columns.rows, err, performance.now() - c.get('startedAt')));
+      }
+      throw err;
+    }
     const latencyMs = performance.now() - c.get('startedAt');
     const outputs = rowOutputs(loaded.signature, out, columns.rows);
     metrics.rowsScored.inc({ model: loaded.model, version: String(loaded.version) }, columns.rows);
@@ -332,7 +329,14 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
         labels: null,
         latencyMs,
       });
-      deps.mirror?.offer({ model: loaded.model, requestId: id, columns, inputsSha256: digest, inputs: logInputs === 'full' ? canonical : null });
+      deps.mirror?.offer({
+        model: loaded.model,
+        requestId: id,
+        columns,
+        features: loaded.signature,
+        inputsSha256: digest,
+        inputs: logInputs === 'full' ? canonical : null,
+      });
     }
     return { out, outputs };
   }

@@ -1,4 +1,4 @@
-/** Serving: HTTP inference on every model's champion, hot swap, prediction log, Prometheus metrics. */
+/** Serving: HTTP inference on every model's champion, shadow mirroring, hot swap, prediction log, Prometheus metrics. */
 export { createServeApp } from './app';
 export type { MirroredRequest, RequestMirror, ServeAppDeps, ServeLimits } from './app';
 export { MicroBatcher, mergeColumns } from './batcher';
@@ -9,13 +9,17 @@ export { canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from '
 export type { FeatureColumns, OipInput } from './inputs';
 export { createServeMetrics } from './metrics';
 export type { ServeMetrics } from './metrics';
-export { PredictionLogWriter, entriesToTable, joinFeedback, readPredictionLog } from './prediction-log';
+export { rowOutputs } from './outputs';
+export type { RowOutputs } from './outputs';
+export { PredictionLogWriter, entriesToTable, errorLogEntry, joinFeedback, readPredictionLog } from './prediction-log';
 export type { LabeledPrediction, PredictionLogEntry, PredictionLogOptions, ReadPredictionLogOptions } from './prediction-log';
 export { ScorePool } from './score-pool';
 export type { PoolModel, ScorePoolOptions } from './score-pool';
 export { ServedModels } from './served-models';
 export type { LoadedVersion, ServedModelsOptions } from './served-models';
 export { SERVE_DEFAULTS, createServing, startServer } from './server';
+export { SHADOW_ALIAS, SHADOW_MIRROR_DEFAULTS, ShadowMirror } from './shadow-mirror';
+export type { ShadowMirrorOptions, ShadowMirrorStats } from './shadow-mirror';
 export type { RunningServer, Serving, ServingOptions } from './server';
 export { featureList, signatureFrom } from './signature';
 export type { ClassLabel, LoadReport, ModelSignature } from './signature';

@@ -13,15 +13,19 @@ import {
 } from 'apache-arrow';
 import type { ClassLabel } from './signature';
 
-/** What the server logs about one scored request (`prediction`) or one set of ground-truth labels (`feedback`). */
+/**
+ * What the server logs about one scored request (`prediction`), one set of ground-truth labels (`feedback`), or a
+ * request a version failed to score with a server-side error (`error`: outputs hold `{"error", "code"}`). Readers
+ * skip kinds they do not use, so new kinds can be added.
+ */
 export interface PredictionLogEntry {
-  kind: 'prediction' | 'feedback';
+  kind: 'prediction' | 'feedback' | 'error';
   requestId: string;
   at: Date;
   model: string;
   /** Version that produced the outputs; null for feedback. */
   version: number | null;
-  /** `champion` for the served response, `shadow` for a mirrored one; null for feedback. */
+  /** `champion` for the served response, `shadow` for a mirrored one (for errors: the role that failed); null for feedback. */
   role: 'champion' | 'shadow' | null;
   rows: number;
   /** SHA-256 of the canonical inputs (src/serve/inputs.ts canonicalInputs). */
@@ -34,6 +38,32 @@ export interface PredictionLogEntry {
   labels: string | null;
   /** Time from request to scored output, milliseconds; null for feedback. */
   latencyMs: number | null;
+}
+
+/** The log entry of a request that `version` failed to score (5xx: worker crash, overload, onnxruntime error). */
+export function errorLogEntry(
+  version: { model: string; version: number },
+  role: 'champion' | 'shadow',
+  requestId: string,
+  rows: number,
+  error: unknown,
+  latencyMs: number,
+): PredictionLogEntry {
+  const code = error instanceof Error && 'reason' in error ? String(error.reason) : 'internal';
+  return {
+    kind: 'error',
+    requestId,
+    at: new Date(),
+    model: version.model,
+    version: version.version,
+    role,
+    rows,
+    inputsSha256: null,
+    inputs: null,
+    outputs: JSON.stringify({ error: error instanceof Error ? error.message : String(error), code }),
+    labels: null,
+    latencyMs,
+  };
 }
 
 /** How the log is written. */

@@ -2,13 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { Registry } from '../registry';
+import { CHAMPION_ALIAS, type Registry } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type RequestMirror, type ServeLimits, createServeApp } from './app';
 import { type ServeMetrics, createServeMetrics } from './metrics';
 import { PredictionLogWriter } from './prediction-log';
 import { ScorePool, type ScorePoolOptions } from './score-pool';
 import { ServedModels } from './served-models';
+import { SHADOW_ALIAS, SHADOW_MIRROR_DEFAULTS, ShadowMirror } from './shadow-mirror';
 
 /** Defaults of `relearn serve`'s flags. */
 export const SERVE_DEFAULTS = {
@@ -22,6 +23,7 @@ export const SERVE_DEFAULTS = {
   maxBatchRows: 512,
   logFlushRows: 1000,
   logFlushIntervalMs: 1000,
+  shadowQueue: SHADOW_MIRROR_DEFAULTS.queueSize,
 } as const;
 
 /** Everything a serving process is made of; `registry` and `store` are the pipeline's own. */
@@ -41,7 +43,10 @@ export interface ServingOptions {
   logFlushIntervalMs?: number;
   /** Adds prom-client's process metrics (on by default; tests turn them off). */
   processMetrics?: boolean;
+  /** Replaces the shadow mirror (tests); by default a ShadowMirror is made unless `shadow` is false. */
   mirror?: RequestMirror;
+  /** Shadow mirroring: on by default (the `shadow` alias is loaded and mirrored to where it exists); false turns it off. */
+  shadow?: false | { queueSize?: number; concurrency?: number };
   log?: (line: string) => void;
 }
 
@@ -52,6 +57,8 @@ export interface Serving {
   metrics: ServeMetrics;
   pool: ScorePool;
   predictionLog: PredictionLogWriter | undefined;
+  /** The shadow mirror, unless shadow mirroring is off or another mirror was passed. */
+  shadowMirror: ShadowMirror | undefined;
   /** Stops following the registry, writes the prediction log out and stops the workers. */
   close(): Promise<void>;
 }
@@ -65,6 +72,7 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     store: options.store,
     pool,
     metrics,
+    aliases: options.shadow === false ? [CHAMPION_ALIAS] : [CHAMPION_ALIAS, SHADOW_ALIAS],
     pollMs: options.pollMs ?? SERVE_DEFAULTS.pollMs,
     batch: {
       windowMs: options.batchWindowMs ?? SERVE_DEFAULTS.batchWindowMs,
@@ -87,6 +95,19 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
             options.log?.(`prediction log: write failed: ${err instanceof Error ? err.message : String(err)}`);
           },
         });
+  const shadowMirror =
+    options.shadow === false || options.mirror !== undefined
+      ? undefined
+      : new ShadowMirror({
+          models,
+          metrics,
+          predictionLog,
+          queueSize: options.shadow?.queueSize ?? SERVE_DEFAULTS.shadowQueue,
+          concurrency: options.shadow?.concurrency,
+          // Mirrored scorings start only when no champion batch waits for a worker.
+          idle: () => pool.queueSize === 0,
+          log: options.log,
+        });
   try {
     await models.start();
   } catch (err) {
@@ -106,7 +127,7 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     },
     predictionLog,
     logInputs: options.logInputs,
-    mirror: options.mirror,
+    mirror: options.mirror ?? shadowMirror,
     scoringQueueDepth: () => pool.queueSize,
   });
   return {
@@ -115,8 +136,11 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     metrics,
     pool,
     predictionLog,
+    shadowMirror,
     async close() {
       models.close();
+      // Mirrored requests still queued are scored and logged before the log is written out.
+      await shadowMirror?.close();
       await predictionLog?.close();
       await pool.close();
     },
