@@ -1,0 +1,60 @@
+// Benchmark 4, data pull: flights-3m Parquet → one time window → Arrow IPC snapshot file with statistics, by Relearn's
+// pullSnapshot (bench/data-pull-child.ts) and by pyarrow (bench/py/pull.py), each in its own process so the peak RSS
+// (process.resourceUsage().maxRSS, resource.getrusage) is its own.
+import path from 'node:path';
+import { type BenchMode, type BenchOutcome, CACHE_DIR, FLIGHTS_PARQUET, fmt, machine, round, runNodeChild, runPythonChild, timing } from './lib';
+
+const WINDOWS: Record<BenchMode, { from: string; to: string }> = {
+  full: { from: '2001-03-01T00:00:00Z', to: '2001-04-01T00:00:00Z' },
+  quick: { from: '2001-03-01T00:00:00Z', to: '2001-04-01T00:00:00Z' },
+  smoke: { from: '2001-03-01T00:00:00Z', to: '2001-03-08T00:00:00Z' },
+};
+const REPS: Record<BenchMode, number> = { full: 5, quick: 3, smoke: 1 };
+
+interface ChildResult {
+  rows: number;
+  coldMs: number;
+  runsMs: number[];
+  peakRssMB: number;
+  lastRunStagesMs?: Record<string, number>;
+}
+
+/** Runs benchmark 4 and returns its report and summary rows. */
+export async function runDataPull(mode: BenchMode): Promise<BenchOutcome> {
+  const window = WINDOWS[mode];
+  const reps = String(REPS[mode]);
+  const relearnRaw = await runNodeChild<ChildResult>('data-pull-child.ts', [FLIGHTS_PARQUET, window.from, window.to, path.join(CACHE_DIR, 'pull-relearn.arrow'), reps]);
+  const pythonRaw = await runPythonChild<ChildResult>('pull.py', [FLIGHTS_PARQUET, window.from, window.to, path.join(CACHE_DIR, 'pull-pyarrow.arrow'), reps]);
+  const relearn = { ...relearnRaw, coldMs: round(relearnRaw.coldMs, 1), ...timing(relearnRaw.runsMs) };
+  const python = { ...pythonRaw, coldMs: round(pythonRaw.coldMs, 1), ...timing(pythonRaw.runsMs) };
+  const slowdown = round(relearn.medianMs / python.medianMs, 2);
+  return {
+    name: 'data-pull',
+    title: 'Data pull',
+    report: {
+      bench: 'data-pull',
+      mode,
+      machine: machine(),
+      method:
+        `flights-3m.parquet (3,000,000 rows), window [${window.from}, ${window.to}) on 'date'; each side in its own process: ` +
+        `1 cold run (first use in the process) then ${reps} timed runs (median, min, max); peak RSS of the whole process. ` +
+        'Relearn: pullSnapshot (DuckDB scan with the window pushed down, contract checks, time order, Arrow IPC bytes, statistics) + file write. ' +
+        'pyarrow: read_table with the window as filters, null check, time order, IPC file write, the same statistics via pyarrow.compute/numpy.',
+      goal: 'Relearn time ≤ 2 × pyarrow time',
+      window,
+      relearn,
+      pyarrow: python,
+      slowdown,
+    },
+    rows: [
+      {
+        bench: 'data-pull',
+        case: `${fmt(relearn.rows)} rows → snapshot + stats`,
+        relearn: `${fmt(relearn.medianMs)} ms (${fmt(relearn.minMs)}–${fmt(relearn.maxMs)}), peak ${relearn.peakRssMB} MB`,
+        peer: `${fmt(python.medianMs)} ms (${fmt(python.minMs)}–${fmt(python.maxMs)}), peak ${python.peakRssMB} MB`,
+        ratio: `${slowdown}× the time`,
+        goal: slowdown <= 2 ? '≤ 2× ✓' : '≤ 2× ✗',
+      },
+    ],
+  };
+}

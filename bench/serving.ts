@@ -1,0 +1,268 @@
+// Benchmark 5, serving: requests/s and p50/p99 latency of 1-row and 100-row JSON predict requests to the demo's flights
+// classifier, driven by autocannon over loopback, against `relearn serve` (a child process, bearer auth, default
+// settings) and a FastAPI + uvicorn + onnxruntime server (bench/py/fastapi_server.py); then Relearn again with a
+// `shadow` alias set, so every request is also mirrored to a second version.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { readSnapshot } from '../src/data/snapshot';
+import { Registry } from '../src/registry';
+import { ArtifactStore } from '../src/store';
+import { EVAL_ROWS } from './eval';
+import { type BenchMode, type BenchOutcome, CACHE_DIR, ROOT, type SummaryRow, VENV_PYTHON, fmt, machine, round } from './lib';
+
+const MODEL = 'flights-delay';
+const TOKEN = 'bench-serving-token-0123456789abcdef';
+const SHADOW_ALIAS = 'shadow';
+const SETTINGS: Record<BenchMode, { seconds: number; reps: number; warmupSeconds: number; connections: number }> = {
+  full: { seconds: 10, reps: 3, warmupSeconds: 2, connections: 16 },
+  quick: { seconds: 4, reps: 2, warmupSeconds: 1, connections: 16 },
+  smoke: { seconds: 1, reps: 1, warmupSeconds: 1, connections: 4 },
+};
+
+type Server = { url: string; child: ChildProcess; output: () => string };
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  // Its own process group, so stopping it also stops uvicorn's worker processes.
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  process.kill(-child.pid, 'SIGTERM');
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitUntil(what: string, server: { child: ChildProcess; output: () => string }, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`${what} exited ${server.child.exitCode}:\n${server.output().slice(-2000)}`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not get ready in 60 s:\n${server.output().slice(-2000)}`);
+}
+
+/** A state folder with the flights model registered twice, v1 champion; the shadow alias is set later. */
+async function prepareState(stateDir: string): Promise<{ config: string; registry: Registry }> {
+  rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(stateDir, { recursive: true });
+  const config = path.join(stateDir, 'temporal.yaml');
+  writeFileSync(config, 'stateDir: .\nmodels: {}\n');
+  const store = new ArtifactStore(path.join(stateDir, 'store'));
+  const registry = Registry.open(path.join(stateDir, 'registry.db'));
+  const artifact = await store.putFile('models', 'model.onnx', path.join(CACHE_DIR, 'flights.onnx'));
+  for (let v = 1; v <= 2; v++) {
+    registry.registerVersion({
+      model: MODEL,
+      artifactUri: artifact.uri,
+      artifactSha256: artifact.sha256,
+      sizeBytes: artifact.sizeBytes,
+      snapshotUri: artifact.uri,
+      snapshotSha256: artifact.sha256,
+      params: {},
+      metrics: {},
+      gate: { verdict: 'PASS' },
+      lineage: { classes: [false, true] },
+      workflowId: `retrain/${MODEL}`,
+      runId: `bench-${v}`,
+    });
+  }
+  const promoted = registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-promote' });
+  if (!promoted.promoted) throw new Error(`could not promote v1: ${promoted.reason}`);
+  return { config, registry };
+}
+
+async function startRelearn(config: string): Promise<Server> {
+  const started = startChild(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), '--config', config, 'serve', '--port', '0'], {
+    RELEARN_SERVE_TOKEN: TOKEN,
+  });
+  let url = '';
+  await waitUntil('relearn serve', started, async () => {
+    url ||= /listening on (http:\/\/\S+)/.exec(started.output())?.[1] ?? '';
+    return url !== '' && (await fetch(`${url}/v2/health/ready`)).status === 200;
+  });
+  return { url, ...started };
+}
+
+async function startFastApi(): Promise<Server> {
+  const port = await freePort();
+  const workers = os.cpus().length;
+  const started = startChild(
+    VENV_PYTHON,
+    ['-m', 'uvicorn', 'fastapi_server:app', '--app-dir', path.join(ROOT, 'bench', 'py'), '--host', '127.0.0.1', '--port', String(port), '--workers', String(workers), '--log-level', 'warning', '--no-access-log'],
+    { BENCH_MODEL: path.join(CACHE_DIR, 'flights.onnx'), BENCH_TOKEN: TOKEN },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil('uvicorn', started, async () => (await fetch(`${url}/openapi.json`)).status === 200);
+  return { url, ...started };
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  requests: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, body: string, seconds: number, connections: number): Promise<LoadResult> {
+  const r = await autocannon({
+    url: `${url}/models/${MODEL}/predict`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body,
+  });
+  return {
+    requestsPerSecond: Math.round(r.requests.total / r.duration),
+    latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+function medianOf(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Median rps and latencies over repetitions, with the min and max rps. */
+function summarize(runs: LoadResult[]) {
+  return {
+    requestsPerSecond: Math.round(medianOf(runs.map((r) => r.requestsPerSecond))),
+    minRequestsPerSecond: Math.min(...runs.map((r) => r.requestsPerSecond)),
+    maxRequestsPerSecond: Math.max(...runs.map((r) => r.requestsPerSecond)),
+    p50Ms: medianOf(runs.map((r) => r.latencyMs.p50)),
+    p99Ms: medianOf(runs.map((r) => r.latencyMs.p99)),
+    errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0),
+    runs,
+  };
+}
+
+type Summary = ReturnType<typeof summarize>;
+
+async function measure(server: Server, bodies: Record<string, string>, mode: BenchMode): Promise<Record<string, Summary>> {
+  const { seconds, reps, warmupSeconds, connections } = SETTINGS[mode];
+  const out: Record<string, Summary> = {};
+  for (const [name, body] of Object.entries(bodies)) {
+    await load(server.url, body, warmupSeconds, connections);
+    const runs: LoadResult[] = [];
+    for (let i = 0; i < reps; i++) runs.push(await load(server.url, body, seconds, connections));
+    out[name] = summarize(runs);
+  }
+  return out;
+}
+
+const describe = (s: Summary) => `${fmt(s.requestsPerSecond)} req/s, p50 ${round(s.p50Ms, 1)} ms, p99 ${round(s.p99Ms, 1)} ms`;
+
+/** Runs benchmark 5 and returns its report and summary rows. */
+export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
+  const table = readSnapshot(path.join(CACHE_DIR, `flights-${EVAL_ROWS[mode]}.arrow`));
+  const rows = Array.from({ length: 100 }, (_, i) => ({
+    distance: Number(table.getChild('distance')!.get(i)),
+    hour: Number(table.getChild('hour')!.get(i)),
+    weekday: Number(table.getChild('weekday')!.get(i)),
+    origin: String(table.getChild('origin')!.get(i)),
+    destination: String(table.getChild('destination')!.get(i)),
+  }));
+  const bodies = { '1 row': JSON.stringify({ rows: rows.slice(0, 1) }), '100 rows': JSON.stringify({ rows }) };
+  const { config, registry } = await prepareState(path.join(CACHE_DIR, 'serve-state'));
+  const servers: Server[] = [];
+  try {
+    let server = await startRelearn(config);
+    servers.push(server);
+    const relearn = await measure(server, bodies, mode);
+    await stopChild(server.child);
+
+    server = await startFastApi();
+    servers.push(server);
+    const fastapi = await measure(server, bodies, mode);
+    await stopChild(server.child);
+
+    // Shadow: v2 under the `shadow` alias; a server that mirrors says so when it starts.
+    let shadow: Record<string, Summary> | { notAvailable: string };
+    const mirrorModule = existsSync(path.join(ROOT, 'src', 'serve', 'shadow-mirror.ts'));
+    if (!mirrorModule) shadow = { notAvailable: 'src/serve/shadow-mirror.ts is not there' };
+    else {
+      registry.moveAlias({ model: MODEL, alias: SHADOW_ALIAS, toVersion: 2, expectedVersion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-shadow' });
+      server = await startRelearn(config);
+      servers.push(server);
+      if (!/shadow mirroring on/.test(server.output())) shadow = { notAvailable: 'relearn serve does not report shadow mirroring on' };
+      else shadow = await measure(server, bodies, mode);
+      await stopChild(server.child);
+    }
+
+    const summary: SummaryRow[] = [];
+    const cases = Object.keys(bodies).map((name) => {
+      const r = relearn[name]!;
+      const f = fastapi[name]!;
+      const ratio = round(r.requestsPerSecond / f.requestsPerSecond, 2);
+      const ok = ratio >= 1.5 && r.p99Ms <= f.p99Ms;
+      summary.push({ bench: 'serving', case: name, relearn: describe(r), peer: describe(f), ratio: `${ratio}× req/s`, goal: `≥ 1.5× at ≤ p99 ${ok ? '✓' : '✗'}` });
+      let shadowCost: number | null = null;
+      if (!('notAvailable' in shadow)) {
+        const s = shadow[name]!;
+        shadowCost = round(1 - s.requestsPerSecond / r.requestsPerSecond, 3);
+        summary.push({
+          bench: 'serving',
+          case: `${name}, shadow on`,
+          relearn: describe(s),
+          peer: `vs Relearn without shadow`,
+          ratio: `${round(shadowCost * 100, 1)}% fewer req/s`,
+          goal: `≤ 10% ${shadowCost <= 0.1 ? '✓' : '✗'}`,
+        });
+      }
+      return { case: name, relearn: r, fastapi: f, ratio, shadow: 'notAvailable' in shadow ? null : shadow[name], shadowThroughputCost: shadowCost };
+    });
+    if ('notAvailable' in shadow) {
+      summary.push({ bench: 'serving', case: 'shadow on', relearn: `not available (${shadow.notAvailable})`, peer: '', ratio: '', goal: '≤ 10%' });
+    }
+    const { seconds, reps, connections } = SETTINGS[mode];
+    return {
+      name: 'serving',
+      title: 'Serving',
+      report: {
+        bench: 'serving',
+        mode,
+        machine: machine(),
+        method:
+          `autocannon (same process for every server) over loopback, ${connections} connections, POST /models/${MODEL}/predict with ` +
+          `1 or 100 JSON rows; a warm-up run then ${reps} runs of ${seconds} s per case (median req/s and latencies; min/max req/s). ` +
+          'Relearn: `relearn serve` with default settings (scoring threads = cores, 2 ms micro-batching, prediction log on), bearer token. ' +
+          `FastAPI: uvicorn (uvloop, httptools) with ${os.cpus().length} workers, one onnxruntime thread each, HTTPBearer token. ` +
+          'Shadow: the same Relearn server with version 2 under the `shadow` alias, every request mirrored to it.',
+        goal: 'Relearn ≥ 1.5 × FastAPI req/s at equal or lower p99; shadow on costs ≤ 10% req/s',
+        shadow: 'notAvailable' in shadow ? shadow : 'measured',
+        cases,
+      },
+      rows: summary,
+    };
+  } finally {
+    for (const s of servers) await stopChild(s.child);
+    registry.close();
+  }
+}
