@@ -178,15 +178,33 @@ function numericReader(chunk: Data): NumericReader {
   return { kind: 'getter', vector: makeVector(chunk), nulls };
 }
 
+/**
+ * A float32 column without nulls whose row range lies in one chunk is already the tensor's data: a view of it
+ * spares a copy per feature and batch (onnxruntime only reads its inputs).
+ */
+function float32View(chunks: readonly Data[], readers: NumericReader[], rows: RowSelection): Float32Array | undefined {
+  if (rows instanceof Int32Array) return undefined;
+  let view: Float32Array | undefined;
+  let parts = 0;
+  forEachChunkInRange(chunks, rows, (c, from, to) => {
+    parts += 1;
+    const reader = readers[c]!;
+    if (reader.kind === 'typed' && reader.values instanceof Float32Array && reader.nulls === undefined) view = reader.values.subarray(from, to);
+  });
+  return parts === 1 ? view : undefined;
+}
+
 function numericValues(column: Vector, name: string, rows: RowSelection, n: number): Float32Array {
   if (!isNumericType(column.type)) {
     throw new DataContractError(
       `column '${name}' has type ${String(column.type)}, expected a numeric type (int, float or bool) for a numeric feature`,
     );
   }
-  const out = new Float32Array(n);
   const chunks = column.data;
   const readers = chunks.map(numericReader);
+  const view = float32View(chunks, readers, rows);
+  if (view !== undefined) return view;
+  const out = new Float32Array(n);
   if (rows instanceof Int32Array) {
     const { chunkIndex, local } = locateRows(chunks, rows);
     for (let k = 0; k < n; k++) {

@@ -130,6 +130,19 @@ describe('tensorsFromTable', () => {
     assertFeeds([3, 16, 7], byIndex);
   });
 
+  test('a float32 range within one chunk is a view of the column; across chunks or with nulls it is a copy', () => {
+    const values = Array.from({ length: N }, (_, i) => i / 4);
+    const dense = new Table({ f: chunked(values, new Float32()), g: chunked(values.map((v, i) => (i === 2 ? null : v)), new Float32()) });
+    const inOne = tensorsFromTable(dense, { start: 9, end: 15 }, { numeric: ['f'], categorical: [] }).f!.data as Float32Array;
+    assert.deepEqual(Array.from(inOne), values.slice(9, 15));
+    assert.equal(inOne.buffer, dense.getChild('f')!.data[2]!.values.buffer, 'no copy');
+    const across = tensorsFromTable(dense, { start: 5, end: 10 }, { numeric: ['f'], categorical: [] }).f!.data as Float32Array;
+    assert.deepEqual(Array.from(across), values.slice(5, 10));
+    const withNull = tensorsFromTable(dense, { start: 0, end: 7 }, { numeric: ['g'], categorical: [] }).g!.data as Float32Array;
+    assert.ok(Number.isNaN(withNull[2]!));
+    assert.deepEqual(Array.from(withNull).filter((_, i) => i !== 2), values.slice(0, 7).filter((_, i) => i !== 2));
+  });
+
   test('numeric nulls become NaN and categorical nulls ""', () => {
     const feeds = tensorsFromTable(table, Int32Array.from([3, 4]), { numeric: ['i64'], categorical: ['utf8'] });
     assert.ok(Number.isNaN((feeds.i64!.data as Float32Array)[0]!));
