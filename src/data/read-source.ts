@@ -269,7 +269,8 @@ export async function openSource(source: SourceConfig, options: ReadSourceOption
         const bounds: string[] = [];
         if (Number.isFinite(fromMs)) bounds.push(`${ident} >= make_timestamp(${Math.floor(fromMs) * 1000 - 1000})`);
         if (Number.isFinite(toMs)) bounds.push(`${ident} <= make_timestamp(${Math.ceil(toMs) * 1000 + 1000})`);
-        where = ` WHERE ${bounds.join(' AND ')}`;
+        // A window without either bound (`{}`: a run started with no window) filters nothing.
+        if (bounds.length > 0) where = ` WHERE ${bounds.join(' AND ')}`;
       }
       const connection = await connectDuckDB();
       let table: Table;

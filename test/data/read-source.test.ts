@@ -50,6 +50,13 @@ describe('readSource', () => {
     }
   });
 
+  it('reads every row when the window has no bound (a run started without one)', async () => {
+    for (const [format, file] of Object.entries(smallFiles)) {
+      const table = await readSource(smallSource(file, { window: {} }));
+      assert.equal(table.numRows, expected.rows, format);
+    }
+  });
+
   it('reads every row when applyWindow is false', async () => {
     const table = await readSource(smallSource(smallFiles.parquet, { window: expected.windows[0]!.window }), { applyWindow: false });
     assert.equal(table.numRows, expected.rows);
