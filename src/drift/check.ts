@@ -111,15 +111,22 @@ export interface DriftReport {
   currentRows: number;
 }
 
+/** Present (non-NaN) values in their order, as a new array, and how many were missing. */
+export function presentValues(values: Float64Array): { present: Float64Array; missing: number } {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) count++;
+  const present = count === values.length ? values.slice() : new Float64Array(count);
+  if (count !== values.length) {
+    let k = 0;
+    for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) present[k++] = values[i]!;
+  }
+  return { present, missing: values.length - count };
+}
+
 /** Present (non-NaN) values in ascending order, and how many were missing. */
 export function sortedPresent(values: Float64Array): { sorted: Float64Array; missing: number } {
-  let present = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) present++;
-  const sorted = new Float64Array(present);
-  let k = 0;
-  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) sorted[k++] = values[i]!;
-  sorted.sort();
-  return { sorted, missing: values.length - present };
+  const { present, missing } = presentValues(values);
+  return { sorted: present.sort(), missing };
 }
 
 /** Counts per category in first-seen order, and how many values were missing. */

@@ -71,6 +71,89 @@ export function quantileCuts(referenceSorted: Float64Array, bins: number): numbe
   return cuts;
 }
 
+/** Moves the k-th smallest value of a[lo..hi] to index k, smaller ones before it and larger ones after (quickselect). */
+function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    // Median of three as the pivot keeps sorted and reversed runs linear.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+/** Puts the order statistics at every position of `positions` (ascending) in place, splitting the range as it goes. */
+function selectPositions(a: Float64Array, positions: number[], lo: number, hi: number): void {
+  if (positions.length === 0 || lo >= hi) return;
+  const m = positions.length >> 1;
+  const k = positions[m]!;
+  selectInPlace(a, k, lo, hi);
+  selectPositions(a, positions.slice(0, m), lo, k - 1);
+  selectPositions(a, positions.slice(m + 1), k + 1, hi);
+}
+
+/**
+ * quantileCuts of values in any order, without sorting them: only the order statistics np.quantile interpolates
+ * between are selected (O(n log bins)). `values` must hold no NaN; it is reordered.
+ */
+export function quantileCutsUnsorted(values: Float64Array, bins: number): number[] {
+  const n = values.length;
+  const positions = new Set<number>();
+  for (let i = 1; i < bins; i++) {
+    const virtual = (n - 1) * (i / bins);
+    const below = Math.min(Math.max(Math.floor(virtual), 0), n - 1);
+    positions.add(below);
+    positions.add(Math.min(below + 1, n - 1));
+  }
+  selectPositions(values, [...positions].sort((x, y) => x - y), 0, n - 1);
+  // quantileSorted reads only the two order statistics around each quantile, which are now in place.
+  return quantileCuts(values, bins);
+}
+
+/** Counts of values in any order in the bins of ascending `cuts` (as countBetweenCuts). */
+function countIntoCuts(values: Float64Array, cuts: number[]): Float64Array {
+  const counts = new Float64Array(cuts.length + 1);
+  const k = cuts.length;
+  for (let t = 0; t < values.length; t++) {
+    const v = values[t]!;
+    // Number of cuts ≤ v: the bin [c_{b-1}, c_b) the value falls in.
+    let lo = 0;
+    let hi = k;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cuts[mid]! <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo]!++;
+  }
+  return counts;
+}
+
+/** psiNumeric for samples in any order (no NaN): selection instead of a sort; the reference array is reordered. */
+export function psiNumericUnsorted(reference: Float64Array, current: Float64Array, bins = 10) {
+  const cuts = quantileCutsUnsorted(reference, bins);
+  const r = countIntoCuts(reference, cuts);
+  const c = countIntoCuts(current, cuts);
+  return { statistic: psiFromCounts(r, c), cuts, reference: r, current: c };
+}
+
 /** Σ (c − r)·ln(c / r) over shares, zeros replaced by PSI_ZERO_SHARE. */
 export function psiFromCounts(reference: ArrayLike<number>, current: ArrayLike<number>): number {
   const rTotal = compensatedSum(reference);
@@ -171,14 +254,30 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
   return Math.sqrt(Math.max(0, compensatedSum(terms)) / 2);
 }
 
-/** Jensen–Shannon distance over `bins` equal-width bins of both samples together (Evidently's binning). */
-export function jensenShannonNumeric(referenceSorted: Float64Array, currentSorted: Float64Array, bins = 30) {
-  const min = Math.min(referenceSorted[0]!, currentSorted[0]!);
-  const max = Math.max(referenceSorted.at(-1)!, currentSorted.at(-1)!);
-  const edges = equalWidthEdges(min, max, bins);
-  const reference = histogramCounts(referenceSorted, edges);
-  const current = histogramCounts(currentSorted, edges);
-  return { statistic: jensenShannonDistance(reference, current), edges, reference, current };
+/** Smallest and largest of non-empty values without NaN, in any order (the ends when `sorted`). */
+function range(values: Float64Array, sorted: boolean): [number, number] {
+  if (sorted) return [values[0]!, values.at(-1)!];
+  let min = values[0]!;
+  let max = min;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+/**
+ * Jensen–Shannon distance over `bins` equal-width bins of both samples together (Evidently's binning). The samples
+ * need no order (pass `sorted: false` to have their range scanned); histograms do not sort.
+ */
+export function jensenShannonNumeric(reference: Float64Array, current: Float64Array, bins = 30, sorted = true) {
+  const [rMin, rMax] = range(reference, sorted);
+  const [cMin, cMax] = range(current, sorted);
+  const edges = equalWidthEdges(Math.min(rMin, cMin), Math.max(rMax, cMax), bins);
+  const referenceCounts = histogramCounts(reference, edges);
+  const currentCounts = histogramCounts(current, edges);
+  return { statistic: jensenShannonDistance(referenceCounts, currentCounts), edges, reference: referenceCounts, current: currentCounts };
 }
 
 /** Upper tail of the chi-square distribution (scipy.stats.chi2.sf), accurate for tiny p-values. */

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { kolmogorovSf, ks2SampleSorted } from '../../src/drift/ks';
-import { sortedPresent, categoryCounts } from '../../src/drift/check';
+import { mulberry32 } from '../../src/data/sample';
+import { presentValues, sortedPresent, categoryCounts } from '../../src/drift/check';
 import {
   alignCounts,
   chiSquareHomogeneity,
@@ -11,6 +12,7 @@ import {
   jensenShannonNumeric,
   psiFromCounts,
   psiNumeric,
+  psiNumericUnsorted,
   twoProportionZ,
   wassersteinNormed,
   wassersteinSorted,
@@ -56,6 +58,23 @@ describe('numeric drift statistics match scipy/numpy', () => {
       assert.deepEqual([...js.reference], e.jensenShannon.reference);
       assert.deepEqual([...js.current], e.jensenShannon.current);
       close(js.statistic, e.jensenShannon.statistic, STAT, 'Jensen–Shannon');
+      // The paths that skip the sort give the same bins and statistics on shuffled samples.
+      const shuffled = (xs: Array<number | null>) => {
+        const a = presentValues(toFloat(xs)).present;
+        const rng = mulberry32(a.length);
+        for (let i = a.length - 1; i > 0; i--) {
+          const j = Math.floor(rng() * (i + 1));
+          [a[i], a[j]] = [a[j]!, a[i]!];
+        }
+        return a;
+      };
+      const psiU = psiNumericUnsorted(shuffled(c.reference), shuffled(c.current));
+      assert.deepEqual([...psiU.reference], e.psi.reference);
+      assert.deepEqual([...psiU.current], e.psi.current);
+      close(psiU.statistic, e.psi.statistic, STAT, 'PSI (unsorted)');
+      const jsU = jensenShannonNumeric(shuffled(c.reference), shuffled(c.current), 30, false);
+      assert.deepEqual([...jsU.reference], e.jensenShannon.reference);
+      close(jsU.statistic, e.jensenShannon.statistic, STAT, 'Jensen–Shannon (unsorted)');
       close(ref.missing / c.reference.length, e.missingShare.reference, STAT, 'reference missing share');
       close(cur.missing / c.current.length, e.missingShare.current, STAT, 'current missing share');
     });
