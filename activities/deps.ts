@@ -11,10 +11,14 @@ export interface ActivityDeps {
   launcher: LocalLauncher;
   /** Folder the job commands run in (temporal.yaml's folder). */
   baseDir: string;
+  /** The config's state folder (the serving prediction log lives under it). */
+  stateDir?: string;
   /** Folder every source path must lie in; checked again at pull time, as a run's input carries the path. */
   dataRoot?: string;
   /** Substitutions for job commands: `{python}`, `{relearn}`. */
   commandVars: Record<string, string>;
+  /** Folder of the serving prediction log (`<stateDir>/predictions`), read by shadow and guard windows. */
+  predictionLogDir?: string;
   /** Poll interval of the training-job await loop. */
   jobPollMs?: number;
 }

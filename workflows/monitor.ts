@@ -30,6 +30,12 @@ export interface DriftCheckSummary {
   checked?: number;
   share?: number;
   driftedFeatures?: string[];
+  /** The champion's output distribution drifted (absent when prediction drift is off or not measurable). */
+  predictionDrift?: boolean | null;
+  /** The primary metric on the recent rows that had labels, vs the champion's holdout value. */
+  metric?: { name: string; value: number | null; championHoldout: number | null; drop: number | null; drifted: boolean | null };
+  /** Whether the check asks for retraining (dataset drift, prediction drift, metric drop); older checks lack it. */
+  retrain?: boolean;
   report?: { json: string; html: string };
 }
 
@@ -77,6 +83,15 @@ function checkWindow(input: DriftMonitorInput, nowMs: number): { from: string; t
   if (w?.from !== undefined || w?.to !== undefined) return { from: w?.from ?? '1970-01-01', to: w?.to ?? new Date(nowMs).toISOString() };
   const lastMs = w?.last ?? 7 * 86_400_000;
   return { from: new Date(nowMs - lastMs).toISOString(), to: new Date(nowMs).toISOString() };
+}
+
+/** What drifted, in a line: features, then predictions and the metric when they count. */
+function driftReason(check: DriftCheckSummary): string {
+  const parts = [`drift in ${check.drifted}/${check.checked} features (${(check.driftedFeatures ?? []).join(', ')})`];
+  if (check.predictionDrift) parts.push('prediction drift');
+  const m = check.metric;
+  if (m?.drifted && m.value !== null && m.championHoldout !== null) parts.push(`${m.name} ${m.value.toFixed(4)} vs holdout ${m.championHoldout.toFixed(4)}`);
+  return parts.join('; ');
 }
 
 /** Checks drift every interval, triggers retraining on dataset drift outside the cooldown, continues as new. */
@@ -127,7 +142,8 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
     }
     state.checks += 1;
     state.lastCheck = check;
-    if (!check.datasetDrift) continue;
+    // Checks recorded before `retrain` existed decided on dataset drift alone.
+    if (!(check.retrain ?? check.datasetDrift)) continue;
     state.driftsFound += 1;
     const cooling = state.lastTriggerAtMs !== null && now < state.lastTriggerAtMs + drift.cooldown;
     if (cooling) {
@@ -135,7 +151,7 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
       log.info('drift inside the cooldown: no run started', { suppressed: state.suppressed });
       continue;
     }
-    const reason = `drift in ${check.drifted}/${check.checked} features (${(check.driftedFeatures ?? []).join(', ')}) on ${window.from} → ${window.to}; report ${check.report?.json}`;
+    const reason = `${driftReason(check)} on ${window.from} → ${window.to}; report ${check.report?.json}`;
     const { outcome } = await startRetrainChild({
       model: input.model,
       modelConfig: input.modelConfig,

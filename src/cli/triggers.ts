@@ -144,7 +144,7 @@ export function registerTriggerCommands(program: Command): void {
       };
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const deps = { store: new ArtifactStore(path.join(loaded.stateDir, 'store')), registry, baseDir: loaded.baseDir };
+        const deps = { store: new ArtifactStore(path.join(loaded.stateDir, 'store')), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir };
         const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt: new Date(now).toISOString() });
         if (opts.json) return console.log(JSON.stringify({ summary, report }, null, 2));
         if (!report) return console.log(`no verdict: ${summary.skipped}`);
@@ -162,6 +162,17 @@ export function registerTriggerCommands(program: Command): void {
           ),
         );
         console.log(`${report.datasetDrift ? pc.red('dataset drift') : 'no dataset drift'}: ${report.drifted}/${report.checked} features (share ≥ ${report.driftShare} drifts)`);
+        const p = report.prediction;
+        if (p) {
+          const verdict = p.drifted === null ? `no verdict (${p.note})` : p.drifted ? pc.red('drifted') : 'no drift';
+          console.log(`prediction (${p.what}): ${p.method} ${p.statistic === null ? '—' : num(p.statistic, 6)}, threshold ${num(p.effectiveThreshold, 6)}: ${verdict}${p.triggers ? '' : ' (reported only)'}`);
+        }
+        const m = report.metric;
+        if (m) {
+          const verdict = m.drifted === null ? (m.note ?? 'no maximum drop configured') : m.drifted ? pc.red(`drop above ${m.maxDrop}`) : `within ${m.maxDrop}`;
+          console.log(`${m.metric} on ${m.labelled} labelled rows (${m.labelsFrom}): ${m.value === null ? '—' : num(m.value, 4)} vs champion holdout ${m.championHoldout === null ? '—' : num(m.championHoldout, 4)}: ${verdict}`);
+        }
+        console.log(report.retrain ? pc.red('→ retraining asked for') : '→ no retraining needed');
         console.log(`report ${summary.report?.html ? new ArtifactStore(path.join(loaded.stateDir, 'store')).resolve(summary.report.html) : ''}`);
       } finally {
         registry.close();

@@ -98,6 +98,30 @@ export const driftSchema = z
     cooldown: durationMs.default(86_400_000),
     /** The monitor continues as new after this many checks, so its history stays small. */
     checksPerRun: z.number().int().min(1).max(500).default(50),
+    /**
+     * Where the recent data comes from: `data` reads the window from the model's source (or `path`); `predictions`
+     * reads the serving prediction log (`<stateDir>/predictions/<model>/…`, the server run with `--log-inputs full`).
+     */
+    source: z.enum(['data', 'predictions']).default('data'),
+    /** Prediction drift: the champion's outputs on the recent window vs on its training snapshot. */
+    prediction: z
+      .object({
+        enabled: z.boolean().default(true),
+        method: z.enum(DRIFT_METHODS).optional(),
+        threshold: z.number().positive().optional(),
+        /** Whether drifting predictions alone start a retrain (else they are only reported). */
+        triggers: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** The primary metric on the recent window where labels are known (feedback, or a label column in the data). */
+    metric: z
+      .object({
+        /** A drop of the primary metric below the champion's holdout value by more than this counts as drift. */
+        maxDrop: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { DriftReport, FeatureDrift } from './check';
+import type { DriftCheckReport } from './run-check';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(3) : x.toFixed(4));
@@ -26,7 +27,7 @@ function histogramSvg(f: FeatureDrift): string {
 }
 
 /** A static page a person can open: the verdict, every feature's statistics, a histogram per drifting feature. */
-export function renderDriftHtml(report: DriftReport, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
+export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckReport, 'prediction' | 'metric' | 'retrain' | 'source'>>, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
   const rows = report.features
     .map(
       (f) => `<tr class="${f.drifted ? 'drift' : ''}"><td>${escape(f.feature)}</td><td>${f.kind}</td><td>${f.method}</td><td>${fmt(f.statistic)}</td>`
@@ -34,6 +35,16 @@ export function renderDriftHtml(report: DriftReport, meta: { model: string; wind
         + `<td>${(f.reference.missingShare * 100).toFixed(1)}%</td><td>${(f.current.missingShare * 100).toFixed(1)}%</td></tr>`,
     )
     .join('\n');
+  const p = report.prediction;
+  const predictionPart = p
+    ? `<h2>Prediction drift</h2><p>The champion's ${escape(p.what)} on the recent window vs on its training snapshot: ${p.method} ${fmt(p.statistic)} (threshold ${fmt(p.effectiveThreshold)}) — `
+      + `<strong>${p.drifted === null ? `no verdict (${escape(p.note ?? '')})` : p.drifted ? 'DRIFT' : 'ok'}</strong>${p.triggers ? '' : ' (reported only, does not trigger)'}.</p>${histogramSvg(p)}`
+    : '';
+  const m = report.metric;
+  const metricPart = m
+    ? `<h2>${escape(m.metric)} on labelled recent rows</h2><p>${m.labelled} rows with labels (from ${m.labelsFrom}): ${fmt(m.value)}; champion's holdout ${fmt(m.championHoldout)}; `
+      + `drop ${fmt(m.drop)}${m.maxDrop === null ? ' (no maximum drop configured)' : ` (max ${m.maxDrop}) — <strong>${m.drifted ? 'DRIFT' : m.drifted === null ? 'no verdict' : 'ok'}</strong>`}${m.note ? ` (${escape(m.note)})` : ''}.</p>`
+    : '';
   const plots = report.features
     .filter((f) => f.drifted)
     .map((f) => `<h3>${escape(f.feature)} <small>${f.method} ${fmt(f.statistic)}</small></h3>${histogramSvg(f)}`)
@@ -49,6 +60,9 @@ tr.drift td{background:#fde8e8}.legend span{display:inline-block;width:12px;heig
 <tbody>
 ${rows}
 </tbody></table>
+${report.retrain === undefined ? '' : `<p>Source: ${escape(report.source ?? 'data')}. <strong>${report.retrain ? 'Retraining asked for' : 'No retraining needed'}</strong>.</p>`}
+${predictionPart}
+${metricPart}
 <h2>Drifting features</h2><p class="legend"><span style="background:#4c78a8"></span>reference<span style="background:#f58518"></span>current</p>
 ${plots || '<p>none</p>'}
 </body></html>

@@ -19,7 +19,9 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
     store: new ArtifactStore(path.join(stateDir, 'store')),
     registry: Registry.open(path.resolve(stateDir, config.registry.sqlite)),
     launcher: new LocalLauncher(path.join(stateDir, 'jobs')),
+    predictionLogDir: path.join(stateDir, 'predictions'),
     baseDir: loaded.baseDir,
+    stateDir,
     dataRoot: loaded.dataRoot,
     commandVars: { python: config.python ? path.resolve(loaded.baseDir, config.python) : VENV_PYTHON, relearn: RELEARN_ROOT },
   };

@@ -4,6 +4,10 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { pullSnapshot } from '../../src/data';
 import { numericValues, stringValues, timeKeysMs } from '../../src/data/columns';
+import { runDriftCheck } from '../../src/drift/run-check';
+import { openSession, scoreRows } from '../../src/onnx';
+import { Registry } from '../../src/registry';
+import { PredictionLogWriter } from '../../src/serve/prediction-log';
 import { ArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
@@ -81,6 +85,70 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
     assert.equal(report.championVersion, 1);
     assert.equal(report.features.length, 3);
     assert.match(readFileSync(store.resolve(state.lastCheck!.report!.html), 'utf8'), /No dataset drift/);
+    // Prediction drift (P(delayed) of the champion, recent vs its training snapshot) and the metric on the labelled window.
+    assert.equal(report.prediction.what, 'positive-class probability');
+    assert.equal(report.prediction.drifted, false);
+    assert.equal(report.metric.metric, 'roc_auc');
+    assert.equal(report.metric.labelsFrom, 'data');
+    assert.ok(report.metric.value > 0.5 && typeof report.metric.championHoldout === 'number', JSON.stringify(report.metric));
+    assert.equal(report.retrain, false);
+    assert.equal(state.lastCheck?.retrain, false);
+  });
+
+  it('the serving prediction log as the source: champion inputs as columns, logged outputs, feedback labels', async () => {
+    const cfg = structuredClone(loaded.config.models[model]!);
+    const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const deps = { store, registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir };
+    try {
+      const checkedAt = new Date().toISOString();
+      const fromData = await runDriftCheck(deps, { model, modelConfig: cfg, window: CHECK_WINDOW, checkedAt });
+      // The same window as logged requests of 100 rows: canonical inputs, the champion's outputs, then feedback.
+      const columns = Object.fromEntries(Object.entries(cfg.contract.columns).map(([name, c]) => [name, { type: c.type, nullable: true }]));
+      const { table } = await pullSnapshot({
+        source: { ...cfg.source, window: CHECK_WINDOW, sample: { maxRows: cfg.drift!.maxRows, seed: 1 } },
+        contract: { minRows: 1, columns },
+        requiredColumns: ['date', 'distance', 'hour', 'origin'],
+      });
+      const champion = registry.getVersion(model, registry.getAlias(model, 'champion')!.version)!;
+      const session = await openSession(await store.readVerified({ uri: champion.artifactUri, sha256: champion.artifactSha256 }));
+      const scored = await scoreRows({ session, table, rows: { start: 0, end: table.numRows }, features: cfg.features, task: cfg.task });
+      const distance = numericValues(table.getChild('distance')!);
+      const hour = numericValues(table.getChild('hour')!);
+      const origin = stringValues(table.getChild('origin')!);
+      const delayed = table.getChild('delayed')!;
+      const writer = new PredictionLogWriter({ dir: path.join(loaded.stateDir, 'predictions') });
+      const at = new Date();
+      for (let from = 0, k = 0; from < table.numRows; from += 100, k++) {
+        const rows = Array.from({ length: Math.min(100, table.numRows - from) }, (_, j) => from + j);
+        const base = { requestId: `req-${k}`, at, model, version: champion.version, rows: rows.length, inputsSha256: 'x'.repeat(64), latencyMs: 1 };
+        const outputs = JSON.stringify({ predictions: rows.map(() => true), probabilities: rows.map((i) => Array.from(scored.probabilities!.subarray(2 * i, 2 * i + 2))) });
+        const inputs = JSON.stringify({ features: ['distance', 'hour', 'origin'], rows: rows.map((i) => [distance[i], hour[i], origin[i]]) });
+        writer.append({ ...base, kind: 'prediction', role: 'champion', inputs, outputs, labels: null });
+        // A mirrored shadow answer of the same request must not count.
+        writer.append({ ...base, kind: 'prediction', role: 'shadow', version: 99, inputs, outputs: JSON.stringify({ predictions: [], probabilities: rows.map(() => [0, 1]) }), labels: null });
+        writer.append({ ...base, kind: 'feedback', version: null, role: null, inputsSha256: null, inputs: null, outputs: null, labels: JSON.stringify(rows.map((i) => delayed.get(i))), latencyMs: null });
+      }
+      await writer.close();
+      const window = { from: new Date(at.getTime() - 3_600_000).toISOString(), to: new Date(at.getTime() + 3_600_000).toISOString() };
+      cfg.drift = { ...cfg.drift!, source: 'predictions' };
+      const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt });
+      assert.equal(summary.skipped, undefined, summary.skipped);
+      assert.equal(report!.source, 'predictions');
+      assert.equal(report!.currentRows, table.numRows);
+      assert.equal(report!.datasetDrift, false);
+      // Same rows, same outputs, same labels as the data source's check.
+      for (const f of report!.features) {
+        const d = fromData.report!.features.find((x) => x.feature === f.feature)!;
+        assert.ok(Math.abs(f.statistic! - d.statistic!) <= 1e-12 * Math.max(1, Math.abs(d.statistic!)), `${f.feature}: ${f.statistic} vs ${d.statistic}`);
+      }
+      assert.ok(Math.abs(report!.prediction!.statistic! - fromData.report!.prediction!.statistic!) < 1e-9);
+      assert.equal(report!.metric!.labelsFrom, 'feedback');
+      assert.equal(report!.metric!.labelled, table.numRows);
+      assert.ok(Math.abs(report!.metric!.value! - fromData.report!.metric!.value!) < 1e-12);
+    } finally {
+      registry.close();
+    }
   });
 
   it('a burst of drifted windows starts exactly one run (trigger=drift); the cooldown holds across continue-as-new', async () => {
