@@ -152,7 +152,9 @@ export function compareShadow(input: CompareShadowInput): ShadowComparison {
   const shadow = side('shadow');
   const y = task === 'regression' ? Float64Array.from(labels) : classIndices(labels, nClasses);
 
-  const value = (scores: Prepared, rows: Int32Array | null): number => metricOn(task, metric, y, scores, nClasses, rows);
+  const width = task === 'regression' ? 1 : nClasses;
+  const outputsOf = (scores: Prepared): Float64Array => (task === 'regression' ? (scores.predicted as Float64Array) : scores.probabilities!);
+  const value = (scores: Prepared): number => metricOn(task, metric, y, outputsOf(scores), nClasses);
   const signed = (championValue: number, shadowValue: number): number =>
     direction === 'higher' ? shadowValue - championValue : championValue - shadowValue;
 
@@ -161,8 +163,8 @@ export function compareShadow(input: CompareShadowInput): ShadowComparison {
 
   const missingClass = metric === 'roc_auc' && n > 0 && missingClasses(y as Int32Array, nClasses).length > 0;
   if (n < minRows || missingClass) {
-    const championValue = n > 0 && !missingClass ? value(champion, null) : null;
-    const shadowValue = n > 0 && !missingClass ? value(shadow, null) : null;
+    const championValue = n > 0 && !missingClass ? value(champion) : null;
+    const shadowValue = n > 0 && !missingClass ? value(shadow) : null;
     const why =
       n < minRows
         ? `${n} labeled rows, fewer than the minimum of ${minRows}`
@@ -181,15 +183,22 @@ export function compareShadow(input: CompareShadowInput): ShadowComparison {
     };
   }
 
-  const championValue = value(champion, null);
-  const shadowValue = value(shadow, null);
+  const championValue = value(champion);
+  const shadowValue = value(shadow);
   const diff = signed(championValue, shadowValue);
   const indexArrays = input.resampleIndices ?? bootstrapIndices(n, input.resamples ?? COMPARE_DEFAULTS.resamples, input.seed ?? COMPARE_DEFAULTS.seed);
+  // One set of buffers for every resample: the labels of the drawn rows, then each model's outputs in turn.
+  const yDrawn = task === 'regression' ? new Float64Array(n) : new Int32Array(n);
+  const drawn = new Float64Array(n * width);
+  const onDrawn = (scores: Prepared, rows: ArrayLike<number>): number => {
+    gatherInto(drawn, outputsOf(scores), rows, width);
+    return metricOn(task, metric, yDrawn, drawn, nClasses);
+  };
   const diffs: number[] = [];
-  for (const [b, raw] of indexArrays.entries()) {
-    if (raw.length !== n) throw new RangeError(`resample ${b} has ${raw.length} indices; expected ${n}, one per row`);
-    const rows = raw instanceof Int32Array ? raw : Int32Array.from(raw);
-    const d = signed(value(champion, rows), value(shadow, rows));
+  for (const [b, rows] of indexArrays.entries()) {
+    if (rows.length !== n) throw new RangeError(`resample ${b} has ${rows.length} indices; expected ${n}, one per row`);
+    gatherInto(yDrawn, y, rows, 1);
+    const d = signed(onDrawn(champion, rows), onDrawn(shadow, rows));
     if (Number.isFinite(d)) diffs.push(d);
   }
   if (diffs.length === 0) {
@@ -254,47 +263,39 @@ function prepare(name: string, scores: ModelScores, task: ShadowTask, n: number,
   return { predicted, probabilities };
 }
 
-/** The metric on the rows `rows` (with repeats), or on every row when null. */
-function metricOn(task: ShadowTask, metric: MetricName, y: Int32Array | Float64Array, scores: Prepared, nClasses: number, rows: Int32Array | null): number {
+/** The metric of one model's outputs (regression: values; classifiers: n×C probabilities) against `y`. */
+function metricOn(task: ShadowTask, metric: MetricName, y: Int32Array | Float64Array, outputs: Float64Array, nClasses: number): number {
   if (task === 'regression') {
-    const yTrue = rows === null ? (y as Float64Array) : gather(y as Float64Array, rows, 1);
-    const yPred = rows === null ? (scores.predicted as Float64Array) : gather(scores.predicted as Float64Array, rows, 1);
-    if (metric === 'rmse') return rootMeanSquaredError(yTrue, yPred);
-    if (metric === 'mae') return meanAbsoluteError(yTrue, yPred);
-    return r2Score(yTrue, yPred);
+    const yTrue = y as Float64Array;
+    if (metric === 'rmse') return rootMeanSquaredError(yTrue, outputs);
+    if (metric === 'mae') return meanAbsoluteError(yTrue, outputs);
+    return r2Score(yTrue, outputs);
   }
-  const yTrue = rows === null ? (y as Int32Array) : gatherInt(y as Int32Array, rows);
-  const proba = rows === null ? scores.probabilities! : gather(scores.probabilities!, rows, nClasses);
+  const yTrue = y as Int32Array;
   switch (metric) {
     case 'accuracy':
-      return accuracyScore(yTrue, proba, nClasses);
+      return accuracyScore(yTrue, outputs, nClasses);
     case 'roc_auc':
-      return rocAucScore(yTrue, proba, nClasses);
+      return rocAucScore(yTrue, outputs, nClasses);
     case 'log_loss':
-      return logLoss(yTrue, proba, nClasses);
+      return logLoss(yTrue, outputs, nClasses);
     case 'precision':
     case 'recall':
     case 'f1':
-      return precisionRecallF1(yTrue, proba, nClasses, task === 'binary' ? 'binary' : 'macro')[metric];
+      return precisionRecallF1(yTrue, outputs, nClasses, task === 'binary' ? 'binary' : 'macro')[metric];
     default:
       throw new ConfigError(`metric '${metric}' is not a classification metric`);
   }
 }
 
-function gather(values: Float64Array, rows: Int32Array, width: number): Float64Array {
-  const out = new Float64Array(rows.length * width);
+/** Copies the `width`-wide records of `values` at `rows` (with repeats) into `out`. */
+function gatherInto(out: Int32Array | Float64Array, values: Int32Array | Float64Array, rows: ArrayLike<number>, width: number): void {
+  const count = values.length / width;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    if (!(r >= 0 && r * width < values.length)) throw new RangeError(`resample index ${r} is outside 0..${values.length / width - 1}`);
+    if (!(Number.isInteger(r) && r >= 0 && r < count)) throw new RangeError(`resample index ${r} is outside 0..${count - 1}`);
     for (let k = 0; k < width; k++) out[i * width + k] = values[r * width + k]!;
   }
-  return out;
-}
-
-function gatherInt(values: Int32Array, rows: Int32Array): Int32Array {
-  const out = new Int32Array(rows.length);
-  for (let i = 0; i < rows.length; i++) out[i] = values[rows[i]!]!;
-  return out;
 }
 
 function mcnemarFrom(y: Int32Array, champion: Int32Array, shadow: Int32Array): McNemarResult {
