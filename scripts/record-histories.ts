@@ -72,6 +72,20 @@ const RECORDERS: Record<string, () => Promise<void>> = {
     await recordRetrain(loaded, 'vs-champion', model, { from: '2001-03-01', to: '2001-03-08' });
     await recordRetrain(loaded, 'failed-bad-params', 'replay-bad-params');
   },
+  /** A run with a grid search where half the trials fail (an l1 penalty lbfgs rejects): the run, its search, one trial. */
+  async searchTrials() {
+    const model = 'replay-search';
+    const base = smallFlightsModel() as { split: Record<string, unknown> };
+    const search = { strategy: 'grid', budget: 4, maxParallel: 2, space: { C: [0.01, 1], penalty: ['l1', 'l2'] } };
+    const loaded = await testConfig({ [model]: { ...base, split: { ...base.split, folds: 2 }, search } });
+    const outcome = await runPipeline(loaded, model);
+    const result = outcome.result;
+    if (!result?.search) throw new Error(`the search run did not finish: ${outcome.failure}`);
+    const searchId = `${outcome.workflowId}/${outcome.runId}/search`;
+    await fetchAndSave(loaded, 'with-grid-search', outcome.workflowId, outcome.runId);
+    await fetchAndSave(loaded, 'grid-some-trials-failed', searchId);
+    await fetchAndSave(loaded, 'fold-jobs-scored', `${searchId}/trial-${result.search.best.id}`);
+  },
 };
 
 if (values.run) {

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { gateSummary, judge } from './gate';
+import { searchStage } from './search-stage';
 import {
   RelearnDecision,
   RelearnModel,
@@ -44,7 +45,7 @@ const DEFAULT_PRIMARY: Record<string, string> = { binary: 'roc_auc', multiclass:
  * `onFailure` may stop the rest (cancel their scope); the failure is rethrown once every lane has settled, so nothing
  * started here outlives the call.
  */
-async function boundedAll<T, R>(
+export async function boundedAll<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
@@ -160,6 +161,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     ]);
 
     status.links.split = split.artifact.uri;
+    // Hyperparameter search (docs/search.md): only runs of a model with a search block issue these commands.
+    const searched = cfg.search ? await searchStage({ model, cfg, snapshot: snapshot.artifact, split, primaryMetric, enter }) : undefined;
+    const trainer = searched ? { ...cfg.trainer, params: { ...cfg.trainer.params, ...searched.best.params } } : cfg.trainer;
     enter('train', `training ${cfg.split.folds} fold models and the final model`, { done: 0, total: cfg.split.folds + 1, unit: 'models' });
     const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
     const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
@@ -183,7 +187,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
           trainFolds: role === 'final' ? allFolds : allFolds.filter((k) => k !== index),
           features: cfg.features,
           label: cfg.label,
-          trainer: cfg.trainer,
+          trainer,
           probeRows: split.probeRows,
         },
       ]);
@@ -243,7 +247,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         artifact: candidate.artifact,
         snapshot: snapshot.artifact,
         params: trained.at(-1)!.job.params,
-        metrics: { cv: evaluated.summary, perFold: evaluated.perFold, holdout: evaluated.holdout },
+        metrics: { cv: evaluated.summary, perFold: evaluated.perFold, holdout: evaluated.holdout, ...(searched ? { search: searched } : {}) },
         gate,
         lineage: {
           trigger,
@@ -300,6 +304,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       candidate,
       jobs: trained.map((t) => t.job),
       promotion,
+      ...(searched ? { search: searched } : {}),
     };
   } catch (err) {
     status.decision = 'failed';

@@ -1,6 +1,7 @@
 // Plain contracts shared by the workflow, its activities, the client and the CLI. Type-only imports keep the
 // workflow bundle free of zod and Node built-ins.
 import type { ModelConfig } from '../src/config/schema';
+import type { SearchSummary } from './search-plan';
 
 /** What started a run. */
 export type Trigger = 'manual' | 'schedule' | 'drift' | 'api';
@@ -178,4 +179,6 @@ export interface RetrainResult {
   candidate: ExportedModel;
   jobs: TrainedJob[];
   promotion: { promoted: boolean; reason: string };
+  /** Every trial of the hyperparameter search, when the model has a search block. */
+  search?: SearchSummary;
 }

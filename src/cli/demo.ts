@@ -8,6 +8,7 @@ import { retrainWorkflowId, startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
 import type { RetrainResult } from '../../workflows/types';
 import { printRunResult } from './format';
+import { searchLines } from './search-format';
 import { followRun } from './watch';
 
 const MODEL = 'flights-delay';
@@ -50,9 +51,12 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
     }
     const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
     const results: RetrainResult[] = [];
+    // Run 1 trains with the configured params; run 2 searches the model's search space first (docs/search.md).
+    const search = cfg.search;
     await worker.runUntil(async () => {
       for (const window of WINDOWS) {
         const started = Date.now();
+        cfg.search = window === WINDOWS[0] ? undefined : search;
         console.log(`\n${pc.bold(window.title)}  (${workflowId})`);
         const run = await startRetrain(client, target, loaded, MODEL, { trigger: 'manual', window: { from: window.from, to: window.to } });
         const handle = client.workflow.getHandle(run.workflowId, run.runId);
@@ -60,6 +64,7 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
         const result = (await handle.result()) as RetrainResult;
         results.push(result);
         printRunResult(result, { uiLink: runUrl(target, run.workflowId, run.runId) });
+        if (result.search) console.log(searchLines(result.search).map((l) => `  ${l}`).join('\n'));
         console.log(pc.dim(`  took ${((Date.now() - started) / 1000).toFixed(1)} s`));
       }
     });

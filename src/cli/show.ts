@@ -7,6 +7,8 @@ import { Registry } from '../registry';
 import { connectClient, runUrl } from '../temporal/connection';
 import { num, table } from './format';
 import { decisionWord, duration, indent, metricsTable } from './inspect-format';
+import { searchLines } from './search-format';
+import type { SearchSummary } from '../../workflows/search-plan';
 
 type StoredGate = { verdict?: string; primaryMetric?: string; rules?: Array<{ passed: boolean; reason: string }> };
 
@@ -54,6 +56,8 @@ function printReport(r: RunReport, url: string | undefined): void {
     console.log('\nmetrics (computed by Relearn with onnxruntime on the stored ONNX bytes)');
     console.log(indent(metricsTable({ perFold: evaluation.perFold, summary: evaluation.summary, holdout: evaluation.holdout, championVersion: championBefore })));
   }
+  const search = result?.search ?? (r.registered?.metrics as { search?: SearchSummary } | undefined)?.search;
+  if (search) console.log(`\n${searchLines(search).join('\n')}`);
   const shownGate: StoredGate | undefined = result?.gate ?? (r.registered?.gate as StoredGate | undefined) ?? r.live?.gate;
   if (shownGate?.rules) {
     console.log(`\ngate       ${shownGate.verdict === 'PASS' ? pc.green('PASS') : pc.red(String(shownGate.verdict))} (primary metric ${shownGate.primaryMetric})`);
