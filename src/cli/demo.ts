@@ -7,6 +7,7 @@ import { connectClient, runUrl } from '../temporal/connection';
 import { retrainWorkflowId, startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
 import type { RetrainResult } from '../../workflows/types';
+import { showDriftMonitor } from './demo-drift';
 import { printRunResult } from './format';
 import { searchLines } from './search-format';
 import { followRun } from './watch';
@@ -67,6 +68,9 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
         if (result.search) console.log(searchLines(result.search).map((l) => `  ${l}`).join('\n'));
         console.log(pc.dim(`  took ${((Date.now() - started) / 1000).toFixed(1)} s`));
       }
+      // The drift monitor: a steady week starts nothing, a changed one starts a retrain (src/cli/demo-drift.ts).
+      const drifted = await showDriftMonitor({ client, target, loaded, model: MODEL });
+      if (drifted) results.push(drifted);
     });
     await closeWorker();
     console.log(`\n${pc.bold('done')} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${results.map((r) => `v${r.version} ${r.decision}`).join(', ')}`);
