@@ -14,6 +14,9 @@ interface TrainHeartbeat {
   elapsedMs?: number;
 }
 
+/** Delay before the first look at a freshly launched job. */
+const FIRST_POLL_MS = 25;
+
 /** Training activities: launch (or re-attach to) an external job and await it with heartbeats. */
 export function createTrainingActivities(deps: ActivityDeps) {
   const pollMs = deps.jobPollMs ?? 1000;
@@ -64,6 +67,9 @@ export function createTrainingActivities(deps: ActivityDeps) {
           },
         });
         let handle = launch();
+        // Short jobs are seen finishing soon after they do: the first polls come quickly, then the interval doubles
+        // up to pollMs (a no-op job used to cost a whole second of waiting).
+        let sleepMs = Math.min(FIRST_POLL_MS, pollMs);
         ctx.log.info(handle.attached ? 'attached to training job' : 'launched training job', {
           jobId: handle.jobId,
           run: handle.run,
@@ -102,7 +108,8 @@ export function createTrainingActivities(deps: ActivityDeps) {
           if (state.kind === 'failed') throw failureOf(state);
           ctx.heartbeat(beat);
           try {
-            await ctx.sleep(pollMs);
+            await ctx.sleep(sleepMs);
+            sleepMs = Math.min(pollMs, sleepMs * 2);
           } catch (err) {
             if (err instanceof CancelledFailure) {
               const details = ctx.cancellationDetails;
