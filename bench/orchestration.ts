@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { stopDevServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/connection';
@@ -17,7 +17,7 @@ import { createRelearnWorker } from '../src/temporal/worker';
 import { type BenchMode, type BenchOutcome, BENCH_DIR, CACHE_DIR, type SummaryRow, fmt, machine, percentile, round } from './lib';
 
 const RUNS: Record<BenchMode, number> = { full: 50, quick: 10, smoke: 2 };
-const EventType = temporal.api.enums.v1.EventType;
+const EventType = proto.temporal.api.enums.v1.EventType;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -128,7 +128,9 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
         const result = (await handle.result()) as { decision?: string; outcome?: string };
         outcome = String(result.decision ?? result.outcome ?? 'completed');
       } catch (err) {
-        outcome = `failed: ${(err as Error).message}`;
+        const chain: string[] = [];
+        for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
+        outcome = `failed: ${chain.join(' ← ')}`;
       }
       return { model, runId: started.runId, workflowId: started.workflowId, wallMs: Date.now() - t0, outcome };
     };
@@ -202,6 +204,8 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
       stagesMs: Object.fromEntries(stageNames.map((s) => [s, stats(runs.map((r) => r.stagesMs[s] ?? 0))])),
     };
   };
+  const failed = [...measures.sequential, ...measures.concurrent].find((r) => r.outcome.startsWith('failed'));
+  if (failed) throw new Error(`orchestration: run of ${failed.model} ${failed.outcome}`);
   const sequential = describe(measures.sequential);
   const concurrent = describe(measures.concurrent);
   const row = (label: string, d: ReturnType<typeof describe>, extra: string): SummaryRow => ({

@@ -84,7 +84,7 @@ async function prepareState(stateDir: string): Promise<{ config: string; registr
       params: {},
       metrics: {},
       gate: { verdict: 'PASS' },
-      lineage: { classes: [false, true] },
+      lineage: { classes: [0, 1] },
       workflowId: `retrain/${MODEL}`,
       runId: `bench-${v}`,
     });

@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 MODEL_NAME = "flights-delay"
-CLASSES = [False, True]
+CLASSES = [0, 1]
 NUMERIC = ["distance", "hour", "weekday"]
 CATEGORICAL = ["origin", "destination"]
 
@@ -61,8 +61,8 @@ class PredictRequest(BaseModel):
 
 class PredictResponse(BaseModel):
     model: str
-    classes: list[bool]
-    predictions: list[bool]
+    classes: list[int]
+    predictions: list[int]
     probabilities: list[list[float]]
 
 

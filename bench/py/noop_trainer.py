@@ -26,7 +26,7 @@ status = {
     "task": spec["task"],
     "estimator": spec["estimator"],
     "params": spec["params"],
-    "classes": [False, True],
+    "classes": [0, 1],
     "trainRows": 0,
     "durationMs": 0,
 }
