@@ -125,7 +125,7 @@ export function registerServeCommand(program: Command): void {
       log(`serving ${served.length === 0 ? 'no models yet (waiting for a champion)' : served.map((v) => `${v.model} v${v.version}`).join(', ')}`);
       log(`listening on ${server.url} (${server.pool.threads} scoring threads; auth ${token === null ? pc.yellow('off') : 'on'})`);
       if (opts.predictionLog) log(`prediction log: ${predictionLogDir}`);
-      log(opts.shadow ? `shadow mirroring on (queue ${opts.shadowQueue}${opts.predictionLog ? '' : '; outputs not logged: the prediction log is off'})` : 'shadow mirroring off');
+      log(opts.shadow && opts.predictionLog ? `shadow mirroring on (queue ${opts.shadowQueue})` : `shadow mirroring off${opts.shadow ? ' (it needs the prediction log)' : ''}`);
       if (token === null && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
         log(pc.yellow(`authentication is off and ${opts.host} is not a loopback address: anyone who can reach it can call the models`));
       }

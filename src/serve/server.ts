@@ -45,7 +45,10 @@ export interface ServingOptions {
   processMetrics?: boolean;
   /** Replaces the shadow mirror (tests); by default a ShadowMirror is made unless `shadow` is false. */
   mirror?: RequestMirror;
-  /** Shadow mirroring: on by default (the `shadow` alias is loaded and mirrored to where it exists); false turns it off. */
+  /**
+   * Shadow mirroring: on by default when there is a prediction log (the `shadow` alias is loaded and mirrored to
+   * where it exists; the log is where its outputs go); false turns it off.
+   */
   shadow?: false | { queueSize?: number; concurrency?: number };
   log?: (line: string) => void;
 }
@@ -66,13 +69,15 @@ export interface Serving {
 /** Builds the serving stack and loads every model's champion before returning. */
 export async function createServing(options: ServingOptions): Promise<Serving> {
   const metrics = createServeMetrics({ defaults: options.processMetrics ?? true });
+  const shadow = options.shadow === false ? undefined : (options.shadow ?? {});
+  const mirroring = shadow !== undefined && options.mirror === undefined && options.predictionLogDir !== undefined;
   const pool = new ScorePool(options.pool);
   const models = new ServedModels({
     registry: options.registry,
     store: options.store,
     pool,
     metrics,
-    aliases: options.shadow === false ? [CHAMPION_ALIAS] : [CHAMPION_ALIAS, SHADOW_ALIAS],
+    aliases: mirroring || options.mirror !== undefined ? [CHAMPION_ALIAS, SHADOW_ALIAS] : [CHAMPION_ALIAS],
     pollMs: options.pollMs ?? SERVE_DEFAULTS.pollMs,
     batch: {
       windowMs: options.batchWindowMs ?? SERVE_DEFAULTS.batchWindowMs,
@@ -95,19 +100,18 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
             options.log?.(`prediction log: write failed: ${err instanceof Error ? err.message : String(err)}`);
           },
         });
-  const shadowMirror =
-    options.shadow === false || options.mirror !== undefined
-      ? undefined
-      : new ShadowMirror({
-          models,
-          metrics,
-          predictionLog,
-          queueSize: options.shadow?.queueSize ?? SERVE_DEFAULTS.shadowQueue,
-          concurrency: options.shadow?.concurrency,
-          // Mirrored scorings start only when no champion batch waits for a worker.
-          idle: () => pool.queueSize === 0,
-          log: options.log,
-        });
+  const shadowMirror = mirroring
+    ? new ShadowMirror({
+        models,
+        metrics,
+        predictionLog,
+        queueSize: shadow?.queueSize ?? SERVE_DEFAULTS.shadowQueue,
+        concurrency: shadow?.concurrency,
+        // Mirrored scorings start only when no champion batch waits for a worker.
+        idle: () => pool.queueSize === 0,
+        log: options.log,
+      })
+    : undefined;
   try {
     await models.start();
   } catch (err) {

@@ -197,16 +197,19 @@ describe('no shadow, shadow off, server-side errors', () => {
     }
   });
 
-  test('shadow: false loads no shadow version even when the alias exists', async () => {
+  test('shadow: false, or no prediction log to write to, loads no shadow version even when the alias exists', async () => {
     const { fixture } = await shadowedModel('off');
-    const serving = await createServing({ registry: fixture.registry, store: fixture.store, token: null, processMetrics: false, pool: { threads: 1 }, shadow: false });
-    try {
-      assert.equal(serving.shadowMirror, undefined);
-      assert.deepEqual(serving.models.list().map((v) => v.alias), ['champion']);
-    } finally {
-      await serving.close();
-      fixture.registry.close();
+    const base = { registry: fixture.registry, store: fixture.store, token: null, processMetrics: false, pool: { threads: 1 } };
+    for (const options of [{ ...base, shadow: false as const, predictionLogDir: fixture.predictionsDir }, base]) {
+      const serving = await createServing(options);
+      try {
+        assert.equal(serving.shadowMirror, undefined);
+        assert.deepEqual(serving.models.list().map((v) => v.alias), ['champion']);
+      } finally {
+        await serving.close();
+      }
     }
+    fixture.registry.close();
   });
 
   test('a champion scoring failure (5xx) is logged as an error entry of its version; a 400 input error is not', async () => {
