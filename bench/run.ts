@@ -1,10 +1,11 @@
 // `npm run bench [-- --quick] [-- --only eval,serving]`: installs the Python peers, builds the cached inputs, runs
 // each benchmark side by side with its peer, prints a table and writes bench/results/<name>.json plus summary.md.
 // `--smoke` is the seconds-long size the test suite uses to keep the benchmarks from rotting.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import { VENV_DIR } from '../src/paths';
 import { EVAL_ROWS } from './eval';
@@ -90,19 +91,16 @@ function installPythonPeers(): void {
   writeFileSync(STAMP, `${digest}\n`);
 }
 
-/** Runs bench/drift.ts (another script, with its own results file) when it exists. */
+/** Runs bench/drift.ts (its own module, writing its own results file) when it exists. */
 async function runDrift(mode: BenchMode): Promise<boolean> {
   const script = path.join(BENCH_DIR, 'drift.ts');
   if (!existsSync(script)) {
     console.log('▸ drift: bench/drift.ts is not there; skipped');
     return false;
   }
-  const args = ['--import', 'tsx', script, ...(mode === 'full' ? [] : ['--quick'])];
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`bench/drift.ts exited ${code}`);
+  // Imported by URL, so the runner does not depend on the file at compile time; in-process, so --results applies.
+  const drift = (await import(pathToFileURL(script).href)) as { main: (argv: string[]) => Promise<unknown> };
+  await drift.main(mode === 'full' ? [] : ['--quick']);
   return true;
 }
 
