@@ -187,7 +187,9 @@ export async function searchTrials(input: SearchTrialsInput): Promise<SearchSumm
       }
       done += 1;
       show(`rung ${r + 1}/${rungs.length}`);
-    });
+      // Only a cancellation gets here (trial failures are recorded above): wait for every trial to finish cancelling,
+      // so the search reports cancelled only once its trials' jobs are killed.
+    }, () => true);
     alive = rankByMetric(entering.map((id) => records.get(id)!).filter((t) => t.status !== 'failed'), direction).map((t) => t.id);
   }
 
