@@ -28,7 +28,7 @@ const SHORT_KEY_BYTES = 6;
  * values: virtual index q·(n-1), then numpy's own lerp, which interpolates from the upper
  * neighbour when the fraction is at least one half, so results agree with numpy to the last bit.
  */
-function quantileFrom(orderStatistic: (k: number) => number, n: number, q: number): number {
+export function quantileFrom(orderStatistic: (k: number) => number, n: number, q: number): number {
   const virtual = (n - 1) * q;
   const below = Math.min(Math.max(Math.floor(virtual), 0), n - 1);
   const above = Math.min(below + 1, n - 1);

@@ -4,6 +4,7 @@
 import type { Table } from 'apache-arrow';
 import { numericValues, stringValues } from '../data/columns';
 import { ks2SampleSorted } from './ks';
+import { sortFloat64 } from './sort';
 import {
   alignCounts,
   chiSquareHomogeneity,
@@ -126,7 +127,7 @@ export function presentValues(values: Float64Array): { present: Float64Array; mi
 /** Present (non-NaN) values in ascending order, and how many were missing. */
 export function sortedPresent(values: Float64Array): { sorted: Float64Array; missing: number } {
   const { present, missing } = presentValues(values);
-  return { sorted: present.sort(), missing };
+  return { sorted: sortFloat64(present), missing };
 }
 
 /** Counts per category in first-seen order, and how many values were missing. */

@@ -2,7 +2,7 @@
 // (test/drift/stats.test.ts checks them against fixtures from scripts/make-drift-fixtures.py).
 import erfc from '@stdlib/math-base-special-erfc';
 import gammainc from '@stdlib/math-base-special-gammainc';
-import { quantileSorted } from '../data/stats';
+import { quantileFrom, quantileSorted } from '../data/stats';
 
 /** Shares of 0 are replaced by this before PSI takes logarithms (Evidently's convention). */
 export const PSI_ZERO_SHARE = 1e-4;
@@ -71,82 +71,130 @@ export function quantileCuts(referenceSorted: Float64Array, bins: number): numbe
   return cuts;
 }
 
-/** Moves the k-th smallest value of a[lo..hi] to index k, smaller ones before it and larger ones after (quickselect). */
-function selectInPlace(a: Float64Array, k: number, lo: number, hi: number): void {
-  while (hi > lo) {
-    // Median of three as the pivot keeps sorted and reversed runs linear.
-    const mid = (lo + hi) >>> 1;
-    const x = a[lo]!;
-    const y = a[mid]!;
-    const z = a[hi]!;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
+/**
+ * The order statistics at `positions` (0-based ranks among the non-NaN values) of values in any order, without
+ * sorting them: values are counted into equal-width buckets between min and max (a monotone map, so ranks stay in
+ * bucket order), and only the buckets holding a wanted rank are gathered and sorted.
+ */
+export function orderStatistics(values: Float64Array, positions: readonly number[]): Map<number, number> {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) continue;
+    n++;
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
+  const out = new Map<number, number>();
+  if (n === 0) return out;
+  const buckets = Math.max(1, Math.min(1 << 16, n >> 4));
+  // Infinite ends would make every finite value share one bucket: those go to the end buckets instead.
+  const lowEdge = Number.isFinite(min) ? min : -Number.MAX_VALUE;
+  const span = (Number.isFinite(max) ? max : Number.MAX_VALUE) - lowEdge;
+  const scale = span > 0 && Number.isFinite(span) ? buckets / span : 0;
+  const bucketOf = (v: number) => {
+    if (v === Number.NEGATIVE_INFINITY) return 0;
+    if (v === Number.POSITIVE_INFINITY) return buckets - 1;
+    const b = Math.floor((v - lowEdge) * scale);
+    return b >= buckets ? buckets - 1 : b < 0 ? 0 : b;
+  };
+  const counts = new Int32Array(buckets + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === v) counts[bucketOf(v) + 1]!++;
+  }
+  for (let b = 1; b <= buckets; b++) counts[b]! += counts[b - 1]!;
+  // counts[b] is now the rank of bucket b's first value.
+  const wanted = new Map<number, number[]>();
+  for (const p of positions) {
+    let lo = 0;
+    let hi = buckets - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (counts[mid]! <= p) lo = mid;
+      else hi = mid - 1;
+    }
+    const list = wanted.get(lo) ?? [];
+    list.push(p);
+    wanted.set(lo, list);
+  }
+  // The wanted buckets' values go to one array, bucket after bucket (a flag per bucket keeps the scan cheap).
+  const wantedBuckets = [...wanted.keys()].sort((x, y) => x - y);
+  const start = new Int32Array(buckets).fill(-1);
+  let total = 0;
+  for (const b of wantedBuckets) {
+    start[b] = total;
+    total += counts[b + 1]! - counts[b]!;
+  }
+  const fill = start.slice();
+  const gathered = new Float64Array(total);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== v) continue;
+    const at = fill[bucketOf(v)]!;
+    if (at >= 0) {
+      gathered[at] = v;
+      fill[bucketOf(v)] = at + 1;
+    }
+  }
+  for (const b of wantedBuckets) {
+    const from = start[b]!;
+    const sorted = gathered.subarray(from, from + counts[b + 1]! - counts[b]!).sort();
+    for (const p of wanted.get(b)!) out.set(p, sorted[p - counts[b]!]!);
+  }
+  return out;
 }
 
-/** Puts the order statistics at every position of `positions` (ascending) in place, splitting the range as it goes. */
-function selectPositions(a: Float64Array, positions: number[], lo: number, hi: number): void {
-  if (positions.length === 0 || lo >= hi) return;
-  const m = positions.length >> 1;
-  const k = positions[m]!;
-  selectInPlace(a, k, lo, hi);
-  selectPositions(a, positions.slice(0, m), lo, k - 1);
-  selectPositions(a, positions.slice(m + 1), k + 1, hi);
+/** Present (non-NaN) values of a column. */
+function presentCount(values: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
+  return n;
 }
 
 /**
- * quantileCuts of values in any order, without sorting them: only the order statistics np.quantile interpolates
- * between are selected (O(n log bins)). `values` must hold no NaN; it is reordered.
+ * quantileCuts of a raw column in any order (NaN skipped), without sorting it: only the order statistics
+ * np.quantile interpolates between are found (orderStatistics). The column is not changed.
  */
 export function quantileCutsUnsorted(values: Float64Array, bins: number): number[] {
-  const n = values.length;
+  const n = presentCount(values);
   const positions = new Set<number>();
   for (let i = 1; i < bins; i++) {
-    const virtual = (n - 1) * (i / bins);
-    const below = Math.min(Math.max(Math.floor(virtual), 0), n - 1);
+    const below = Math.min(Math.max(Math.floor((n - 1) * (i / bins)), 0), n - 1);
     positions.add(below);
     positions.add(Math.min(below + 1, n - 1));
   }
-  selectPositions(values, [...positions].sort((x, y) => x - y), 0, n - 1);
-  // quantileSorted reads only the two order statistics around each quantile, which are now in place.
-  return quantileCuts(values, bins);
+  const stats = orderStatistics(values, [...positions]);
+  const cuts: number[] = [];
+  for (let i = 1; i < bins; i++) {
+    const q = quantileFrom((k) => stats.get(k)!, n, i / bins);
+    if (cuts.length === 0 || q > cuts.at(-1)!) cuts.push(q);
+  }
+  return cuts;
 }
 
-/** Counts of values in any order in the bins of ascending `cuts` (as countBetweenCuts). */
+/** Counts of values in any order in the bins of ascending `cuts` (as countBetweenCuts); NaN is skipped. */
 function countIntoCuts(values: Float64Array, cuts: number[]): Float64Array {
   const counts = new Float64Array(cuts.length + 1);
   const k = cuts.length;
   for (let t = 0; t < values.length; t++) {
     const v = values[t]!;
-    // Number of cuts ≤ v: the bin [c_{b-1}, c_b) the value falls in.
-    let lo = 0;
-    let hi = k;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cuts[mid]! <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]!++;
+    if (v !== v) continue;
+    // Number of cuts ≤ v: the bin [c_{b-1}, c_b) the value falls in. Summing comparisons over the few cuts avoids
+    // the mispredicted branches of a binary search.
+    let bin = 0;
+    for (let c = 0; c < k; c++) bin += cuts[c]! <= v ? 1 : 0;
+    counts[bin]!++;
   }
   return counts;
 }
 
-/** psiNumeric for samples in any order (no NaN): selection instead of a sort; the reference array is reordered. */
+/**
+ * psiNumeric for raw samples in any order, NaN skipped: the reference's quantiles from orderStatistics instead of a
+ * sort of both samples. Neither input is changed.
+ */
 export function psiNumericUnsorted(reference: Float64Array, current: Float64Array, bins = 10) {
   const cuts = quantileCutsUnsorted(reference, bins);
   const r = countIntoCuts(reference, cuts);
@@ -254,22 +302,23 @@ export function jensenShannonDistance(p: ArrayLike<number>, q: ArrayLike<number>
   return Math.sqrt(Math.max(0, compensatedSum(terms)) / 2);
 }
 
-/** Smallest and largest of non-empty values without NaN, in any order (the ends when `sorted`). */
+/** Smallest and largest value in any order, NaN skipped (the ends when `sorted`, which holds no NaN). */
 function range(values: Float64Array, sorted: boolean): [number, number] {
   if (sorted) return [values[0]!, values.at(-1)!];
-  let min = values[0]!;
-  let max = min;
-  for (let i = 1; i < values.length; i++) {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (v < min) min = v;
-    else if (v > max) max = v;
+    if (v > max) max = v;
   }
   return [min, max];
 }
 
 /**
- * Jensen–Shannon distance over `bins` equal-width bins of both samples together (Evidently's binning). The samples
- * need no order (pass `sorted: false` to have their range scanned); histograms do not sort.
+ * Jensen–Shannon distance over `bins` equal-width bins of both samples together (Evidently's binning). With
+ * `sorted: false` the samples may be raw columns in any order with NaN (skipped): the range is scanned, histograms
+ * need no sort.
  */
 export function jensenShannonNumeric(reference: Float64Array, current: Float64Array, bins = 30, sorted = true) {
   const [rMin, rMax] = range(reference, sorted);
