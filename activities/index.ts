@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { createEvaluationActivities } from './evaluate';
 import { createExportActivities } from './export';
 import { createRegistryActivities } from './registry';
+import { createRolloutActivities } from './rollout';
 import { keepAlive } from './keep-alive';
 import { createTrainingActivities } from './train';
 
@@ -23,5 +24,10 @@ export function createActivities(deps: ActivityDeps) {
     crossValidate: keepAlive(evaluation.crossValidate),
     ...createRegistryActivities(deps),
     ...createDriftActivities(deps),
+    ...(() => {
+      const rollout = createRolloutActivities(deps);
+      // Reading a busy prediction log and bootstrapping take a while; heartbeats say the worker is alive meanwhile.
+      return { ...rollout, measureLiveWindow: keepAlive(rollout.measureLiveWindow) };
+    })(),
   };
 }

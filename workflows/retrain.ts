@@ -14,6 +14,7 @@ import {
 import type * as activities from '../activities';
 import { gateSummary, judge } from './gate';
 import { searchStage } from './search-stage';
+import { ACCEPTS, approveUpdate, beforePromotion, guardAfterPromotion, type ManualDecision, rejectUpdate, rollbackUpdate, type RolloutContext } from './rollout';
 import {
   RelearnDecision,
   RelearnModel,
@@ -28,6 +29,8 @@ import type {
   RetrainInput,
   RetrainResult,
   RetrainStatus,
+  ManualDecisionInput,
+  RolloutStep,
   RunMemo,
   StageProgress,
   TrainedJob,
@@ -81,7 +84,27 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const info = workflowInfo();
   const primaryMetric = cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
   const status: RetrainStatus = { model, trigger, stage: 'pull', detail: 'starting', jobs: { done: 0, total: cfg.split.folds + 1 } };
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, () => ({ ...status, accepts: [...(ACCEPTS[status.stage] ?? [])] }));
+  // Manual decisions arrive as updates; the validator refuses one the current stage does not take, so a late or
+  // misdirected `relearn approve` gets a clear answer and leaves no trace in the history.
+  let manual: ManualDecision | undefined;
+  const manualHandler = (action: ManualDecision['action']) => ({
+    validator: (_input: ManualDecisionInput) => {
+      if (cfg.rollout === undefined) throw new Error(`${model} has no rollout block in temporal.yaml; its runs take no ${action}`);
+      if (!(ACCEPTS[status.stage] ?? []).includes(action)) {
+        const where = Object.entries(ACCEPTS).filter(([, acts]) => acts.includes(action)).map(([stage]) => stage).join(' or ');
+        throw new Error(`the run of ${model} is in stage ${status.stage}; ${action} is taken in the ${where} stage`);
+      }
+      if (manual !== undefined) throw new Error(`the run of ${model} already has a decision pending: ${manual.action}`);
+    },
+  });
+  const manualUpdate = (action: ManualDecision['action']) => (input: ManualDecisionInput): string => {
+    manual = { action, ...(input?.by ? { by: input.by } : {}), ...(input?.reason ? { reason: input.reason } : {}) };
+    return `${action} taken by the run of ${model} in stage ${status.stage}${status.version ? ` (v${status.version})` : ''}`;
+  };
+  setHandler(approveUpdate, manualUpdate('approve'), manualHandler('approve'));
+  setHandler(rejectUpdate, manualUpdate('reject'), manualHandler('reject'));
+  setHandler(rollbackUpdate, manualUpdate('rollback'), manualHandler('rollback'));
   // Runs recorded before the lineage memo existed replay without its upserts.
   const lineageMemo = patched('lineage-memo');
   const memo = (fields: RunMemo) => {
@@ -270,14 +293,48 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
     let promotion = { promoted: false, reason: `gate REJECT: ${gate.rules.filter((r) => !r.passed).map((r) => r.reason).join('; ')}` };
     let championAfter = champion?.version ?? null;
-    if (gate.verdict === 'PASS') {
+    // With a rollout block, a candidate that passed the gate must also pass its live-traffic steps.
+    const rolloutCtx: RolloutContext | undefined =
+      cfg.rollout === undefined
+        ? undefined
+        : {
+            registryModel,
+            task: cfg.task,
+            primaryMetric,
+            classes: candidate.classes,
+            rollout: cfg.rollout,
+            candidateVersion: registered.version,
+            championVersion: champion?.version ?? null,
+            workflowId: info.workflowId,
+            runId: info.runId,
+            status,
+            enter: (stage, detail) => enter(stage, detail),
+            showDetails,
+            takeManual: () => {
+              const taken = manual;
+              manual = undefined;
+              return taken;
+            },
+            peekManual: () => manual,
+          };
+    let rolloutSteps: RolloutStep[] | undefined;
+    let mayPromote = gate.verdict === 'PASS';
+    if (mayPromote && rolloutCtx !== undefined) {
+      const pre = await beforePromotion(rolloutCtx);
+      rolloutSteps = pre.steps;
+      if (!pre.promote) {
+        mayPromote = false;
+        promotion = { promoted: false, reason: pre.reason };
+      }
+    }
+    if (mayPromote) {
       enter('promote', `promoting v${registered.version} to champion`);
       const moved = await registry.promoteVersion.executeWithOptions({ summary: `promote v${registered.version} to champion` }, [
         {
           model: registryModel,
           version: registered.version,
           expectedChampion: champion?.version ?? null,
-          reason: `gate PASS (${gate.rules.map((r) => r.reason).join('; ')})`,
+          reason: `gate PASS (${gate.rules.map((r) => r.reason).join('; ')})${rolloutSteps?.length ? `; ${rolloutSteps.map((r) => `${r.phase}: ${r.reason}`).join('; ')}` : ''}`,
           workflowId: info.workflowId,
           runId: info.runId,
         },
@@ -285,7 +342,17 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       promotion = { promoted: moved.promoted, reason: moved.reason };
       championAfter = moved.champion;
     }
-    const decision = promotion.promoted ? 'promoted' : 'rejected';
+    let rolledBack = false;
+    if (promotion.promoted && rolloutCtx !== undefined && cfg.rollout?.guard !== undefined && champion !== null) {
+      const guarded = await guardAfterPromotion(rolloutCtx, champion.version);
+      rolloutSteps = rolloutCtx.status.rollout;
+      if (guarded.rolledBack) {
+        rolledBack = true;
+        championAfter = champion.version;
+        promotion = { promoted: true, reason: `${promotion.reason}; rolled back: ${guarded.step.reason}` };
+      }
+    }
+    const decision = rolledBack ? 'rolled-back' : promotion.promoted ? 'promoted' : 'rejected';
     status.decision = decision;
     enter('done', `${decision}: v${registered.version}`);
     showDetails(verdictLine);
@@ -304,6 +371,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       candidate,
       jobs: trained.map((t) => t.job),
       promotion,
+      ...(rolloutSteps !== undefined ? { rollout: rolloutSteps } : {}),
       ...(searched ? { search: searched } : {}),
     };
   } catch (err) {

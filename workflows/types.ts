@@ -1,6 +1,7 @@
 // Plain contracts shared by the workflow, its activities, the client and the CLI. Type-only imports keep the
 // workflow bundle free of zod and Node built-ins.
 import type { ModelConfig } from '../src/config/schema';
+import type { ShadowComparison } from '../src/shadow/compare';
 import type { SearchSummary } from './search-plan';
 
 /** What started a run. */
@@ -127,6 +128,10 @@ export interface RetrainStatus {
   summary?: string;
   /** Where the run's artifacts and job reports are. */
   links?: RunLinks;
+  /** The live-traffic steps so far (shadow, approval, guard). */
+  rollout?: RolloutStep[];
+  /** Manual decisions the run accepts now (`approve`, `reject`, `rollback`). */
+  accepts?: string[];
 }
 
 /** Progress within one stage. */
@@ -165,10 +170,48 @@ export interface RunMemo {
   gate?: string;
 }
 
+/** The paired comparison of two versions on the same labeled live requests: the baseline as `champion`, the contender as `shadow`. */
+export type LiveComparison = ShadowComparison;
+
+/** What a shadow or guard window saw in the prediction log. */
+export interface LiveEvidence {
+  phase: 'shadow' | 'guard';
+  baselineVersion: number;
+  contenderVersion: number;
+  since: string;
+  until: string;
+  /** Requests both versions scored, and how many of their rows have labels. */
+  pairedRequests: number;
+  labeledRows: number;
+  /** The contender's health over the window (requests it answered or mirrored, errors, latency). */
+  contender: { requests: number; errorRate: number; p50LatencyMs: number | null; p99LatencyMs: number | null };
+  comparison: LiveComparison | null;
+}
+
+/** Who or what ended a rollout step. */
+export type DecidedBy = 'evidence' | 'timeout' | 'approve' | 'reject' | 'rollback';
+
+/** One rollout step's outcome: the shadow window, the approval, or the guard window. */
+export interface RolloutStep {
+  phase: 'shadow' | 'approval' | 'guard';
+  decision: 'promote' | 'reject' | 'keep' | 'rollback';
+  decidedBy: DecidedBy;
+  reason: string;
+  evidence?: LiveEvidence;
+  /** Who answered by hand, as the CLI sent it. */
+  by?: string;
+}
+
+/** What a person sends with approve, reject or rollback. */
+export interface ManualDecisionInput {
+  by?: string;
+  reason?: string;
+}
+
 /** The workflow's result. */
 export interface RetrainResult {
   model: string;
-  decision: Exclude<Decision, 'failed' | 'rolled-back'>;
+  decision: Exclude<Decision, 'failed'>;
   version: number;
   championBefore: number | null;
   championAfter: number | null;
@@ -179,6 +222,8 @@ export interface RetrainResult {
   candidate: ExportedModel;
   jobs: TrainedJob[];
   promotion: { promoted: boolean; reason: string };
+  /** The live-traffic steps after the gate, when the model has a rollout block. */
+  rollout?: RolloutStep[];
   /** Every trial of the hyperparameter search, when the model has a search block. */
   search?: SearchSummary;
 }

@@ -21,6 +21,7 @@ import { num, printRunResult, table } from './format';
 import { followRun } from './watch';
 import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
+import { registerRolloutCommands } from './rollout';
 
 function configOf(cmd: Command): LoadedConfig {
   return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
@@ -270,4 +271,5 @@ export function registerCommands(program: Command): void {
     });
 
   registerServeCommand(program);
+  registerRolloutCommands(program);
 }

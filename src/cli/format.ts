@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { RetrainResult } from '../../workflows/types';
+import type { RetrainResult, RolloutStep } from '../../workflows/types';
 
 /** A number for people: 4 decimals, NaN spelled out. */
 export function num(x: number | null | undefined, digits = 4): string {
@@ -20,6 +20,27 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
   });
   for (const row of rows) t.push(row.map(String));
   return t.toString();
+}
+
+/** One live-traffic step (shadow, approval, guard) with the numbers behind its decision. */
+export function printRolloutStep(step: RolloutStep): void {
+  const colour = step.decision === 'promote' || step.decision === 'keep' ? pc.green : step.decision === 'rollback' ? pc.red : pc.yellow;
+  console.log(`  ${step.phase.padEnd(10)} ${colour(step.decision.toUpperCase())} (${step.decidedBy}) — ${step.reason}`);
+  const e = step.evidence;
+  if (e === undefined) return;
+  const c = e.comparison;
+  const health = e.contender;
+  console.log(
+    `             ${e.pairedRequests} requests scored by both v${e.contenderVersion} and v${e.baselineVersion}, ${e.labeledRows} labeled rows; ` +
+      `v${e.contenderVersion}: ${health.requests} requests, errors ${(100 * health.errorRate).toFixed(2)}%, p99 ${health.p99LatencyMs === null ? 'n/a' : `${health.p99LatencyMs.toFixed(1)} ms`}`,
+  );
+  if (c !== null && c.championValue !== null && c.shadowValue !== null) {
+    const mc = c.mcnemar ? `; McNemar b=${c.mcnemar.b} c=${c.mcnemar.c} p=${c.mcnemar.pValue.toPrecision(3)}` : '';
+    console.log(
+      `             ${c.metric} v${e.contenderVersion} ${num(c.shadowValue)} vs v${e.baselineVersion} ${num(c.championValue)}; ` +
+        `diff ${num(c.diff ?? Number.NaN)}, ${Math.round(100 * c.confidence)}% CI [${num(c.ciLow ?? Number.NaN)}, ${num(c.ciHigh ?? Number.NaN)}], margin ${c.margin}${mc}`,
+    );
+  }
 }
 
 /** Prints a finished run the way the demo and `run --wait` show it. */
@@ -47,11 +68,13 @@ export function printRunResult(result: RetrainResult, opts: { uiLink?: string } 
   const verdict = result.gate.verdict === 'PASS' ? pc.green('PASS') : pc.red('REJECT');
   console.log(`  gate       ${verdict} (primary metric ${result.gate.primaryMetric})`);
   for (const rule of result.gate.rules) console.log(`             ${rule.passed ? pc.green('✓') : pc.red('✗')} ${rule.reason}`);
-  const decision = result.decision === 'promoted' ? pc.green('PROMOTED') : pc.yellow('REJECTED');
+  for (const step of result.rollout ?? []) printRolloutStep(step);
+  const decision =
+    result.decision === 'promoted' ? pc.green('PROMOTED') : result.decision === 'rolled-back' ? pc.red('ROLLED BACK') : pc.yellow('REJECTED');
   console.log(
     `  decision   ${decision}: registered v${result.version}; champion ${result.championBefore === null ? '(none)' : `v${result.championBefore}`} → ${
       result.championAfter === null ? '(none)' : `v${result.championAfter}`
-    }${result.promotion.promoted ? '' : ` — ${result.promotion.reason}`}`,
+    }${result.promotion.promoted && result.decision !== 'rolled-back' ? '' : ` — ${result.promotion.reason}`}`,
   );
   const onnx = result.candidate;
   console.log(

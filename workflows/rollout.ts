@@ -1,0 +1,280 @@
+// The live-traffic steps after the gate: a shadow window (the candidate scores mirrored requests beside the
+// champion), an optional approval, the promotion, and a guard window (the old champion scores beside the new one;
+// a regression rolls the champion back). Every wait is a durable timer or condition, so a worker restart resumes
+// the window where it was; decisions come from the prediction log, read by activities.
+import { CancellationScope, condition, defineUpdate, proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import type { RolloutConfig, WindowConfig } from '../src/config/rollout';
+import type { DecidedBy, LiveEvidence, ManualDecisionInput, RetrainStatus, RolloutStep } from './types';
+
+type Activities = ReturnType<typeof activities.createActivities>;
+
+/** Update: promote the candidate now (in its shadow window or while it waits for approval). */
+export const approveUpdate = defineUpdate<string, [ManualDecisionInput]>('approve');
+/** Update: reject the candidate now (in its shadow window or while it waits for approval). */
+export const rejectUpdate = defineUpdate<string, [ManualDecisionInput]>('reject');
+/** Update: roll the new champion back to the previous one now (in its guard window). */
+export const rollbackUpdate = defineUpdate<string, [ManualDecisionInput]>('rollback');
+
+/** A manual decision received by update. */
+export interface ManualDecision {
+  action: 'approve' | 'reject' | 'rollback';
+  by?: string;
+  reason?: string;
+}
+
+/** Which manual decisions each stage accepts. */
+export const ACCEPTS: Record<string, ReadonlyArray<ManualDecision['action']>> = {
+  shadow: ['approve', 'reject'],
+  approval: ['approve', 'reject'],
+  guard: ['rollback'],
+};
+
+/** What the rollout needs from the run. */
+export interface RolloutContext {
+  registryModel: string;
+  task: string;
+  primaryMetric: string;
+  classes?: Array<string | number | boolean>;
+  rollout: RolloutConfig;
+  candidateVersion: number;
+  championVersion: number | null;
+  workflowId: string;
+  runId: string;
+  status: RetrainStatus;
+  enter: (stage: string, detail: string) => void;
+  showDetails: (extra?: string) => void;
+  /** The manual decision received for the current stage, taken (cleared) by the caller. */
+  takeManual: () => ManualDecision | undefined;
+  peekManual: () => ManualDecision | undefined;
+}
+
+/** The outcome of the steps before promotion. */
+export interface PrePromotion {
+  promote: boolean;
+  steps: RolloutStep[];
+  reason: string;
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`;
+}
+
+function acts(heartbeatMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: Math.max(heartbeatMs, 30_000),
+    retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+  });
+}
+
+/**
+ * Holds a window of live traffic open: polls the prediction log (counts only) every pollInterval until the window
+ * has lasted minDuration and has minLabeledRows labeled rows, or maxDuration passed, or a person decided; then
+ * measures once more with the full comparison.
+ */
+async function liveWindow(
+  ctx: RolloutContext,
+  phase: 'shadow' | 'guard',
+  window: WindowConfig & { maxErrorRate?: number; maxP99LatencyMs?: number },
+  baselineVersion: number,
+  contenderVersion: number,
+): Promise<LiveEvidence> {
+  const a = acts(60_000);
+  const startedAt = Date.now();
+  const since = new Date(startedAt).toISOString();
+  const measure = (compare: boolean) =>
+    a.measureLiveWindow.executeWithOptions(
+      { summary: `${phase}: ${compare ? 'compare' : 'count'} v${contenderVersion} vs v${baselineVersion}` },
+      [
+        {
+          model: ctx.registryModel,
+          phase,
+          baselineVersion,
+          contenderVersion,
+          since,
+          task: ctx.task,
+          metric: ctx.primaryMetric,
+          classes: ctx.classes,
+          compare,
+          margin: window.margin,
+          confidence: window.confidence,
+          resamples: window.resamples,
+          seed: window.seed,
+          minRows: window.minLabeledRows,
+        },
+      ],
+    );
+  for (;;) {
+    const elapsed = Date.now() - startedAt;
+    const counted = await measure(false);
+    ctx.status.detail =
+      `${phase === 'shadow' ? `candidate v${contenderVersion} in shadow of v${baselineVersion}` : `v${contenderVersion} guarded against v${baselineVersion}`}: ` +
+      `${counted.labeledRows}/${window.minLabeledRows} labeled rows, ${fmtMs(elapsed)} of ${fmtMs(window.minDuration)}–${fmtMs(window.maxDuration)}`;
+    ctx.status.progress = { done: Math.min(counted.labeledRows, window.minLabeledRows), total: window.minLabeledRows, unit: 'labeled rows' };
+    ctx.showDetails();
+    if (ctx.peekManual() !== undefined) break;
+    if (elapsed >= window.minDuration && counted.labeledRows >= window.minLabeledRows) break;
+    if (elapsed >= window.maxDuration) break;
+    // A failing new champion is rolled back without waiting for labels.
+    if (phase === 'guard' && window.maxErrorRate !== undefined && counted.contender.requests >= window.minLabeledRows / 10 && counted.contender.errorRate > window.maxErrorRate) break;
+    const remaining = Math.max(window.minDuration - elapsed, 0);
+    await condition(() => ctx.peekManual() !== undefined, Math.max(100, Math.min(window.pollInterval, remaining > 0 ? remaining : window.pollInterval)));
+  }
+  return measure(true);
+}
+
+function evidenceLine(e: LiveEvidence): string {
+  const c = e.comparison;
+  if (c === null) return `${e.labeledRows} labeled rows`;
+  return c.reason;
+}
+
+async function record(ctx: RolloutContext, version: number, step: RolloutStep): Promise<void> {
+  await acts(60_000).recordEvaluation.executeWithOptions({ summary: `record ${step.phase}: ${step.decision}` }, [
+    {
+      model: ctx.registryModel,
+      version,
+      phase: step.phase,
+      decision: step.decision,
+      reason: step.reason,
+      evidence: JSON.parse(JSON.stringify({ decidedBy: step.decidedBy, by: step.by ?? null, ...(step.evidence ?? {}) })) as Record<string, unknown>,
+      workflowId: ctx.workflowId,
+      runId: ctx.runId,
+    },
+  ]);
+}
+
+async function setShadow(ctx: RolloutContext, version: number | null, expected: number | null | undefined, reason: string): Promise<void> {
+  await acts(60_000).setShadowAlias.executeWithOptions(
+    { summary: version === null ? `clear the shadow alias` : `shadow → v${version}` },
+    [{ model: ctx.registryModel, version, expectedVersion: expected, reason, workflowId: ctx.workflowId, runId: ctx.runId }],
+  );
+}
+
+/** Runs the shadow window and the approval; says whether the candidate may be promoted. */
+export async function beforePromotion(ctx: RolloutContext): Promise<PrePromotion> {
+  const steps: RolloutStep[] = [];
+  ctx.status.rollout = steps;
+  const { shadow, approval } = ctx.rollout;
+  const v = ctx.candidateVersion;
+
+  if (shadow !== undefined && ctx.championVersion !== null) {
+    const champion = ctx.championVersion;
+    ctx.enter('shadow', `candidate v${v} in shadow of champion v${champion}`);
+    let step: RolloutStep;
+    try {
+      await setShadow(ctx, v, undefined, `shadow window of v${v} against champion v${champion}`);
+      const evidence = await liveWindow(ctx, 'shadow', shadow, champion, v);
+      const manual = ctx.takeManual();
+      if (manual !== undefined) {
+        step = manualStep('shadow', manual, evidence);
+      } else {
+        const c = evidence.comparison;
+        const verdict = c?.verdict ?? 'insufficient';
+        step = {
+          phase: 'shadow',
+          decision: verdict === 'not-worse' ? 'promote' : 'reject',
+          decidedBy: 'evidence',
+          reason:
+            verdict === 'insufficient'
+              ? `not enough labeled traffic: ${evidence.labeledRows} of ${shadow.minLabeledRows} labeled rows within ${fmtMs(shadow.maxDuration)}${c ? ` (${c.reason})` : ''}`
+              : `${verdict === 'worse' ? 'worse than' : 'not worse than'} champion v${champion}: ${evidenceLine(evidence)}`,
+          evidence,
+        };
+      }
+    } finally {
+      // The mirror stops whatever happened, even when the run is cancelled in the window.
+      await CancellationScope.nonCancellable(() => setShadow(ctx, null, v, `shadow window of v${v} ended`));
+    }
+    steps.push(step);
+    await record(ctx, v, step);
+    ctx.showDetails(`shadow: ${step.decision} — ${step.reason}`);
+    if (step.decision !== 'promote') return { promote: false, steps, reason: `shadow: ${step.reason}` };
+  }
+
+  if (approval !== undefined && approval.required) {
+    ctx.enter('approval', `waiting up to ${fmtMs(approval.timeout)} for approve or reject of v${v}`);
+    const answered = await condition(() => ctx.peekManual() !== undefined, approval.timeout);
+    const manual = answered ? ctx.takeManual() : undefined;
+    const step: RolloutStep =
+      manual !== undefined
+        ? manualStep('approval', manual)
+        : {
+            phase: 'approval',
+            decision: approval.onTimeout === 'approve' ? 'promote' : 'reject',
+            decidedBy: 'timeout',
+            reason: `nobody answered within ${fmtMs(approval.timeout)}; default: ${approval.onTimeout}`,
+          };
+    steps.push(step);
+    await record(ctx, v, step);
+    if (step.decision !== 'promote') return { promote: false, steps, reason: `approval: ${step.reason}` };
+  }
+  return { promote: true, steps, reason: steps.map((s) => `${s.phase}: ${s.reason}`).join('; ') };
+}
+
+function manualStep(phase: RolloutStep['phase'], manual: ManualDecision, evidence?: LiveEvidence): RolloutStep {
+  const decision = manual.action === 'approve' ? 'promote' : manual.action === 'reject' ? 'reject' : 'rollback';
+  return {
+    phase,
+    decision,
+    decidedBy: manual.action as DecidedBy,
+    reason: `${manual.action} by ${manual.by ?? 'someone'}${manual.reason ? `: ${manual.reason}` : ''}`,
+    ...(evidence ? { evidence } : {}),
+    ...(manual.by ? { by: manual.by } : {}),
+  };
+}
+
+/** Runs the guard window after a promotion; rolls the champion back by compare-and-set when the new one regresses. */
+export async function guardAfterPromotion(ctx: RolloutContext, previousChampion: number): Promise<{ rolledBack: boolean; step: RolloutStep }> {
+  const guard = ctx.rollout.guard!;
+  const v = ctx.candidateVersion;
+  const steps = (ctx.status.rollout ??= []);
+  ctx.enter('guard', `champion v${v} guarded against v${previousChampion}`);
+  let step: RolloutStep;
+  try {
+    await setShadow(ctx, previousChampion, undefined, `guard window of v${v}: previous champion v${previousChampion} keeps scoring`);
+    const evidence = await liveWindow(ctx, 'guard', guard, previousChampion, v);
+    const manual = ctx.takeManual();
+    if (manual !== undefined) {
+      step = manualStep('guard', manual, evidence);
+    } else {
+      const reasons: string[] = [];
+      const h = evidence.contender;
+      if (h.requests > 0 && h.errorRate > guard.maxErrorRate) {
+        reasons.push(`error rate ${(100 * h.errorRate).toFixed(2)}% > ${(100 * guard.maxErrorRate).toFixed(2)}%`);
+      }
+      if (h.p99LatencyMs !== null && h.requests >= guard.minLabeledRows / 10 && h.p99LatencyMs > guard.maxP99LatencyMs) {
+        reasons.push(`p99 latency ${h.p99LatencyMs.toFixed(1)} ms > ${guard.maxP99LatencyMs} ms`);
+      }
+      if (evidence.comparison?.verdict === 'worse') reasons.push(`worse than v${previousChampion}: ${evidence.comparison.reason}`);
+      step =
+        reasons.length > 0
+          ? { phase: 'guard', decision: 'rollback', decidedBy: 'evidence', reason: reasons.join('; '), evidence }
+          : {
+              phase: 'guard',
+              decision: 'keep',
+              decidedBy: 'evidence',
+              reason:
+                evidence.comparison?.verdict === 'not-worse'
+                  ? `not worse than v${previousChampion}: ${evidence.comparison.reason}`
+                  : `kept: too little labeled traffic to judge (${evidence.labeledRows} of ${guard.minLabeledRows} rows)`,
+              evidence,
+            };
+    }
+  } finally {
+    await CancellationScope.nonCancellable(() => setShadow(ctx, null, previousChampion, `guard window of v${v} ended`));
+  }
+  let rolledBack = false;
+  if (step.decision === 'rollback') {
+    ctx.enter('rollback', `rolling champion back from v${v} to v${previousChampion}`);
+    const moved = await acts(60_000).rollbackChampion.executeWithOptions({ summary: `roll back v${v} → v${previousChampion}` }, [
+      { model: ctx.registryModel, from: v, to: previousChampion, reason: `guard: ${step.reason}`, workflowId: ctx.workflowId, runId: ctx.runId },
+    ]);
+    rolledBack = moved.rolledBack;
+    if (!moved.rolledBack) step = { ...step, reason: `${step.reason}; rollback not applied: ${moved.reason}` };
+  }
+  steps.push(step);
+  await record(ctx, v, step);
+  return { rolledBack, step };
+}
