@@ -1,5 +1,5 @@
 import type { MetricName } from '../src/metrics';
-import { collectShadowEvidence, compareShadow, type ShadowTask } from '../src/shadow';
+import { collectShadowEvidence, compareShadow, type PairedOutputs, type ShadowTask } from '../src/shadow';
 import type { ClassLabel } from '../src/serve/signature';
 import type { LiveEvidence } from '../workflows/types';
 import type { ActivityDeps } from './deps';
@@ -22,6 +22,19 @@ export interface MeasureLiveInput {
   resamples: number;
   seed: number;
   minRows: number;
+  /** Only the first this-many labeled rows are compared (the earliest in the log, so a re-measure sees the same). */
+  maxRows?: number;
+}
+
+/** The first `rows` rows of one model's paired outputs. */
+function firstRows(outputs: PairedOutputs, rows: number, total: number): PairedOutputs {
+  if (rows >= total) return outputs;
+  const width = outputs.probabilities !== undefined && total > 0 ? outputs.probabilities.length / total : 0;
+  return {
+    predicted: outputs.predicted.slice(0, rows),
+    ...(outputs.probabilities !== undefined ? { probabilities: outputs.probabilities.slice(0, rows * width) } : {}),
+    ...(outputs.positive !== undefined ? { positive: outputs.positive.slice(0, rows) } : {}),
+  };
 }
 
 /** Counts (and with `compare`, compares) what the prediction log holds for the window. */
@@ -38,14 +51,16 @@ export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, 
     until,
     ...(input.classes !== undefined ? { classes: input.classes } : {}),
   });
-  const baseline = shadowPhase ? evidence.champion : evidence.shadow;
-  const contender = shadowPhase ? evidence.shadow : evidence.champion;
+  const total = evidence.labels.length;
+  const used = Math.min(total, input.maxRows ?? Number.POSITIVE_INFINITY);
+  const baseline = firstRows(shadowPhase ? evidence.champion : evidence.shadow, used, total);
+  const contender = firstRows(shadowPhase ? evidence.shadow : evidence.champion, used, total);
   const health = shadowPhase ? evidence.versions.shadow : evidence.versions.champion;
   const comparison = input.compare
     ? compareShadow({
         task: input.task as ShadowTask,
         metric: input.metric as MetricName,
-        labels: evidence.labels,
+        labels: used < total ? evidence.labels.slice(0, used) : evidence.labels,
         champion: baseline,
         shadow: contender,
         ...(evidence.classes !== null ? { classes: evidence.classes } : input.classes !== undefined ? { classes: input.classes } : {}),

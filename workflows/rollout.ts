@@ -102,6 +102,7 @@ async function liveWindow(
           resamples: window.resamples,
           seed: window.seed,
           minRows: window.minLabeledRows,
+          maxRows: window.maxCompareRows,
         },
       ],
     );

@@ -17,6 +17,9 @@ const comparisonFields = {
   /** … with this confidence (the lower end of a paired bootstrap interval of the difference). */
   confidence: z.number().gt(0.5).lt(1).default(0.95),
   resamples: z.number().int().min(100).max(100_000).default(1000),
+  /** The comparison uses the first this-many labeled rows of the window: the log only grows, so a window measured
+   * again after a worker restart compares the same rows and reaches the same decision. */
+  maxCompareRows: z.number().int().min(30).default(20_000),
   seed: z.number().int().default(7),
 };
 

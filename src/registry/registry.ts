@@ -465,7 +465,12 @@ export class Registry {
     const current = this.currentAliasVersion(model, alias);
 
     // A retry of this run's own move: the effect already happened, so report it and write nothing.
-    if (this.findAuditRow({ model, alias, action, workflowId: move.workflowId, runId: move.runId, toVersion }) !== undefined) {
+    // Keyed by the expected version too: one run may move the same alias to the same place twice on purpose (the
+    // shadow alias is cleared after the shadow window and again after the guard window).
+    if (
+      this.findAuditRow({ model, alias, action, workflowId: move.workflowId, runId: move.runId, toVersion, fromVersion: expectedVersion }) !==
+      undefined
+    ) {
       const reason =
         current === toVersion
           ? `${alias} is ${versionLabel(toVersion)} (already moved by this run)`

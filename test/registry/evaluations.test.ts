@@ -116,6 +116,27 @@ describe('live-traffic evaluations', () => {
   });
 });
 
+describe('shadow alias moves', () => {
+  test('one run may point the same alias at the same place twice from different versions; a retry still writes once', () => {
+    const registry = Registry.open(dbPath());
+    try {
+      for (const run of ['run-1', 'run-2']) registry.registerVersion(versionInput(run));
+      const move = (toVersion: number | null, expectedVersion: number | null) =>
+        registry.moveAlias({ model: 'flights', alias: 'shadow', toVersion, expectedVersion, reason: 'window', workflowId: 'retrain/flights', runId: 'run-2' });
+      assert.equal(move(2, null).moved, true);
+      assert.equal(move(null, 2).moved, true);
+      assert.equal(move(1, null).moved, true);
+      assert.equal(move(null, 1).moved, true);
+      // Retry of the last clear: reported as done, no new row.
+      assert.equal(move(null, 1).moved, true);
+      assert.equal(registry.getAlias('flights', 'shadow'), null);
+      assert.deepEqual(registry.auditLog('flights').map((e) => `${e.fromVersion}->${e.toVersion}`), ['null->2', '2->null', 'null->1', '1->null']);
+    } finally {
+      registry.close();
+    }
+  });
+});
+
 describe('rollback races', () => {
   function promoted(): Registry {
     const registry = Registry.open(dbPath());
