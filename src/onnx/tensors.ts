@@ -182,13 +182,13 @@ function numericReader(chunk: Data): NumericReader {
  * A float32 column without nulls whose row range lies in one chunk is already the tensor's data: a view of it
  * spares a copy per feature and batch (onnxruntime only reads its inputs).
  */
-function float32View(chunks: readonly Data[], readers: NumericReader[], rows: RowSelection): Float32Array | undefined {
+function float32View(chunks: readonly Data[], readerOf: (c: number) => NumericReader, rows: RowSelection): Float32Array | undefined {
   if (rows instanceof Int32Array) return undefined;
   let view: Float32Array | undefined;
   let parts = 0;
   forEachChunkInRange(chunks, rows, (c, from, to) => {
     parts += 1;
-    const reader = readers[c]!;
+    const reader = readerOf(c);
     if (reader.kind === 'typed' && reader.values instanceof Float32Array && reader.nulls === undefined) view = reader.values.subarray(from, to);
   });
   return parts === 1 ? view : undefined;
@@ -201,14 +201,16 @@ function numericValues(column: Vector, name: string, rows: RowSelection, n: numb
     );
   }
   const chunks = column.data;
-  const readers = chunks.map(numericReader);
-  const view = float32View(chunks, readers, rows);
+  // Readers are made for the chunks a batch touches only: a batch of a many-chunk column touches one or two.
+  const readers = new Array<NumericReader | undefined>(chunks.length);
+  const readerOf = (c: number): NumericReader => (readers[c] ??= numericReader(chunks[c]!));
+  const view = float32View(chunks, readerOf, rows);
   if (view !== undefined) return view;
   const out = new Float32Array(n);
   if (rows instanceof Int32Array) {
     const { chunkIndex, local } = locateRows(chunks, rows);
     for (let k = 0; k < n; k++) {
-      const reader = readers[chunkIndex[k]!]!;
+      const reader = readerOf(chunkIndex[k]!);
       const i = local[k]!;
       if (reader.nulls !== undefined && isNull(reader.nulls, i)) out[k] = Number.NaN;
       else if (reader.kind === 'typed') out[k] = reader.values[i]!;
@@ -218,7 +220,7 @@ function numericValues(column: Vector, name: string, rows: RowSelection, n: numb
     return out;
   }
   forEachChunkInRange(chunks, rows, (c, from, to, at) => {
-    const reader = readers[c]!;
+    const reader = readerOf(c);
     const shift = at - from;
     if (reader.kind === 'typed') {
       // TypedArray#set converts element types natively: the bulk path for the common column types.
