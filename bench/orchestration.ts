@@ -236,6 +236,20 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
       concurrent,
       runs: measures,
     },
-    rows: [row('sequentially', sequential, ''), row('at once', concurrent, `; all done in ${fmt(concurrentWallMs / 1000, 1)} s`)],
+    rows: [
+      row('sequentially', sequential, ''),
+      {
+        // Started together on one worker (8 activity slots) and 2 cores, each run's wall time is mostly queueing: the
+        // figure that matters is how long all of them took.
+        bench: 'orchestration',
+        case: `${concurrent.runs} runs at once`,
+        relearn:
+          `all done in ${fmt(concurrentWallMs / 1000, 1)} s = ${fmt(concurrentWallMs / concurrent.runs / 1000, 2)} s per run ` +
+          `(${concurrent.historyEvents.p50} events/run; jobs' own time p50 ${concurrent.jobsMs.p50} ms per run)`,
+        peer: 'Airflow / Kubeflow: seconds per task (not run)',
+        ratio: '',
+        goal: `per run < 2 s ${concurrentWallMs / concurrent.runs < 2000 ? '✓' : '✗'}`,
+      },
+    ],
   };
 }
