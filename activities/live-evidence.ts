@@ -71,6 +71,16 @@ export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, 
         minRows: input.minRows,
       })
     : null;
+  // The comparison speaks of `champion` and `shadow`; here they are the baseline and the contender, named by version.
+  const named =
+    comparison === null
+      ? null
+      : {
+          ...comparison,
+          reason: comparison.reason
+            .replace(/: shadow (\S+) vs champion /, `: v${input.contenderVersion} $1 vs v${input.baselineVersion} `)
+            .replace('positive = shadow better', `positive = v${input.contenderVersion} better`),
+        };
   return {
     phase: input.phase,
     baselineVersion: input.baselineVersion,
@@ -85,6 +95,6 @@ export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, 
       p50LatencyMs: health.latencyP50Ms,
       p99LatencyMs: health.latencyP99Ms,
     },
-    comparison,
+    comparison: named,
   };
 }

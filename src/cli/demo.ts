@@ -8,11 +8,14 @@ import { retrainWorkflowId, startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
 import type { RetrainResult } from '../../workflows/types';
 import { showDriftMonitor } from './demo-drift';
+import { type DemoServing, runBadCandidate, startDemoServing } from './demo-live';
 import { printRunResult } from './format';
 import { searchLines } from './search-format';
 import { followRun } from './watch';
 
 const MODEL = 'flights-delay';
+/** The same registry model fed by a pipeline with a label bug (temporal.yaml). */
+const BAD_MODEL = 'flights-delay-mislabeled';
 /** Run 1 trains on an early window and becomes champion; run 2 trains on a later one and is gated against it. */
 const WINDOWS = [
   { title: 'run 1 — January 2001', from: '2001-01-01', to: '2001-02-01' },
@@ -54,6 +57,8 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
     const results: RetrainResult[] = [];
     // Run 1 trains with the configured params; run 2 searches the model's search space first (docs/search.md).
     const search = cfg.search;
+    // From run 2 on, the champion is served and later flights replayed as live traffic, for the shadow and guard windows.
+    let live: DemoServing | undefined;
     await worker.runUntil(async () => {
       for (const window of WINDOWS) {
         const started = Date.now();
@@ -67,10 +72,20 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
         printRunResult(result, { uiLink: runUrl(target, run.workflowId, run.runId) });
         if (result.search) console.log(searchLines(result.search).map((l) => `  ${l}`).join('\n'));
         console.log(pc.dim(`  took ${((Date.now() - started) / 1000).toFixed(1)} s`));
+        if (window === WINDOWS[0] && cfg.rollout !== undefined) live = await startDemoServing(loaded, MODEL);
       }
       // The drift monitor: a steady week starts nothing, a changed one starts a retrain (src/cli/demo-drift.ts).
       const drifted = await showDriftMonitor({ client, target, loaded, model: MODEL });
       if (drifted) results.push(drifted);
+      if (live !== undefined && loaded.config.models[BAD_MODEL] !== undefined) {
+        results.push(await runBadCandidate({ client, target, loaded, model: BAD_MODEL }));
+      }
+    }).finally(async () => {
+      const stats = await live?.stop();
+      if (stats) {
+        const versions = Object.entries(stats.byVersion).map(([v, n]) => `${v} ${n}`).join(', ');
+        console.log(pc.dim(`\nlive traffic: ${stats.requests} requests (${stats.rows.toLocaleString('en-US')} rows) answered by ${versions}; ${stats.feedback} feedback posts; ${stats.errors} errors`));
+      }
     });
     await closeWorker();
     console.log(`\n${pc.bold('done')} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${results.map((r) => `v${r.version} ${r.decision}`).join(', ')}`);
