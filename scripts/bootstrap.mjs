@@ -61,8 +61,18 @@ if (target === 'demo') {
     .map((f) => path.join('test', f))
     .sort();
   const selected = extra.length > 0 ? files.filter((f) => extra.some((e) => f.includes(e))) : files;
-  console.log(`▸ test: ${selected.length} test files`);
-  const status = run(process.execPath, [...tsx, '--test', '--test-concurrency=1', '--test-reporter=spec', ...selected]);
+  // Two files at a time: most suites wait on timers, heartbeats and other processes more than they compute. The
+  // shared test dev server is started first, so two files never race to start it. RELEARN_TEST_CONCURRENCY=1
+  // runs one file at a time.
+  const concurrency = Number(process.env.RELEARN_TEST_CONCURRENCY ?? 2);
+  const serverStatus = run(process.execPath, [
+    ...tsx,
+    '--eval',
+    "const { testServerAddress } = await import('./test/helpers/pipeline-env.ts'); console.log(`▸ test: dev server ${await testServerAddress()}`);",
+  ]);
+  if (serverStatus !== 0) process.exit(serverStatus);
+  console.log(`▸ test: ${selected.length} test files, ${concurrency} at a time`);
+  const status = run(process.execPath, [...tsx, '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected]);
   stopTestServer();
   console.log(`${status === 0 ? '✓' : '✗'} test: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s (set-up included)`);
   process.exit(status);

@@ -5,7 +5,7 @@ import { loadConfig, modelConfig } from '../config';
 import { type RunReport, inspectRun, resolveRun } from '../inspect/runs';
 import { Registry } from '../registry';
 import { connectClient, runUrl } from '../temporal/connection';
-import { num, table } from './format';
+import { num, printRolloutStep, table } from './format';
 import { decisionWord, duration, indent, metricsTable } from './inspect-format';
 import { searchLines } from './search-format';
 import type { SearchSummary } from '../../workflows/search-plan';
@@ -63,13 +63,13 @@ function printReport(r: RunReport, url: string | undefined): void {
     console.log(`\ngate       ${shownGate.verdict === 'PASS' ? pc.green('PASS') : pc.red(String(shownGate.verdict))} (primary metric ${shownGate.primaryMetric})`);
     for (const rule of shownGate.rules) console.log(`           ${rule.passed ? pc.green('✓') : pc.red('✗')} ${rule.reason}`);
   }
-  const evidence = result as unknown as { shadow?: unknown; guard?: unknown } | undefined;
-  if (evidence?.shadow || evidence?.guard) {
-    console.log('\nshadow/guard evidence');
-    if (evidence.shadow) console.log(indent(JSON.stringify(evidence.shadow, null, 2)));
-    if (evidence.guard) console.log(indent(JSON.stringify(evidence.guard, null, 2)));
+  // The live-traffic steps: from the result of a finished run, from the status of a running one.
+  const steps = result?.rollout ?? r.live?.rollout ?? [];
+  if (steps.length > 0) {
+    console.log('\nrollout (live traffic: shadow, approval, guard)');
+    for (const step of steps) printRolloutStep(step);
   } else {
-    console.log(`\nshadow/guard ${pc.dim('no shadow or guard stage in this run')}`);
+    console.log(`\nrollout    ${pc.dim('no shadow, approval or guard step in this run')}`);
   }
   for (const a of r.audit) {
     console.log(`alias      ${a.alias}: ${a.fromVersion === null ? '(none)' : `v${a.fromVersion}`} → ${a.toVersion === null ? '(none)' : `v${a.toVersion}`} (${a.action}) — ${a.reason}`);
