@@ -53,6 +53,14 @@ let loaded: LoadedConfig;
 let registry: Registry;
 let server: RunningServer;
 let traffic: TrafficReplay;
+const workers: WorkerProcess[] = [];
+
+/** A worker process that is stopped at the end even when an assertion fails first. */
+async function startWorker(): Promise<WorkerProcess> {
+  const worker = await WorkerProcess.start(loaded);
+  workers.push(worker);
+  return worker;
+}
 
 before(async () => {
   loaded = await testConfig(
@@ -72,6 +80,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const worker of workers) await worker.stop();
   await traffic?.stop();
   await server?.close();
   registry?.close();
@@ -112,7 +121,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
   // a new worker resumes the durable window and reaches the decision.
   const { client, close } = await connectClient(loaded);
   try {
-    let worker = await WorkerProcess.start(loaded);
+    let worker = await startWorker();
     const { handle } = await startRun(client, loaded, name);
     // The window is open once the run is in stage shadow and the shadow alias points at the candidate.
     await waitFor(
@@ -122,7 +131,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
       200,
     );
     await worker.signal('SIGKILL');
-    worker = await WorkerProcess.start(loaded);
+    worker = await startWorker();
     const second = await outcomeOf(handle);
     await worker.stop();
     const result = second.result as RetrainResult;
@@ -153,7 +162,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
 
     // Run 4: the same bug on a pipeline with approval and a guard window but no shadow. A rollback sent while it waits
     // for approval is refused; the approval is given through the CLI; the guard then rolls the champion back.
-    worker = await WorkerProcess.start(loaded);
+    worker = await startWorker();
     const bad = await startRun(client, loaded, `${name}-bad-guard`);
     await waitFor('the approval stage', async () => ((await runStatus(bad.handle)).stage === 'approval' ? true : undefined), 240_000, 200);
     await assert.rejects(bad.handle.executeUpdate(rollbackUpdate, { args: [{ by: 'test' }] }), (err: unknown) => {
