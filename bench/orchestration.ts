@@ -105,15 +105,28 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
   const models = Object.fromEntries(
     [...Array.from({ length: n }, (_, i) => `bench-seq-${i}`), ...Array.from({ length: n }, (_, i) => `bench-conc-${i}`)].map((m) => [m, modelConfig()]),
   );
-  const port = await freePort();
-  const uiPort = await freePort();
   const file = path.join(CACHE_DIR, 'orchestration.yaml');
-  writeFileSync(
-    file,
-    stringify({ temporal: { namespace: 'default', taskQueue: 'relearn-bench', devServer: { port, uiPort } }, stateDir: dir, dataRoot: '/', models }),
-  );
-  const loaded = loadConfig(file);
-  const { client, target, close } = await connectClient(loaded);
+  // A port found free can be taken again before the dev server binds it (the server also binds ports of its own),
+  // so a start that fails is retried on new ports.
+  let connected: Awaited<ReturnType<typeof connectClient>> | undefined;
+  let loaded!: ReturnType<typeof loadConfig>;
+  for (let attempt = 1; connected === undefined; attempt++) {
+    const port = await freePort();
+    const uiPort = await freePort();
+    writeFileSync(
+      file,
+      stringify({ temporal: { namespace: 'default', taskQueue: 'relearn-bench', devServer: { port, uiPort } }, stateDir: dir, dataRoot: '/', models }),
+    );
+    loaded = loadConfig(file);
+    try {
+      connected = await connectClient(loaded);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      console.log(`  the bench dev server did not start on ports ${port}/${uiPort} (${(err as Error).message.split('\n').at(-1)}); trying other ports`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const { client, target, close } = connected;
   const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
   const measures: { sequential: RunMeasure[]; concurrent: RunMeasure[] } = { sequential: [], concurrent: [] };
   let concurrentWallMs = 0;
