@@ -1,0 +1,31 @@
+// Nobody answers an approval: the configured default decision applies when the durable timer fires.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CHAMPION_ALIAS, Registry } from '../../src/registry';
+import type { RetrainResult } from '../../workflows/types';
+import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+
+test('an unanswered approval ends in its default decision (reject) when its durable timer fires', { timeout: 300_000 }, async () => {
+  const rejecting = uniqueModelName('approval');
+  const loaded = await testConfig(
+    {
+      [rejecting]: smallFlightsModel({ rollout: { approval: { required: true, timeout: '2s' } } }),
+    },
+    { prefix: 'approval' },
+  );
+  const rejected = await runPipeline(loaded, rejecting);
+  const r1 = rejected.result as RetrainResult;
+  assert.equal(r1?.gate.verdict, 'PASS', rejected.failure);
+  assert.equal(r1.decision, 'rejected');
+  assert.deepEqual(r1.rollout?.map((s) => `${s.phase}:${s.decision}:${s.decidedBy}`), ['approval:reject:timeout']);
+  assert.match(r1.promotion.reason, /nobody answered within 2 s; default: reject/);
+
+  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  try {
+    assert.equal(registry.getAlias(rejecting, CHAMPION_ALIAS), null);
+    assert.deepEqual(registry.listEvaluations(rejecting).map((e) => `${e.phase}:${e.decision}`), ['approval:reject']);
+  } finally {
+    registry.close();
+  }
+});
