@@ -5,7 +5,6 @@
 // (union of their intervals); per stage from the run's Temporal history (first scheduled → last completed activity
 // of each type); history length in events.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import proto from '@temporalio/proto';
@@ -14,21 +13,11 @@ import { stopDevServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/connection';
 import { startRetrain } from '../src/temporal/runs';
 import { createRelearnWorker } from '../src/temporal/worker';
-import { type BenchMode, type BenchOutcome, BENCH_DIR, CACHE_DIR, type SummaryRow, fmt, machine, percentile, round } from './lib';
+import { type BenchMode, type BenchOutcome, BENCH_DIR, CACHE_DIR, type SummaryRow, fmt, freePort, machine, percentile, round } from './lib';
 
 const RUNS: Record<BenchMode, number> = { full: 50, quick: 10, smoke: 2 };
 const EventType = proto.temporal.api.enums.v1.EventType;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function modelConfig(): Record<string, unknown> {
   return {

@@ -4,7 +4,6 @@
 // `shadow` alias set, so every request is also mirrored to a second version.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -12,7 +11,7 @@ import { readSnapshot } from '../src/data/snapshot';
 import { Registry } from '../src/registry';
 import { ArtifactStore } from '../src/store';
 import { EVAL_ROWS } from './eval';
-import { type BenchMode, type BenchOutcome, CACHE_DIR, ROOT, type SummaryRow, VENV_PYTHON, fmt, machine, round } from './lib';
+import { type BenchMode, type BenchOutcome, CACHE_DIR, ROOT, type SummaryRow, VENV_PYTHON, fmt, freePort, machine, round } from './lib';
 
 const MODEL = 'flights-delay';
 const TOKEN = 'bench-serving-token-0123456789abcdef';
@@ -25,16 +24,6 @@ const SETTINGS: Record<BenchMode, { seconds: number; reps: number; warmupSeconds
 
 type Server = { url: string; child: ChildProcess; output: () => string };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   // Its own process group, so stopping it also stops uvicorn's worker processes.
