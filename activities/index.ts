@@ -15,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   const data = createDataActivities(deps);
   const exporting = createExportActivities(deps);
   const evaluation = createEvaluationActivities(deps);
+  const rollout = createRolloutActivities(deps);
   return {
     // The training activity heartbeats the job's state itself; these heartbeat while they work.
     pullData: keepAlive(data.pullData),
@@ -24,10 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     crossValidate: keepAlive(evaluation.crossValidate),
     ...createRegistryActivities(deps),
     ...createDriftActivities(deps),
-    ...(() => {
-      const rollout = createRolloutActivities(deps);
-      // Reading a busy prediction log and bootstrapping take a while; heartbeats say the worker is alive meanwhile.
-      return { ...rollout, measureLiveWindow: keepAlive(rollout.measureLiveWindow) };
-    })(),
+    ...rollout,
+    // Reading a busy prediction log and bootstrapping take a while; heartbeats say the worker is alive meanwhile.
+    measureLiveWindow: keepAlive(rollout.measureLiveWindow),
   };
 }

@@ -60,13 +60,12 @@ function fmtMs(ms: number): string {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(0)} s`;
 }
 
-function acts(heartbeatMs: number) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: Math.max(heartbeatMs, 30_000),
-    retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
-  });
-}
+// Short registry and log reads; measureLiveWindow heartbeats while it reads and compares.
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
 
 /**
  * Holds a window of live traffic open: polls the prediction log (counts only) every pollInterval until the window
@@ -80,11 +79,10 @@ async function liveWindow(
   baselineVersion: number,
   contenderVersion: number,
 ): Promise<LiveEvidence> {
-  const a = acts(60_000);
   const startedAt = Date.now();
   const since = new Date(startedAt).toISOString();
   const measure = (compare: boolean) =>
-    a.measureLiveWindow.executeWithOptions(
+    acts.measureLiveWindow.executeWithOptions(
       { summary: `${phase}: ${compare ? 'compare' : 'count'} v${contenderVersion} vs v${baselineVersion}` },
       [
         {
@@ -132,7 +130,7 @@ function evidenceLine(e: LiveEvidence): string {
 }
 
 async function record(ctx: RolloutContext, version: number, step: RolloutStep): Promise<void> {
-  await acts(60_000).recordEvaluation.executeWithOptions({ summary: `record ${step.phase}: ${step.decision}` }, [
+  await acts.recordEvaluation.executeWithOptions({ summary: `record ${step.phase}: ${step.decision}` }, [
     {
       model: ctx.registryModel,
       version,
@@ -147,7 +145,7 @@ async function record(ctx: RolloutContext, version: number, step: RolloutStep): 
 }
 
 async function setShadow(ctx: RolloutContext, version: number | null, expected: number | null | undefined, reason: string): Promise<void> {
-  await acts(60_000).setShadowAlias.executeWithOptions(
+  await acts.setShadowAlias.executeWithOptions(
     { summary: version === null ? `clear the shadow alias` : `shadow → v${version}` },
     [{ model: ctx.registryModel, version, expectedVersion: expected, reason, workflowId: ctx.workflowId, runId: ctx.runId }],
   );
@@ -269,7 +267,7 @@ export async function guardAfterPromotion(ctx: RolloutContext, previousChampion:
   let rolledBack = false;
   if (step.decision === 'rollback') {
     ctx.enter('rollback', `rolling champion back from v${v} to v${previousChampion}`);
-    const moved = await acts(60_000).rollbackChampion.executeWithOptions({ summary: `roll back v${v} → v${previousChampion}` }, [
+    const moved = await acts.rollbackChampion.executeWithOptions({ summary: `roll back v${v} → v${previousChampion}` }, [
       { model: ctx.registryModel, from: v, to: previousChampion, reason: `guard: ${step.reason}`, workflowId: ctx.workflowId, runId: ctx.runId },
     ]);
     rolledBack = moved.rolledBack;
