@@ -1,0 +1,11 @@
+/** The prediction log: its record format, the segment layout on disk, the writer serving uses, and the readers. */
+export { entriesFromTable, entriesToTable } from './arrow-table';
+export { joinFeedback } from './join-feedback';
+export type { LabeledPrediction } from './join-feedback';
+export { listSegments, utcDay } from './layout';
+export type { ReadPredictionLogOptions } from './layout';
+export { readPredictionLog } from './reader';
+export { PREDICTION_LOG_KINDS, classLabelSchema, errorLogEntry, predictionLogRecordSchema } from './record';
+export type { ClassLabel, PredictionLogEntry, PredictionLogKind } from './record';
+export { PredictionLogWriter } from './writer';
+export type { PredictionLogOptions } from './writer';

@@ -1,0 +1,38 @@
+import type { ClassLabel, PredictionLogEntry } from './record';
+
+/** A logged prediction with its parsed outputs and the labels that feedback attached to it (null when none came). */
+export interface LabeledPrediction {
+  requestId: string;
+  at: Date;
+  version: number;
+  role: 'champion' | 'shadow';
+  predictions: Array<ClassLabel | number>;
+  probabilities?: number[][];
+  labels: ClassLabel[] | null;
+}
+
+/**
+ * Joins predictions with feedback by request id (the latest feedback for an id wins), one result per prediction
+ * entry, so a champion and a shadow entry of the same request both get the labels.
+ */
+export function joinFeedback(entries: readonly PredictionLogEntry[]): LabeledPrediction[] {
+  const labels = new Map<string, ClassLabel[]>();
+  for (const e of entries) {
+    if (e.kind === 'feedback' && e.labels !== null) labels.set(e.requestId, JSON.parse(e.labels) as ClassLabel[]);
+  }
+  const out: LabeledPrediction[] = [];
+  for (const e of entries) {
+    if (e.kind !== 'prediction' || e.outputs === null || e.version === null || e.role === null) continue;
+    const outputs = JSON.parse(e.outputs) as { predictions: Array<ClassLabel | number>; probabilities?: number[][] };
+    out.push({
+      requestId: e.requestId,
+      at: e.at,
+      version: e.version,
+      role: e.role,
+      predictions: outputs.predictions,
+      ...(outputs.probabilities !== undefined ? { probabilities: outputs.probabilities } : {}),
+      labels: labels.get(e.requestId) ?? null,
+    });
+  }
+  return out;
+}
