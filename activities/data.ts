@@ -3,8 +3,8 @@ import { type PullSnapshotOptions, pullSnapshot } from '../src/data';
 import { insideDataRoot, outsideDataRootMessage } from '../src/config/data-root';
 import { ConfigError, failFast } from '../src/errors';
 import { assignFolds, checkLabelClasses, splitToIpc } from '../src/split';
-import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../workflows/types';
 import { type ActivityDeps, readTable } from './deps';
+import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../src/contracts';
 
 /** Data activities: pull a snapshot, split it. */
 export function createDataActivities(deps: ActivityDeps) {

@@ -2,7 +2,7 @@ import { tableFromIPC, type Table } from 'apache-arrow';
 import type { LocalLauncher } from '../src/jobs/local';
 import type { Registry } from '../src/registry';
 import type { ArtifactStore } from '../src/store';
-import type { ArtifactRef } from '../workflows/types';
+import type { ArtifactRef } from '../src/contracts';
 
 /** What activities need, built once by the worker from temporal.yaml and passed in (no globals, no env reads). */
 export interface ActivityDeps {

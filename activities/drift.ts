@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { ModelConfig } from '../src/config/schema';
 import { runDriftCheck } from '../src/drift/run-check';
 import { failFast } from '../src/errors';
-import type { DriftCheckSummary } from '../workflows/monitor';
 import type { ActivityDeps } from './deps';
+import type { DriftCheckSummary } from '../src/contracts';
 
 /** Drift activities: one check of a recent window against the champion's training snapshot. */
 export function createDriftActivities(deps: ActivityDeps) {

@@ -5,8 +5,8 @@ import { DataContractError, failFast } from '../src/errors';
 import { computeMetrics, summarizeFolds } from '../src/metrics';
 import { openSession, scoreRows } from '../src/onnx';
 import { foldsFromTable } from '../src/split';
-import type { ArtifactRef, Evaluation, MetricSummary } from '../workflows/types';
 import { type ActivityDeps, readTable } from './deps';
+import type { ArtifactRef, Evaluation, MetricSummary } from '../src/contracts';
 
 type Classes = Array<string | number | boolean> | undefined;
 

@@ -5,8 +5,8 @@ import type { ModelConfig } from '../src/config/schema';
 import { failFast, JobContractError } from '../src/errors';
 import { probeSchema, readJsonFile } from '../src/jobs/contract';
 import { checkModelIsolated, checkParity, openSession } from '../src/onnx';
-import type { ArtifactRef, ExportedModel, TrainedJob } from '../workflows/types';
 import { type ActivityDeps, readTable } from './deps';
+import type { ArtifactRef, ExportedModel, TrainedJob } from '../src/contracts';
 
 /** Export activities: check a job's ONNX (isolated load, I/O, parity, size, latency) and store its exact bytes. */
 export function createExportActivities(deps: ActivityDeps) {

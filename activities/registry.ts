@@ -1,7 +1,7 @@
 import { failFast } from '../src/errors';
 import { CHAMPION_ALIAS, type RegisterVersionInput } from '../src/registry';
-import type { ArtifactRef, ChampionInfo, GateResult } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import type { ArtifactRef, ChampionInfo, GateResult } from '../src/contracts';
 
 function asJson(value: unknown): RegisterVersionInput['params'] {
   return JSON.parse(JSON.stringify(value)) as RegisterVersionInput['params'];

@@ -1,8 +1,8 @@
 import { failFast } from '../src/errors';
 import { CHAMPION_ALIAS, SHADOW_ALIAS } from '../src/registry';
-import type { LiveEvidence } from '../workflows/types';
 import type { ActivityDeps } from './deps';
 import { measureLive, type MeasureLiveInput } from './live-evidence';
+import type { LiveEvidence } from '../src/contracts';
 
 /** Rollout activities: the shadow alias, the live-traffic measurement, evaluation records and the rollback. */
 export function createRolloutActivities(deps: ActivityDeps) {

@@ -2,8 +2,8 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import type { ModelConfig } from '../src/config/schema';
 import { failFast } from '../src/errors';
 import { failureOf, type JobHandle, safeJobId } from '../src/jobs/local';
-import type { ArtifactRef, TrainedJob } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import type { ArtifactRef, TrainedJob } from '../src/contracts';
 
 /** Heartbeat details of the await loop: enough for a retry to find the same run. */
 interface TrainHeartbeat {

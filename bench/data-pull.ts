@@ -2,7 +2,18 @@
 // pullSnapshot (bench/data-pull-child.ts) and by pyarrow (bench/py/pull.py), each in its own process so the peak RSS
 // (process.resourceUsage().maxRSS, resource.getrusage) is its own.
 import path from 'node:path';
-import { type BenchMode, type BenchOutcome, CACHE_DIR, FLIGHTS_PARQUET, fmt, machine, round, runNodeChild, runPythonChild, timing } from './lib';
+import {
+  type BenchMode,
+  type BenchOutcome,
+  CACHE_DIR,
+  FLIGHTS_PARQUET,
+  fmt,
+  machine,
+  round,
+  runNodeChild,
+  runPythonChild,
+  timing,
+} from './lib';
 
 const WINDOWS: Record<BenchMode, { from: string; to: string }> = {
   full: { from: '2001-03-01T00:00:00Z', to: '2001-04-01T00:00:00Z' },

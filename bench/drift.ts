@@ -9,11 +9,22 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { mulberry32 } from '../src/data/sample';
 import { sortedPresent } from '../src/drift/check';
 import { ks2SampleSorted } from '../src/drift/ks';
 import { jensenShannonNumeric, psiNumericUnsorted, wassersteinNormed } from '../src/drift/stats';
-import { BENCH_DIR, CACHE_DIR, RESULTS_DIR, type SummaryRow, VENV_PYTHON, machine, round, runJsonChild, timing, type Timing } from './lib';
+import {
+  BENCH_DIR,
+  CACHE_DIR,
+  RESULTS_DIR,
+  type SummaryRow,
+  VENV_PYTHON,
+  machine,
+  round,
+  runJsonChild,
+  timing,
+  type Timing,
+} from './lib';
+import { mulberry32 } from '../src/contracts';
 
 /** Tests in the order they are timed. */
 export const DRIFT_TESTS = ['ks', 'psi', 'wasserstein', 'jensenshannon'] as const;

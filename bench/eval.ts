@@ -4,7 +4,18 @@
 // string features) and a 100-feature logistic regression.
 import os from 'node:os';
 import path from 'node:path';
-import { type BenchMode, type BenchOutcome, CACHE_DIR, type SummaryRow, fmt, machine, round, runNodeChild, runPythonChild, timing } from './lib';
+import {
+  type BenchMode,
+  type BenchOutcome,
+  CACHE_DIR,
+  type SummaryRow,
+  fmt,
+  machine,
+  round,
+  runNodeChild,
+  runPythonChild,
+  timing,
+} from './lib';
 
 /** Rows scored per mode. */
 export const EVAL_ROWS: Record<BenchMode, number> = { full: 1_000_000, quick: 200_000, smoke: 20_000 };

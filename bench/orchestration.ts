@@ -13,7 +13,18 @@ import { stopDevServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/connection';
 import { startRetrain } from '../src/temporal/runs';
 import { createRelearnWorker } from '../src/temporal/worker';
-import { type BenchMode, type BenchOutcome, BENCH_DIR, CACHE_DIR, type SummaryRow, fmt, freePort, machine, percentile, round } from './lib';
+import {
+  type BenchMode,
+  type BenchOutcome,
+  BENCH_DIR,
+  CACHE_DIR,
+  type SummaryRow,
+  fmt,
+  freePort,
+  machine,
+  percentile,
+  round,
+} from './lib';
 
 const RUNS: Record<BenchMode, number> = { full: 50, quick: 10, smoke: 2 };
 const EventType = proto.temporal.api.enums.v1.EventType;

@@ -11,7 +11,18 @@ import { readSnapshot } from '../src/data/snapshot';
 import { Registry } from '../src/registry';
 import { ArtifactStore } from '../src/store';
 import { EVAL_ROWS } from './eval';
-import { type BenchMode, type BenchOutcome, CACHE_DIR, ROOT, type SummaryRow, VENV_PYTHON, fmt, freePort, machine, round } from './lib';
+import {
+  type BenchMode,
+  type BenchOutcome,
+  CACHE_DIR,
+  ROOT,
+  type SummaryRow,
+  VENV_PYTHON,
+  fmt,
+  freePort,
+  machine,
+  round,
+} from './lib';
 
 const MODEL = 'flights-delay';
 const TOKEN = 'bench-serving-token-0123456789abcdef';

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { RELEARN_ROOT } from '../src/paths';
-import { stopDevServer, temporalAnswers } from '../src/temporal/dev-server';
-import { TEST_SERVER_PORT, TEST_SERVER_STATE } from '../test/helpers/pipeline-env';
+import { runningDevServer, stopDevServer } from '../src/temporal/dev-server';
+import { TEST_SERVER_STATE } from '../test/helpers/pipeline-env';
 
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number.parseInt(process.argv[roundsArg + 1] ?? '', 10) : 5;
@@ -22,7 +22,7 @@ const files = readdirSync(path.join(RELEARN_ROOT, 'test', 'faults'))
   .map((f) => path.join('test', 'faults', f));
 
 // The shared test server is stopped at the end only if this soak started it (another test run may be using it).
-const serverWasUp = await temporalAnswers(`127.0.0.1:${TEST_SERVER_PORT}`);
+const serverWasUp = runningDevServer(TEST_SERVER_STATE) !== undefined;
 let failedRounds = 0;
 const t0 = Date.now();
 for (let round = 1; round <= rounds; round++) {

@@ -4,77 +4,26 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { RelearnModel, RelearnStage } from './search-attributes';
-import { startRetrainChild, type TriggerOutcome } from './triggers';
-import type { RetrainInput } from './types';
+import { startRetrainChild } from './triggers';
+import {
+  checkNowSignal,
+  monitorStatusQuery,
+  RelearnModel,
+  RelearnStage,
+  type DriftCheckSummary,
+  type DriftMonitorInput,
+  type MonitorState,
+  type RetrainInput,
+  type TriggerOutcome,
+} from '../src/contracts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
-
-/** One check's outcome, small enough for the workflow's status and history. */
-export interface DriftCheckSummary {
-  checkedAt: string;
-  window: { from: string; to: string };
-  /** No verdict (no champion yet, too few rows, …) when set. */
-  skipped?: string;
-  championVersion?: number;
-  datasetDrift?: boolean;
-  drifted?: number;
-  checked?: number;
-  share?: number;
-  driftedFeatures?: string[];
-  /** The champion's output distribution drifted (absent when prediction drift is off or not measurable). */
-  predictionDrift?: boolean | null;
-  /** The primary metric on the recent rows that had labels, vs the champion's holdout value. */
-  metric?: { name: string; value: number | null; championHoldout: number | null; drop: number | null; drifted: boolean | null };
-  /** Whether the check asks for retraining (dataset drift, prediction drift, metric drop); older checks lack it. */
-  retrain?: boolean;
-  report?: { json: string; html: string };
-}
-
-/** Cooldown and counters carried from one run of the monitor to the next. */
-export interface MonitorState {
-  checks: number;
-  driftsFound: number;
-  triggered: number;
-  /** Drift found inside the cooldown: counted, no run started. */
-  suppressed: number;
-  absorbed: number;
-  lastTriggerAtMs: number | null;
-  lastCheck?: DriftCheckSummary;
-  lastTrigger?: TriggerOutcome & { at: string; report?: string };
-}
-
-/** Input of the drift monitor. */
-export interface DriftMonitorInput {
-  model: string;
-  modelConfig: RetrainInput['modelConfig'];
-  configDigest: string;
-  /** Overrides the configured window for every check (fixed from/to). */
-  window?: { from: string; to: string };
-  /** Stop after this many checks in total (tests, one-off runs); none = run until cancelled. */
-  maxChecks?: number;
-  state?: MonitorState;
-}
-
-/** What `status` returns. */
-export interface MonitorStatus extends MonitorState {
-  model: string;
-  cooldownUntil: string | null;
-  nextCheckAt: string | null;
-}
-
-/** Query: counters, the last check, the last trigger and the cooldown. */
-export const monitorStatusQuery = defineQuery<MonitorStatus>('status');
-/** Signal: check now instead of waiting for the next interval. */
-export const checkNowSignal = defineSignal('checkNow');
 
 /** The window a check covers: the input's, the configured fixed one, or the last `last` ms before now. */
 function checkWindow(input: DriftMonitorInput, nowMs: number): { from: string; to: string } {

@@ -1,7 +1,6 @@
 import {
   ActivityCancellationType,
   CancellationScope,
-  defineQuery,
   log,
   patched,
   proxyActivities,
@@ -12,9 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { gateSummary, judge } from './gate';
 import { searchStage } from './search-stage';
-import { ACCEPTS, approveUpdate, beforePromotion, guardAfterPromotion, type ManualDecision, rejectUpdate, rollbackUpdate, type RolloutContext } from './rollout';
+import { ACCEPTS, beforePromotion, guardAfterPromotion, type ManualDecision, type RolloutContext } from './rollout';
 import {
   RelearnDecision,
   RelearnModel,
@@ -22,26 +20,27 @@ import {
   RelearnStage,
   RelearnTrigger,
   RelearnVersion,
-} from './search-attributes';
-import type {
-  ChampionInfo,
-  ExportedModel,
-  RetrainInput,
-  RetrainResult,
-  RetrainStatus,
-  ManualDecisionInput,
-  RolloutStep,
-  RunMemo,
-  StageProgress,
-  TrainedJob,
-} from './types';
+  approveUpdate,
+  gateSummary,
+  judge,
+  rejectUpdate,
+  primaryMetricOf,
+  rollbackUpdate,
+  statusQuery,
+  type ChampionInfo,
+  type ExportedModel,
+  type ManualDecisionInput,
+  type RetrainInput,
+  type RetrainResult,
+  type RetrainStatus,
+  type RolloutStep,
+  type RunMemo,
+  type StageProgress,
+  type TrainedJob,
+} from '../src/contracts';
 
-/** Query: where the run is, what it decided and why. */
-export const statusQuery = defineQuery<RetrainStatus>('status');
 
 type Activities = ReturnType<typeof activities.createActivities>;
-
-const DEFAULT_PRIMARY: Record<string, string> = { binary: 'roc_auc', multiclass: 'f1', regression: 'rmse' };
 
 /**
  * Runs `fn` over `items` with at most `limit` at once, keeping result order (deterministic). On the first failure,
@@ -82,7 +81,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   // Versions, aliases and the audit log live under this name; two pipelines may feed one registry model.
   const registryModel = cfg.registryModel ?? model;
   const info = workflowInfo();
-  const primaryMetric = cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
+  const primaryMetric = primaryMetricOf(cfg);
   const status: RetrainStatus = { model, trigger, stage: 'pull', detail: 'starting', jobs: { done: 0, total: cfg.split.folds + 1 } };
   setHandler(statusQuery, () => ({ ...status, accepts: [...(ACCEPTS[status.stage] ?? [])] }));
   // Manual decisions arrive as updates; the validator refuses one the current stage does not take, so a late or

@@ -5,16 +5,9 @@
 import { CancellationScope, condition, defineUpdate, proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import type { RolloutConfig, WindowConfig } from '../src/config/rollout';
-import type { DecidedBy, LiveEvidence, ManualDecisionInput, RetrainStatus, RolloutStep } from './types';
+import type { DecidedBy, LiveEvidence, ManualDecisionInput, RetrainStatus, RolloutStep } from '../src/contracts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
-
-/** Update: promote the candidate now (in its shadow window or while it waits for approval). */
-export const approveUpdate = defineUpdate<string, [ManualDecisionInput]>('approve');
-/** Update: reject the candidate now (in its shadow window or while it waits for approval). */
-export const rejectUpdate = defineUpdate<string, [ManualDecisionInput]>('reject');
-/** Update: roll the new champion back to the previous one now (in its guard window). */
-export const rollbackUpdate = defineUpdate<string, [ManualDecisionInput]>('rollback');
 
 /** A manual decision received by update. */
 export interface ManualDecision {

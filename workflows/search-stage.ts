@@ -3,8 +3,7 @@
 import { ParentClosePolicy, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ModelConfig } from '../src/config/schema';
 import type { searchTrials } from './search';
-import type { SearchSummary } from './search-plan';
-import type { ArtifactRef, SplitInfo, StageProgress } from './types';
+import { searchWorkflowId, type ArtifactRef, type SearchSummary, type SplitInfo, type StageProgress } from '../src/contracts';
 
 /** Runs the model's search as the child `retrain/<model>/<run id>/search` and returns its trials and best params. */
 export async function searchStage(opts: {
@@ -19,7 +18,7 @@ export async function searchStage(opts: {
   const info = workflowInfo();
   // From the model and the run id, not workflowInfo().workflowId: a replay runs under another workflow id, and child
   // workflow ids must come out the same.
-  const key = `retrain/${opts.model}/${info.runId}/search`;
+  const key = searchWorkflowId(opts.model, info.runId);
   opts.enter('search', `${search.strategy} search: up to ${search.budget} trials, ${search.maxParallel} at a time`);
   return executeChild<typeof searchTrials>('searchTrials', {
     workflowId: key,

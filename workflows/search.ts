@@ -14,17 +14,17 @@ import {
 import type * as activities from '../activities';
 import type { ModelConfig } from '../src/config/schema';
 import { boundedAll } from './retrain';
+import { planRungs, proposeTrials, rankByMetric } from './search-plan';
 import {
+  metricDirection,
+  type ArtifactRef,
+  type ExportedModel,
   type ParamValue,
   type SearchSummary,
+  type TrainedJob,
   type TrialOutcome,
   type TrialRecord,
-  metricDirection,
-  planRungs,
-  proposeTrials,
-  rankByMetric,
-} from './search-plan';
-import type { ArtifactRef, ExportedModel, TrainedJob } from './types';
+} from '../src/contracts';
 
 type Activities = ReturnType<typeof activities.createActivities>;
 

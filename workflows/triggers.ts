@@ -3,29 +3,24 @@
 // already in progress absorbs the trigger instead of running twice.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
-import { RelearnModel, RelearnStage, RelearnTrigger } from './search-attributes';
-import type { RetrainInput, RetrainResult, Trigger } from './types';
-
-/** The workflow id of a model's retraining runs (same rule as src/temporal/runs.ts). */
-export function retrainWorkflowIdOf(model: string): string {
-  return `retrain/${model}`;
-}
-
-/** What a trigger did. */
-export interface TriggerOutcome {
-  /** `started` a new run, or `absorbed` by one already going. */
-  action: 'started' | 'absorbed';
-  workflowId: string;
-  /** The new run's id (started only). */
-  runId?: string;
-  reason: string;
-}
+import {
+  RelearnModel,
+  RelearnStage,
+  RelearnTrigger,
+  retrainWorkflowId,
+  type RetrainInput,
+  type RetrainResult,
+  type ScheduledRetrainInput,
+  type ScheduledRetrainResult,
+  type Trigger,
+  type TriggerOutcome,
+} from '../src/contracts';
 
 /** Starts `retrain/<model>` as a child that outlives its parent; a run already going absorbs the trigger. */
 export async function startRetrainChild(
   input: Omit<RetrainInput, 'trigger'> & { trigger: Trigger; reason: string },
 ): Promise<{ outcome: TriggerOutcome; result?: Promise<RetrainResult> }> {
-  const workflowId = retrainWorkflowIdOf(input.model);
+  const workflowId = retrainWorkflowId(input.model);
   try {
     const child = await startChild('retrain', {
       workflowId,
@@ -51,23 +46,6 @@ export async function startRetrainChild(
     }
     throw err;
   }
-}
-
-/** Input of a Schedule's action: the model's resolved config at `schedule sync` time. */
-export interface ScheduledRetrainInput {
-  model: string;
-  modelConfig: RetrainInput['modelConfig'];
-  configDigest: string;
-  window?: RetrainInput['window'];
-  /** The Schedule that starts this workflow, for the reason line. */
-  scheduleId: string;
-}
-
-/** Result of a scheduled trigger. */
-export interface ScheduledRetrainResult extends TriggerOutcome {
-  decision?: string;
-  version?: number;
-  error?: string;
 }
 
 /**

@@ -15,13 +15,13 @@ import { connectClient, runUrl, type TemporalTarget } from '../temporal/connecti
 import { stopDevServer } from '../temporal/dev-server';
 import { startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
-import type { RetrainResult, Trigger } from '../../workflows/types';
 import { runDemo } from './demo';
 import { num, printRunResult, table } from './format';
 import { followRun } from './watch';
 import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
 import { registerRolloutCommands } from './rollout';
+import { primaryMetricOf, type RetrainResult, type Trigger } from '../contracts';
 
 function configOf(cmd: Command): LoadedConfig {
   return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
@@ -51,8 +51,9 @@ export function registerCommands(program: Command): void {
       'install what is missing: the training job’s Python environment and the Temporal CLI; on a server named in the config, register Relearn’s search attributes (idempotent)',
     )
     .option('--server', 'only register the search attributes on the configured Temporal server')
-    .action(async (opts: { server?: boolean }, cmd: Command) => {
-      if (!opts.server) await runSetup();
+    .option('--browser', 'also install Chromium for the browser tests (Debian package, needs root; npm test asks for it)')
+    .action(async (opts: { server?: boolean; browser?: boolean }, cmd: Command) => {
+      if (!opts.server) await runSetup({ browser: opts.browser });
       await setupServer(cmd, Boolean(opts.server));
     });
 
@@ -219,7 +220,7 @@ export function registerCommands(program: Command): void {
           console.log(`no versions of ${model} yet`);
           return;
         }
-        const primary = cfg.gate.primaryMetric ?? (cfg.task === 'regression' ? 'rmse' : cfg.task === 'binary' ? 'roc_auc' : 'f1');
+        const primary = primaryMetricOf(cfg);
         console.log(
           table(
             ['version', 'created', 'aliases', `${primary} (CV)`, 'gate', 'snapshot', 'run id'],

@@ -11,11 +11,9 @@ import { pullSnapshot } from '../data';
 import { numericValues, stringValues, timeKeysMs } from '../data/columns';
 import { ArtifactStore } from '../store';
 import { type TemporalTarget, runUrl } from '../temporal/connection';
-import type { DriftMonitorInput, MonitorState } from '../../workflows/monitor';
-import type { RetrainResult } from '../../workflows/types';
 import { printRunResult } from './format';
-import { monitorWorkflowId } from './triggers';
 import { followRun } from './watch';
+import { monitorWorkflowId, type DriftMonitorInput, type MonitorState, type RetrainResult } from '../contracts';
 
 /** Weeks the demo checks: one like the training data, one later with a changed timetable. */
 export const DEMO_DRIFT_WEEKS = {

@@ -10,10 +10,10 @@ import { type RunningServer, startServer } from '../serve';
 import { ArtifactStore } from '../store';
 import { type TemporalTarget, runUrl } from '../temporal/connection';
 import { startRetrain } from '../temporal/runs';
-import type { RetrainResult } from '../../workflows/types';
 import { printRunResult } from './format';
 import { startTrafficReplay, type TrafficReplay, type TrafficStats } from './live-traffic';
 import { followRun } from './watch';
+import type { RetrainResult } from '../contracts';
 
 /** Flights replayed as live traffic: after every training window the demo uses. */
 export const DEMO_TRAFFIC_WINDOW = { from: '2001-06-22', to: '2001-07-01' } as const;

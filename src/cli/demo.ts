@@ -4,14 +4,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
 import { connectClient, runUrl } from '../temporal/connection';
-import { retrainWorkflowId, startRetrain } from '../temporal/runs';
+import { startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
-import type { RetrainResult } from '../../workflows/types';
 import { showDriftMonitor } from './demo-drift';
 import { type DemoServing, runBadCandidate, startDemoServing } from './demo-live';
 import { printRunResult } from './format';
 import { searchLines } from './search-format';
 import { followRun } from './watch';
+import { retrainWorkflowId, type RetrainResult } from '../contracts';
 
 const MODEL = 'flights-delay';
 /** The same registry model fed by a pipeline with a label bug (temporal.yaml). */

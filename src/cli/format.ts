@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { RetrainResult, RolloutStep } from '../../workflows/types';
+import type { RetrainResult, RolloutStep } from '../contracts';
 
 /** A number for people: 4 decimals, NaN spelled out. */
 export function num(x: number | null | undefined, digits = 4): string {

@@ -6,12 +6,11 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadConfig, modelConfig } from '../config';
 import { type GateConfig, gateSchema } from '../config/schema';
+import { primaryMetricOf } from '../contracts';
 import { ConfigError } from '../errors';
 import { rejudgeVersions } from '../inspect/what-if';
 import { Registry } from '../registry';
 import { table } from './format';
-
-const DEFAULT_PRIMARY: Record<string, string> = { binary: 'roc_auc', multiclass: 'f1', regression: 'rmse' };
 
 function metricValue(flag: string) {
   return (value: string, previous: Record<string, number> = {}) => {
@@ -92,7 +91,7 @@ export function registerGateCommand(program: Command): void {
       const parsed = gateSchema.safeParse(merged);
       if (!parsed.success) throw new ConfigError(`${file ?? 'gate flags'}: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`);
       const gate: GateConfig = parsed.data;
-      const primaryMetric = gate.primaryMetric ?? cfg.gate.primaryMetric ?? DEFAULT_PRIMARY[cfg.task] ?? 'f1';
+      const primaryMetric = gate.primaryMetric ?? primaryMetricOf(cfg);
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
         const registryModel = cfg.registryModel ?? model;

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
-import type { MetricSummary } from '../../workflows/types';
 import { num, table } from './format';
+import type { MetricSummary } from '../contracts';
 
 /** A duration for people: 850 ms, 12.3 s, 4 min 05 s. */
 export function duration(ms: number | null | undefined): string {

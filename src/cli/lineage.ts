@@ -5,9 +5,9 @@ import { loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
 import { versionLineage } from '../inspect/lineage';
 import { Registry } from '../registry';
-import { retrainWorkflowId } from '../temporal/runs';
 import { num } from './format';
 import { decisionWord } from './inspect-format';
+import { retrainWorkflowId } from '../contracts';
 
 /** `relearn lineage <model> <version>`: snapshot → jobs → ONNX → evaluations → gate → promotions/rollbacks. */
 export function registerLineageCommand(program: Command): void {

@@ -1,7 +1,8 @@
 import type { ModelConfig } from '../config/schema';
 import { deriveColumns } from '../data/derive';
 import { readSource } from '../data/read-source';
-import { mulberry32, samplePositions } from '../data/sample';
+import { samplePositions } from '../data/sample';
+import { mulberry32 } from '../contracts';
 
 /** What a replay sent and got back. */
 export interface TrafficStats {

@@ -7,9 +7,14 @@ import { loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
 import { CHAMPION_ALIAS, PREVIOUS_ALIAS, Registry } from '../registry';
 import { connectClient } from '../temporal/connection';
-import { retrainWorkflowId } from '../temporal/runs';
-import { approveUpdate, rejectUpdate, rollbackUpdate } from '../../workflows/rollout';
-import type { ManualDecisionInput, RetrainStatus } from '../../workflows/types';
+import {
+  approveUpdate,
+  rejectUpdate,
+  retrainWorkflowId,
+  rollbackUpdate,
+  type ManualDecisionInput,
+  type RetrainStatus,
+} from '../contracts';
 
 type Action = 'approve' | 'reject' | 'rollback';
 

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
-import type { SearchSummary, TrialRecord } from '../../workflows/search-plan';
 import { num, table } from './format';
+import type { SearchSummary, TrialRecord } from '../contracts';
 
 function paramText(params: Record<string, unknown>): string {
   return Object.keys(params)

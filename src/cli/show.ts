@@ -8,7 +8,7 @@ import { connectClient, runUrl } from '../temporal/connection';
 import { num, printRolloutStep, table } from './format';
 import { decisionWord, duration, indent, metricsTable } from './inspect-format';
 import { searchLines } from './search-format';
-import type { SearchSummary } from '../../workflows/search-plan';
+import type { SearchSummary } from '../contracts';
 
 type StoredGate = { verdict?: string; primaryMetric?: string; rules?: Array<{ passed: boolean; reason: string }> };
 

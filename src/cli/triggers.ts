@@ -10,9 +10,8 @@ import { Registry } from '../registry';
 import { ArtifactStore } from '../store';
 import { connectClient, runUrl } from '../temporal/connection';
 import { describeSchedule, listRelearnSchedules, scheduleIdOf, syncSchedules } from '../temporal/schedules';
-import { RelearnModel, RelearnStage } from '../../workflows/search-attributes';
-import type { DriftMonitorInput, MonitorStatus } from '../../workflows/monitor';
 import { num, table } from './format';
+import { monitorWorkflowId, RelearnModel, RelearnStage, type DriftMonitorInput, type MonitorStatus } from '../contracts';
 
 function configOf(cmd: Command): LoadedConfig {
   return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
@@ -22,11 +21,6 @@ function date(value: string, flag: string): Date {
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new ConfigError(`${flag}: '${value}' is not a date (expected e.g. 2001-03-01)`);
   return new Date(t);
-}
-
-/** The workflow id of a model's drift monitor. */
-export function monitorWorkflowId(model: string): string {
-  return `monitor/${model}`;
 }
 
 async function withClient<T>(loaded: LoadedConfig, quiet: boolean, fn: (c: Awaited<ReturnType<typeof connectClient>>) => Promise<T>): Promise<T> {

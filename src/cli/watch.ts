@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
-import type { RetrainStatus } from '../../workflows/types';
+import type { RetrainStatus } from '../contracts';
 
 /**
  * Follows a run through its `status` query, printing each change of stage or detail, until it closes. On a TTY, a

@@ -1,5 +1,5 @@
 export { insideDataRoot, outsideDataRootMessage, realPathOf } from './data-root';
 export { defaultConfigPath, formatConfigIssues, loadConfig, modelConfig, parseConfig } from './load';
 export type { LoadedConfig } from './load';
-export { configSchema, modelSchema, primaryMetricOf, temporalSchema } from './schema';
+export { configSchema, modelSchema, temporalSchema } from './schema';
 export type { GateConfig, ModelConfig, RelearnConfig, RelearnConfigInput, TemporalConfig } from './schema';

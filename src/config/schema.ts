@@ -210,7 +210,3 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 export type TemporalConfig = z.infer<typeof temporalSchema>;
 export type GateConfig = z.infer<typeof gateSchema>;
 
-/** Default primary metric by task, used when the gate names none. */
-export function primaryMetricOf(model: Pick<ModelConfig, 'task' | 'gate'>): MetricName {
-  return model.gate.primaryMetric ?? (model.task === 'regression' ? 'rmse' : model.task === 'binary' ? 'roc_auc' : 'f1');
-}

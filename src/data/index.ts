@@ -3,7 +3,7 @@ export { readSource, openSource, sourceFormat } from './read-source';
 export type { OpenedSource, ReadSourceOptions, SourceColumn } from './read-source';
 export { pullSnapshot, readSnapshot } from './snapshot';
 export { computeStats, numericStats, quantileSorted } from './stats';
-export { mulberry32, samplePositions } from './sample';
+export { samplePositions } from './sample';
 export { parseUtcInstantMs, windowBoundsMs } from './time';
 export type {
   CategoricalStats,

@@ -1,14 +1,4 @@
-/** mulberry32: a small, well-known 32-bit PRNG; same seed, same sequence on every platform. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../contracts/random';
 
 /**
  * Picks `k` of the positions 0..n-1 uniformly without replacement (partial Fisher–Yates with

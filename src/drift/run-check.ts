@@ -3,18 +3,26 @@
 // primary metric where labels are known, and the report (JSON + HTML) in the artifact store.
 import path from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
-import { type ModelConfig, primaryMetricOf } from '../config/schema';
+import type { ModelConfig } from '../config/schema';
 import { pullSnapshot } from '../data';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
 import { openSession, scoreRows } from '../onnx';
 import { CHAMPION_ALIAS, type Registry, type VersionRecord } from '../registry';
 import type { ArtifactStore } from '../store';
-import type { DriftCheckSummary } from '../../workflows/monitor';
 import { checkDrift, type DriftReport, type FeatureDrift } from './check';
-import { classIndices, type LabelledOutputs, metricOnRecent, type MetricOnRecent, predictionDrift, predictionOutputs, type PredictionOutputs } from './prediction';
+import {
+  classIndices,
+  type LabelledOutputs,
+  metricOnRecent,
+  type MetricOnRecent,
+  predictionDrift,
+  predictionOutputs,
+  type PredictionOutputs,
+} from './prediction';
 import { readRecentPredictions } from './prediction-log-source';
 import { renderDriftHtml } from './report-html';
+import { primaryMetricOf, type DriftCheckSummary } from '../contracts';
 
 /** What a check needs: the store (snapshots, reports), the registry (champion), the config's folder, the state folder (prediction log). */
 export interface DriftCheckDeps {

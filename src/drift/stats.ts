@@ -3,22 +3,10 @@
 import erfc from '@stdlib/math-base-special-erfc';
 import gammainc from '@stdlib/math-base-special-gammainc';
 import { quantileFrom, quantileSorted } from '../data/stats';
+import { compensatedSum } from '../metrics/numeric';
 
 /** Shares of 0 are replaced by this before PSI takes logarithms (Evidently's convention). */
 export const PSI_ZERO_SHARE = 1e-4;
-
-/** Neumaier-compensated sum, so long sums agree with numpy's pairwise sums to ~1e-15. */
-function compensatedSum(values: ArrayLike<number>): number {
-  let sum = 0;
-  let c = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const t = sum + v;
-    c += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return sum + c;
-}
 
 /** Population standard deviation (np.std, ddof 0). */
 export function populationStd(values: Float64Array): number {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import type { AliasRecord, AuditEntry, Registry } from '../registry';
-import type { GateResult, MetricSummary } from '../../workflows/types';
+import type { GateResult, MetricSummary } from '../contracts';
 
 /** One training job behind a version. */
 export interface LineageJob {

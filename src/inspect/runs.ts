@@ -3,9 +3,8 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../errors';
 import type { AuditEntry, Registry, VersionRecord } from '../registry';
-import { retrainWorkflowId } from '../temporal/runs';
-import type { Decision, RetrainResult, RetrainStatus, Trigger } from '../../workflows/types';
 import { readRunHistory, type RunHistory } from './history';
+import { retrainWorkflowId, type Decision, type RetrainResult, type RetrainStatus, type Trigger } from '../contracts';
 
 /** Filters of `relearn runs`, all on search attributes or built-in visibility fields. */
 export interface RunFilters {

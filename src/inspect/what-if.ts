@@ -2,8 +2,7 @@
 // judged again under other rules without moving anything.
 import type { GateConfig } from '../config/schema';
 import type { AuditEntry, VersionRecord } from '../registry';
-import { judge } from '../../workflows/gate';
-import type { Evaluation, GateResult } from '../../workflows/types';
+import { judge, type Evaluation, type GateResult } from '../contracts';
 
 /** One past run judged again. */
 export interface WhatIfRow {

@@ -1,3 +1,4 @@
+import { CLASSIFICATION_METRIC_NAMES, type ClassificationMetricName } from '../contracts/metrics';
 import { CompensatedSum, SUM_BLOCK_ROWS, assertNotEmpty } from './numeric';
 import type { FloatVector } from './numeric';
 
@@ -7,11 +8,8 @@ export type ProbabilityMatrix = FloatVector;
 /** How precision, recall and F1 combine classes: class 1 as the positive class, or the unweighted mean over classes. */
 export type Averaging = 'binary' | 'macro';
 
-/** Classification metric names, in the order reports list them. */
-export const CLASSIFICATION_METRIC_NAMES = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
-
-/** One of CLASSIFICATION_METRIC_NAMES. */
-export type ClassificationMetricName = (typeof CLASSIFICATION_METRIC_NAMES)[number];
+export { CLASSIFICATION_METRIC_NAMES };
+export type { ClassificationMetricName };
 
 /** Every classification metric, keyed by its name. */
 export type ClassificationMetrics = Record<ClassificationMetricName, number>;

@@ -1,3 +1,4 @@
+import type { MetricName, MetricTask } from '../contracts/metrics';
 import { CLASSIFICATION_METRIC_NAMES, classificationMetrics } from './classification';
 import type { ClassificationMetricName, ClassificationMetrics, ProbabilityMatrix } from './classification';
 import type { FloatVector } from './numeric';
@@ -32,36 +33,16 @@ export type { RegressionMetricName, RegressionMetrics } from './regression';
 export { summarizeFolds } from './summary';
 export type { FoldSummary } from './summary';
 
-/** The model tasks Relearn evaluates. */
-export type MetricTask = 'binary' | 'multiclass' | 'regression';
-
-/** Every metric name Relearn computes, for validating names in temporal.yaml. */
-export const METRIC_NAMES = [...CLASSIFICATION_METRIC_NAMES, ...REGRESSION_METRIC_NAMES] as const;
-
-/** One of METRIC_NAMES. */
-export type MetricName = ClassificationMetricName | RegressionMetricName;
-
-/** Whether a larger value of the metric means a better model. */
-export type MetricDirection = 'higher' | 'lower';
-
-const LOWER_IS_BETTER: ReadonlySet<MetricName> = new Set<MetricName>(['log_loss', 'rmse', 'mae']);
-const KNOWN_METRICS: ReadonlySet<string> = new Set<string>(METRIC_NAMES);
-
-/** True when `name` is one of METRIC_NAMES. */
-export function isMetricName(name: string): name is MetricName {
-  return KNOWN_METRICS.has(name);
-}
-
-/** The metric names that apply to a task. */
-export function metricNamesFor(task: MetricTask): readonly MetricName[] {
-  return task === 'regression' ? REGRESSION_METRIC_NAMES : CLASSIFICATION_METRIC_NAMES;
-}
-
-/** 'lower' for losses and errors (log_loss, rmse, mae), 'higher' for every other metric. */
-export function metricDirection(name: MetricName): MetricDirection {
-  if (!KNOWN_METRICS.has(name)) throw new RangeError(`unknown metric '${name}'; expected one of ${METRIC_NAMES.join(', ')}`);
-  return LOWER_IS_BETTER.has(name) ? 'lower' : 'higher';
-}
+export {
+  DEFAULT_PRIMARY_METRIC,
+  LOWER_IS_BETTER,
+  METRIC_NAMES,
+  isMetricName,
+  metricDirection,
+  metricNamesFor,
+  primaryMetricOf,
+} from '../contracts/metrics';
+export type { MetricDirection, MetricName, MetricTask } from '../contracts/metrics';
 
 /** Classification metrics (binary: class 1 positive; multiclass: macro, one-vs-rest AUC) from class ids and n×C probabilities. */
 export function computeMetrics(

@@ -1,11 +1,9 @@
+import { REGRESSION_METRIC_NAMES, type RegressionMetricName } from '../contracts/metrics';
 import { CompensatedSum, SUM_BLOCK_ROWS, assertNotEmpty, assertSameLength } from './numeric';
 import type { FloatVector } from './numeric';
 
-/** Regression metric names, in the order reports list them. */
-export const REGRESSION_METRIC_NAMES = ['rmse', 'mae', 'r2'] as const;
-
-/** One of REGRESSION_METRIC_NAMES. */
-export type RegressionMetricName = (typeof REGRESSION_METRIC_NAMES)[number];
+export { REGRESSION_METRIC_NAMES };
+export type { RegressionMetricName };
 
 /** Every regression metric, keyed by its name. */
 export type RegressionMetrics = Record<RegressionMetricName, number>;

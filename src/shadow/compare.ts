@@ -2,7 +2,9 @@
 // (the decision) and McNemar's test on the correctness of predicted labels (evidence beside it). Pure computation,
 // no I/O: test/shadow/compare.test.ts checks it against scikit-learn/numpy/scipy fixtures from
 // scripts/make-shadow-fixtures.py, fed the same resample indices.
-import { mulberry32 } from '../data/sample';
+import type { McNemarResult, ShadowComparison } from '../contracts/live';
+import { CLASSIFICATION_METRIC_NAMES } from '../contracts/metrics';
+import { mulberry32 } from '../contracts/random';
 import { quantileSorted } from '../data/stats';
 import { chiSquareSf } from '../drift/stats';
 import { ConfigError } from '../errors';
@@ -19,6 +21,8 @@ import {
   rocAucScore,
   rootMeanSquaredError,
 } from '../metrics';
+
+export type { McNemarResult, ShadowComparison };
 
 /** What kind of model is compared. */
 export type ShadowTask = 'binary' | 'multiclass' | 'regression';
@@ -56,48 +60,12 @@ export interface CompareShadowInput {
   resampleIndices?: readonly ArrayLike<number>[];
 }
 
-/** McNemar's test on paired correctness: b = rows only the champion gets right, c = rows only the shadow gets right. */
-export interface McNemarResult {
-  b: number;
-  c: number;
-  /** Exact: min(b, c); chi-square: (|b − c| − 1)² / (b + c). */
-  statistic: number;
-  /** Two-sided. */
-  pValue: number;
-  /** True for the exact binomial test (b + c < 25), false for chi-square with continuity correction. */
-  exact: boolean;
-}
-
-/** The comparison's numbers and verdict; null where a value cannot be computed (too few rows, one class only). */
-export interface ShadowComparison {
-  rows: number;
-  metric: MetricName;
-  direction: MetricDirection;
-  championValue: number | null;
-  shadowValue: number | null;
-  /** shadow − champion, sign-adjusted so that positive means the shadow is better (champion − shadow for lower-is-better metrics). */
-  diff: number | null;
-  /** Percentile interval of the bootstrap differences (same sign convention as `diff`). */
-  ciLow: number | null;
-  ciHigh: number | null;
-  confidence: number;
-  margin: number;
-  /** Resamples whose difference was finite (a resample with one class only has no AUC). */
-  resamples: number;
-  /** One-sided bootstrap p of "the shadow is worse by more than the margin": share of resampled diffs < −margin. */
-  pValue: number | null;
-  /** Classifiers only. */
-  mcnemar: McNemarResult | null;
-  verdict: 'not-worse' | 'worse' | 'insufficient';
-  reason: string;
-}
-
 export const COMPARE_DEFAULTS = { resamples: 1000, seed: 0, minRows: 30 } as const;
 
 /** b + c below this uses the exact binomial test (statsmodels' and the usual textbook rule). */
 const MCNEMAR_EXACT_BELOW = 25;
 
-const CLASSIFICATION_ONLY = new Set<MetricName>(['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss']);
+const CLASSIFICATION_ONLY: ReadonlySet<string> = new Set<string>(CLASSIFICATION_METRIC_NAMES);
 
 /** Draws `resamples` bootstrap index arrays of n rows from mulberry32(seed): index = floor(u · n). */
 export function bootstrapIndices(n: number, resamples: number, seed: number): Int32Array[] {

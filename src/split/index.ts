@@ -1,6 +1,6 @@
 import { makeVector, Table, tableToIPC } from 'apache-arrow';
-import { mulberry32 } from '../data/sample';
 import { DataContractError } from '../errors';
+import { mulberry32 } from '../contracts';
 
 /** How a snapshot is split: K folds plus a holdout of the most recent rows. */
 export interface SplitOptions {

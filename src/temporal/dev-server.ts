@@ -42,6 +42,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The dev server this state folder started, when it is still running: its pid and ports. */
+export function runningDevServer(stateDir: string): { pid: number; port: number; uiPort: number } | undefined {
+  const recordFile = recordPath(stateDir);
+  if (!existsSync(recordFile)) return undefined;
+  const record = recordSchema.safeParse(JSON.parse(readFileSync(recordFile, 'utf8')));
+  if (!record.success || !alive(record.data.pid)) return undefined;
+  return { pid: record.data.pid, port: record.data.port, uiPort: record.data.uiPort };
+}
+
 /** True when a Temporal frontend answers at `address` within the timeout. */
 export async function temporalAnswers(address: string, timeoutMs = 2000): Promise<boolean> {
   let connection: Connection | undefined;
@@ -134,13 +143,11 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<DevServer
 
 /** Stops the dev server this state folder started; resolves true when one was running. */
 export async function stopDevServer(stateDir: string, timeoutMs = 10_000): Promise<boolean> {
-  const recordFile = recordPath(stateDir);
-  if (!existsSync(recordFile)) return false;
-  const record = recordSchema.safeParse(JSON.parse(readFileSync(recordFile, 'utf8')));
-  if (!record.success || !alive(record.data.pid)) return false;
-  process.kill(record.data.pid, 'SIGTERM');
+  const running = runningDevServer(stateDir);
+  if (running === undefined) return false;
+  process.kill(running.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (alive(record.data.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(record.data.pid)) process.kill(record.data.pid, 'SIGKILL');
+  while (alive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(running.pid)) process.kill(running.pid, 'SIGKILL');
   return true;
 }

@@ -1,14 +1,8 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { LoadedConfig } from '../config';
 import { modelConfig } from '../config';
-import { RelearnModel, RelearnStage, RelearnTrigger } from '../../workflows/search-attributes';
-import type { RetrainInput, Trigger } from '../../workflows/types';
 import type { TemporalTarget } from './connection';
-
-/** The workflow id of a model's retraining runs: one run per model at a time. */
-export function retrainWorkflowId(model: string): string {
-  return `retrain/${model}`;
-}
+import { RelearnModel, RelearnStage, RelearnTrigger, retrainWorkflowId, type RetrainInput, type Trigger } from '../contracts';
 
 /** A started (or already running) retrain run. */
 export interface StartedRun {

@@ -13,9 +13,8 @@ import type { LoadedConfig } from '../config';
 import { modelConfig } from '../config';
 import type { ScheduleConfig } from '../config/triggers';
 import { ConfigError } from '../errors';
-import { RelearnModel, RelearnTrigger } from '../../workflows/search-attributes';
-import type { ScheduledRetrainInput } from '../../workflows/triggers';
 import type { TemporalTarget } from './connection';
+import { RelearnModel, RelearnTrigger, type ScheduledRetrainInput } from '../contracts';
 
 const PREFIX = 'relearn/';
 

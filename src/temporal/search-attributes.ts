@@ -1,8 +1,8 @@
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { RELEARN_SEARCH_ATTRIBUTES } from '../contracts';
 
 const { temporal } = proto;
-import { RELEARN_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const INDEXED_TYPE: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

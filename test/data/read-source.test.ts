@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Dictionary, Int32, Int64, LargeUtf8, Table, TimeUnit, Timestamp, Utf8, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import {
+  Dictionary,
+  Int32,
+  Int64,
+  LargeUtf8,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  tableFromIPC,
+  tableToIPC,
+  vectorFromArray,
+} from 'apache-arrow';
 import { pullSnapshot, readSource } from '../../src/data';
 import type { SourceConfig } from '../../src/data';
 import { DataSourceError } from '../../src/errors';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Table, type Vector, vectorFromArray, Utf8, makeTable } from 'apache-arrow';
 import { checkDrift, defaultMethod } from '../../src/drift/check';
-import { mulberry32 } from '../../src/data';
+import { mulberry32 } from '../../src/contracts';
 
 function normal(rng: () => number, n: number, mean = 0, sd = 1): Float64Array {
   const out = new Float64Array(n);

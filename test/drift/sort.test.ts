@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mulberry32 } from '../../src/data/sample';
 import { sortFloat64 } from '../../src/drift/sort';
+import { mulberry32 } from '../../src/contracts';
 
 describe('sortFloat64 sorts like Float64Array.prototype.sort', () => {
   const r = mulberry32(9);

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { kolmogorovSf, ks2SampleSorted } from '../../src/drift/ks';
-import { mulberry32 } from '../../src/data/sample';
 import { sortedPresent, categoryCounts } from '../../src/drift/check';
 import {
   alignCounts,
@@ -18,6 +17,7 @@ import {
   wassersteinSorted,
 } from '../../src/drift/stats';
 import { RELEARN_ROOT } from '../../src/paths';
+import { mulberry32 } from '../../src/contracts';
 
 // Reference numbers from scripts/make-drift-fixtures.py (numpy/scipy); statistics to 1e-9 relative, p-values to 1e-6.
 const fixtures = JSON.parse(readFileSync(path.join(RELEARN_ROOT, 'test/fixtures/drift/expected.json'), 'utf8')) as {

@@ -13,8 +13,8 @@ import { LocalLauncher } from '../../src/jobs/local';
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
-import type { RetrainResult, RetrainStatus } from '../../workflows/types';
 import { smallFlightsModel, TEST_SERVER_STATE, testConfig } from '../helpers/pipeline-env';
+import type { RetrainResult, RetrainStatus } from '../../src/contracts';
 
 export const TRAINERS = path.join(RELEARN_ROOT, 'test', 'fixtures', 'trainers');
 

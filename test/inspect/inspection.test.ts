@@ -9,10 +9,11 @@ import { readRunHistory } from '../../src/inspect/history';
 import { RELEARN_ROOT } from '../../src/paths';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { connectClient } from '../../src/temporal/connection';
+import type { DevServerInfo } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import type { RetrainResult, RetrainStatus } from '../../workflows/types';
-import { runPipeline, smallFlightsModel, TEST_SERVER_PORT, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import { runPipeline, smallFlightsModel, testConfig, testServer, uniqueModelName } from '../helpers/pipeline-env';
+import type { RetrainResult, RetrainStatus } from '../../src/contracts';
 
 const CLI = path.join(RELEARN_ROOT, 'src/cli/main.ts');
 
@@ -42,12 +43,14 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
   let first: { workflowId: string; runId: string; result: RetrainResult };
   let midRun: RetrainStatus | undefined;
   let second: Awaited<ReturnType<typeof runPipeline>>;
+  let server: DevServerInfo;
 
   before(async () => {
+    server = await testServer();
     const base = await testConfig({ [model]: smallFlightsModel() });
     // The run links point at the shared test server's Web UI.
     const doc = parse(readFileSync(base.configPath, 'utf8'));
-    doc.temporal.webUi = `http://127.0.0.1:${TEST_SERVER_PORT + 1000}`;
+    doc.temporal.webUi = server.uiUrl;
     writeFileSync(base.configPath, stringify(doc));
     loaded = loadConfig(base.configPath);
 
@@ -125,7 +128,7 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
     assert.ok(cli, 'the Temporal CLI is installed by the set-up');
     const r = spawnSync(
       cli.path,
-      ['workflow', 'list', '--address', `127.0.0.1:${TEST_SERVER_PORT}`, '--query', `RelearnModel = '${model}' AND RelearnVersion = 1`, '-o', 'json'],
+      ['workflow', 'list', '--address', server.address, '--query', `RelearnModel = '${model}' AND RelearnVersion = 1`, '-o', 'json'],
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 0, r.stderr);
@@ -173,7 +176,7 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
     for (const text of ['stages', 'train fold 2/3', 'fold 1', 'fold 3', 'mean ± std', 'candidate, holdout', 'gate       PASS', 'no champion yet', 'PROMOTED', 'champion (none) → v1']) {
       assert.ok(r.stdout.includes(text), `show lacks '${text}':\n${r.stdout}`);
     }
-    assert.ok(r.stdout.includes(`web ui     http://127.0.0.1:${TEST_SERVER_PORT + 1000}/namespaces/default/workflows/`), r.stdout);
+    assert.ok(r.stdout.includes(`web ui     ${server.uiUrl}/namespaces/default/workflows/`), r.stdout);
     // Default: the newest run, which was compared with champion v1.
     const latest = relearn(loaded.configPath, 'show', model, '--json');
     assert.equal(latest.code, 0, latest.stderr);
@@ -243,14 +246,14 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
   it('`relearn setup --server` registers the search attributes idempotently and says clearly when a namespace refuses', () => {
     const ok = relearn(loaded.configPath, 'setup', '--server');
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /search attributes already registered in namespace default on 127\.0\.0\.1:7243/);
+    assert.ok(ok.stdout.includes(`search attributes already registered in namespace default on ${server.address}`), ok.stdout);
     const doc = parse(readFileSync(loaded.configPath, 'utf8'));
     doc.temporal.namespace = 'relearn-no-such-namespace';
     const refusing = path.join(path.dirname(loaded.configPath), 'refusing.yaml');
     writeFileSync(refusing, stringify(doc));
     const refused = relearn(refusing, 'setup', '--server');
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /namespace 'relearn-no-such-namespace' on 127\.0\.0\.1:7243 refused Relearn's search attributes/);
+    assert.ok(refused.stderr.includes(`namespace 'relearn-no-such-namespace' on ${server.address} refused Relearn's search attributes`), refused.stderr);
     assert.match(refused.stderr, /temporal operator search-attribute create --namespace relearn-no-such-namespace --name RelearnModel --type Keyword/);
     assert.equal(refused.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
   });

@@ -8,7 +8,7 @@ import { parseSince, runsQuery } from '../../src/inspect/runs';
 import { rejudgeVersions } from '../../src/inspect/what-if';
 import { RELEARN_ROOT } from '../../src/paths';
 import type { VersionRecord } from '../../src/registry';
-import { gateSummary } from '../../workflows/gate';
+import { gateSummary } from '../../src/contracts';
 
 describe('inspection helpers', () => {
   it('runsQuery combines the filters on search attributes and quotes values', () => {

@@ -6,8 +6,8 @@ import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
-import type { RetrainResult } from '../../workflows/types';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import type { RetrainResult } from '../../src/contracts';
 
 describe('retrain pipeline on the real dev server with the real trainer', { timeout: 600_000 }, () => {
   const model = uniqueModelName('flights');

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { CHAMPION_ALIAS, Registry } from '../../src/registry';
-import type { RetrainResult } from '../../workflows/types';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import type { RetrainResult } from '../../src/contracts';
 
 test('an unanswered approval ends in its default decision (reject) when its durable timer fires', { timeout: 300_000 }, async () => {
   const rejecting = uniqueModelName('approval');

@@ -14,10 +14,9 @@ import { CHAMPION_ALIAS, Registry, SHADOW_ALIAS } from '../../src/registry';
 import { type RunningServer, startServer } from '../../src/serve';
 import { ArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
-import { approveUpdate, rollbackUpdate } from '../../workflows/rollout';
-import type { RetrainResult } from '../../workflows/types';
 import { WorkerProcess, outcomeOf, runStatus, startRun, waitFor } from '../faults/harness';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import { approveUpdate, rollbackUpdate, type RetrainResult } from '../../src/contracts';
 
 const execFileAsync = promisify(execFile);
 

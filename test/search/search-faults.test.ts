@@ -8,7 +8,18 @@ import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { connectClient } from '../../src/temporal/connection';
 import { uniqueModelName } from '../helpers/pipeline-env';
-import { duplicateLaunches, faultConfig, faultModel, jobProcesses, launchesPerJob, outcomeOf, slowTrainer, startRun, waitFor, WorkerProcess } from '../faults/harness';
+import {
+  duplicateLaunches,
+  faultConfig,
+  faultModel,
+  jobProcesses,
+  launchesPerJob,
+  outcomeOf,
+  slowTrainer,
+  startRun,
+  waitFor,
+  WorkerProcess,
+} from '../faults/harness';
 
 /** Trial job ids that finished (exit code written) and that are running (pid, no exit code), from the job folders. */
 function trialJobs(jobsDir: string): { done: string[]; running: string[] } {

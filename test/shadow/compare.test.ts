@@ -3,7 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import type { MetricName } from '../../src/metrics';
-import { type McNemarResult, type ShadowTask, bootstrapIndices, compareShadow, mcnemarTest } from '../../src/shadow/compare';
+import { type ShadowTask, bootstrapIndices, compareShadow, mcnemarTest } from '../../src/shadow/compare';
+import type { McNemarResult } from '../../src/contracts';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'shadow');
 

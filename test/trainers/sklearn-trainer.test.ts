@@ -19,6 +19,7 @@ import {
 } from 'apache-arrow';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
+import { mulberry32 } from '../../src/contracts';
 import { EXIT_BAD_PARAMS, type JobSpec, jobStatusSchema, probeSchema } from '../../src/jobs/contract';
 import { VENV_PYTHON } from '../../src/paths';
 
@@ -36,18 +37,6 @@ const CATEGORICAL = ['color', 'shape'];
 // Rows from a training fold, from the fold left out (2), from the holdout, and rows holding nulls (every 97th x1,
 // every 53rd color), so the parity check covers imputation and unseen-by-training rows.
 const PROBE_ROWS = [0, 1, 2, 3, 5, 7, 53, 97, 106, 194, 1000, 1001, 1002, 1799, 1800, 1850, 1999];
-
-/** A small deterministic PRNG so the snapshot is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Workspace {
   dir: string;

@@ -6,8 +6,8 @@ import { loadConfig } from '../../src/config';
 import { connectClient } from '../../src/temporal/connection';
 import { scheduleIdOf, syncSchedules } from '../../src/temporal/schedules';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import type { RetrainInput } from '../../workflows/types';
 import { smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import type { RetrainInput } from '../../src/contracts';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { judge } from '../../workflows/gate';
-import type { Evaluation } from '../../workflows/types';
+import { judge, type Evaluation } from '../../src/contracts';
 
 function evaluation(cv: Record<string, [number, number]>, holdout: Record<string, number>, champion?: Record<string, number>): Evaluation {
   const summary = Object.fromEntries(Object.entries(cv).map(([k, [mean, std]]) => [k, { mean, std, ciLow: mean - std, ciHigh: mean + std }]));

@@ -1,3 +1,5 @@
+// Search attribute names are part of the contract between workflows (which upsert them), the CLI (which queries
+// them) and the set-up (which registers them on the server).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /** The model a run retrains. */

@@ -1,8 +1,8 @@
-// Plain contracts shared by the workflow, its activities, the client and the CLI. Type-only imports keep the
-// workflow bundle free of zod and Node built-ins.
-import type { ModelConfig } from '../src/config/schema';
-import type { ShadowComparison } from '../src/shadow/compare';
-import type { SearchSummary } from './search-plan';
+// A retraining run's input, status and result, shared by the workflow, its activities, the client and the CLI.
+// Type-only imports keep the workflow bundle free of zod and Node built-ins.
+import type { ModelConfig } from '../config/schema';
+import type { RolloutStep } from './live';
+import type { SearchSummary } from './search';
 
 /** What started a run. */
 export type Trigger = 'manual' | 'schedule' | 'drift' | 'api';
@@ -168,44 +168,6 @@ export interface RunMemo {
   decision?: Decision;
   /** The gate's verdict in one line ("gate: REJECT — f1 0.6100 < 0.6500"). */
   gate?: string;
-}
-
-/** The paired comparison of two versions on the same labeled live requests: the baseline as `champion`, the contender as `shadow`. */
-export type LiveComparison = ShadowComparison;
-
-/** What a shadow or guard window saw in the prediction log. */
-export interface LiveEvidence {
-  phase: 'shadow' | 'guard';
-  baselineVersion: number;
-  contenderVersion: number;
-  since: string;
-  until: string;
-  /** Requests both versions scored, and how many of their rows have labels. */
-  pairedRequests: number;
-  labeledRows: number;
-  /** The contender's health over the window (requests it answered or mirrored, errors, latency). */
-  contender: { requests: number; errorRate: number; p50LatencyMs: number | null; p99LatencyMs: number | null };
-  comparison: LiveComparison | null;
-}
-
-/** Who or what ended a rollout step. */
-export type DecidedBy = 'evidence' | 'timeout' | 'approve' | 'reject' | 'rollback';
-
-/** One rollout step's outcome: the shadow window, the approval, or the guard window. */
-export interface RolloutStep {
-  phase: 'shadow' | 'approval' | 'guard';
-  decision: 'promote' | 'reject' | 'keep' | 'rollback';
-  decidedBy: DecidedBy;
-  reason: string;
-  evidence?: LiveEvidence;
-  /** Who answered by hand, as the CLI sent it. */
-  by?: string;
-}
-
-/** What a person sends with approve, reject or rollback. */
-export interface ManualDecisionInput {
-  by?: string;
-  reason?: string;
 }
 
 /** The workflow's result. */

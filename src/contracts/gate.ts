@@ -1,10 +1,8 @@
 // The gate is a pure function of stored metrics and rules, so it runs inside the workflow (deterministic, replayable)
 // and `relearn gate --what-if` can re-judge past runs with the same code.
-import type { GateConfig } from '../src/config/schema';
-import type { Evaluation, GateResult, GateRuleResult } from './types';
-
-/** Metrics where a smaller value is better; every other metric is higher-is-better. */
-export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(['log_loss', 'rmse', 'mae']);
+import type { GateConfig } from '../config/schema';
+import { LOWER_IS_BETTER } from './metrics';
+import type { Evaluation, GateResult, GateRuleResult } from './run';
 
 function fmt(x: number | undefined): string {
   if (x === undefined || Number.isNaN(x)) return 'NaN';
