@@ -2,7 +2,6 @@
 // that answer with one JSON line, and the results files.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,17 +24,8 @@ export function setResultsDir(dir: string): void {
 export const FLIGHTS_PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
 export { VENV_PYTHON };
 
-/** A loopback port nothing listens on now; it may still be taken before the caller binds it. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One free-port helper for the benchmarks and the tests.
+export { freePort } from '../test/helpers/free-port';
 
 /** full: the published numbers; quick: minutes; smoke: seconds, for the test that keeps the benchmarks from rotting. */
 export type BenchMode = 'full' | 'quick' | 'smoke';

@@ -1,6 +1,6 @@
 // Test environment for pipeline tests: one real Temporal dev server shared by the test files (started once, reused),
 // and per test a fresh state folder (store, registry, job folders), its own task queue and its own model names.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -11,25 +11,94 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { LaunchRecord } from '../../src/jobs/local';
 import { connectClient } from '../../src/temporal/connection';
-import { ensureDevServer } from '../../src/temporal/dev-server';
+import { type DevServerInfo, type DevServerOptions, ensureDevServer, runningDevServer } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import type { RetrainResult } from '../../workflows/types';
+import type { RetrainResult } from '../../src/contracts';
+import { freePorts } from './free-port';
+import { waitFor } from './wait';
 
 /** State folder of the shared test dev server (removed by nothing: it is reused by the next test run). */
 export const TEST_SERVER_STATE = path.join(RELEARN_ROOT, '.relearn-test');
-export const TEST_SERVER_PORT = 7243;
+const TEST_SERVER = { stateDir: TEST_SERVER_STATE, dbFile: 'temporal.db', namespace: 'default' };
+const START_LOCK = path.join(TEST_SERVER_STATE, 'start.lock');
+
+/**
+ * Starts a dev server on free ports. A port found free can be taken again before the server binds it (and the server
+ * binds ports of its own too), so a start that fails is retried on new ports.
+ */
+export async function startDevServerOnFreePorts(
+  opts: Omit<DevServerOptions, 'port' | 'uiPort'>,
+): Promise<DevServerInfo & { port: number; uiPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = (await freePorts(2)) as [number, number];
+    try {
+      return { ...(await ensureDevServer({ ...opts, port, uiPort })), port, uiPort };
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readLock(): string {
+  try {
+    return readFileSync(START_LOCK, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Runs `fn` holding a lock file, so test files that start together never start two servers on one database (a fixed
+ * port used to make the second start fail; free ports would let it succeed).
+ */
+async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync(TEST_SERVER_STATE, { recursive: true });
+  await waitFor(
+    `the lock ${path.relative(RELEARN_ROOT, START_LOCK)} on starting the shared test server`,
+    () => {
+      try {
+        writeFileSync(START_LOCK, String(process.pid), { flag: 'wx' });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A holder that died left its lock behind (an empty file is one being written just now).
+        const holder = Number.parseInt(readLock(), 10);
+        if (holder > 0 && !pidAlive(holder)) rmSync(START_LOCK, { force: true });
+        return undefined;
+      }
+    },
+    240_000,
+    50,
+  );
+  try {
+    return await fn();
+  } finally {
+    rmSync(START_LOCK, { force: true });
+  }
+}
+
+/** Starts the shared test dev server on free ports, or reuses the one running; returns where it answers. */
+export function testServer(): Promise<DevServerInfo> {
+  return withStartLock(async () => {
+    const running = runningDevServer(TEST_SERVER_STATE);
+    if (running !== undefined) return ensureDevServer({ ...TEST_SERVER, port: running.port, uiPort: running.uiPort });
+    return startDevServerOnFreePorts(TEST_SERVER);
+  });
+}
 
 /** Starts (or reuses) the shared test dev server and returns its address. */
 export async function testServerAddress(): Promise<string> {
-  const info = await ensureDevServer({
-    stateDir: TEST_SERVER_STATE,
-    port: TEST_SERVER_PORT,
-    uiPort: TEST_SERVER_PORT + 1000,
-    dbFile: 'temporal.db',
-    namespace: 'default',
-  });
-  return info.address;
+  return (await testServer()).address;
 }
 
 let counter = 0;
