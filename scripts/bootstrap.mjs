@@ -49,7 +49,9 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest) {
 }
 
 const tsx = ['--import', 'tsx'];
-const setupStatus = run(process.execPath, [...tsx, 'src/cli/main.ts', 'setup']);
+// Only the tests need a browser: `npm test` installs Chromium, `npm run setup -- --browser` too, the demo does not.
+const browser = target === 'test' || (target === 'setup' && extra.includes('--browser'));
+const setupStatus = run(process.execPath, [...tsx, 'src/cli/main.ts', 'setup', ...(browser ? ['--browser'] : [])]);
 if (setupStatus !== 0) process.exit(setupStatus);
 
 if (target === 'demo') {

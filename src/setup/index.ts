@@ -27,9 +27,9 @@ function findSystemPython(): string {
 }
 
 /** Runs a command, passing each output line to `onLine`; rejects with the last lines on failure. */
-function runStreaming(cmd: string, args: string[], onLine: (line: string) => void): Promise<void> {
+function runStreaming(cmd: string, args: string[], onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     const lastLines: string[] = [];
     const feed = (chunk: Buffer) => {
       for (const line of chunk.toString().split(/\r?\n/)) {
@@ -46,8 +46,29 @@ function runStreaming(cmd: string, args: string[], onLine: (line: string) => voi
   });
 }
 
-/** Installs what a fresh clone lacks: the trainer's Python environment and the Temporal CLI. Idempotent. */
-export async function runSetup(): Promise<void> {
+/** Where Debian's `chromium` package puts the browser the browser tests drive. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Installs Debian's `chromium` with apt-get (needs root), passing apt's output lines to `onLine`. */
+async function installChromium(onLine: (line: string) => void): Promise<void> {
+  if (!existsSync('/usr/bin/apt-get')) throw new Error(`${CHROMIUM_PATH} is missing and there is no apt-get here to install Debian's chromium`);
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${CHROMIUM_PATH} is missing and installing it needs root: run 'apt-get install -y --no-install-recommends chromium' as root`);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await runStreaming('apt-get', ['update'], onLine, env);
+  await runStreaming('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], onLine, env);
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
+}
+
+/** What to install besides the Python environment and the Temporal CLI. */
+export interface SetupOptions {
+  /** Chromium for the browser tests (`npm test` asks for it; the demo does not need it). */
+  browser?: boolean;
+}
+
+/** Installs what a fresh clone lacks: the trainer's Python environment, the Temporal CLI and, when asked, Chromium. Idempotent. */
+export async function runSetup(opts: SetupOptions = {}): Promise<void> {
   const tasks = new Listr(
     [
       {
@@ -79,6 +100,19 @@ export async function runSetup(): Promise<void> {
           const installed = installTemporalCli((line) => (task.output = line));
           task.title = `Temporal CLI ${installed.version} installed`;
         },
+        rendererOptions: { bottomBar: 2 },
+      },
+      {
+        title: 'Chromium for the browser tests',
+        enabled: () => opts.browser === true,
+        skip: () => (existsSync(CHROMIUM_PATH) ? `found at ${CHROMIUM_PATH}` : false),
+        task: async (_ctx, task) => {
+          task.output = 'apt-get update && apt-get install -y --no-install-recommends chromium';
+          await installChromium((l) => (task.output = l.slice(0, 120)));
+          task.title = `Chromium installed at ${CHROMIUM_PATH}`;
+        },
+        // Without a browser only the browser test fails (saying why); the other tests still run.
+        exitOnError: false,
         rendererOptions: { bottomBar: 2 },
       },
     ],

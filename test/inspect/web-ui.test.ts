@@ -1,13 +1,21 @@
-// The Web UI test: a real headless Chromium (Debian's package, driven by playwright-core) opens the dev server's
-// Web UI, finds a run by a search-attribute query, opens it and reads its summary and decision off the page.
+// The Web UI test: a real headless Chromium (Debian's package, installed by the set-up for the tests, driven by
+// playwright-core) opens the dev server's Web UI, finds a run by a search-attribute query, opens it and reads its
+// summary and decision off the page. Without the browser it fails, saying how to install it.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, ensureChromium } from '../helpers/chromium';
-import { runPipeline, smallFlightsModel, TEST_SERVER_PORT, TEST_SERVER_STATE, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import { CHROMIUM_FLAGS, chromiumPath } from '../helpers/chromium';
+import {
+  runPipeline,
+  smallFlightsModel,
+  TEST_SERVER_STATE,
+  testConfig,
+  testServer,
+  uniqueModelName,
+} from '../helpers/pipeline-env';
 
 /** The text of the page and of its frames (the UI renders markdown summaries in sandboxed iframes). */
 async function pageText(page: Page): Promise<string> {
@@ -28,25 +36,25 @@ async function eventuallyText(page: Page, pattern: RegExp, timeoutMs = 15_000): 
 
 /** Where this test writes its screenshots. */
 export const WEB_UI_OUTPUT = path.join(TEST_SERVER_STATE, 'output', 'web-ui');
-const UI = `http://127.0.0.1:${TEST_SERVER_PORT + 1000}`;
 
-const browser = ensureChromium((line) => console.log(`# ${line}`));
-if ('skip' in browser) console.log(`# skipping the Web UI test: ${browser.skip}`);
-
-describe('a run in the Temporal Web UI, in headless Chromium', { timeout: 900_000, skip: 'skip' in browser ? browser.skip : false }, () => {
+describe('a run in the Temporal Web UI, in headless Chromium', { timeout: 900_000 }, () => {
   const model = uniqueModelName('webui');
   let outcome: Awaited<ReturnType<typeof runPipeline>>;
   let context: BrowserContext;
   let profile: string;
+  let ui: string;
 
   before(async () => {
+    // First, so a missing browser fails the test at once instead of after a pipeline run.
+    const executablePath = chromiumPath();
+    ui = (await testServer()).uiUrl;
     // A gate the model cannot pass, so the page has a rejection and its reason to show.
     const loaded = await testConfig({ [model]: smallFlightsModel({ gate: { primaryMetric: 'roc_auc', minimums: { roc_auc: 0.65 } } }) });
     outcome = await runPipeline(loaded, model);
     profile = mkdtempSync(path.join(os.tmpdir(), 'relearn-chromium-'));
     mkdirSync(WEB_UI_OUTPUT, { recursive: true });
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: (browser as { path: string }).path,
+      executablePath,
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: { width: 1400, height: 1000 },
@@ -62,7 +70,7 @@ describe('a run in the Temporal Web UI, in headless Chromium', { timeout: 900_00
     assert.equal(outcome.result?.decision, 'rejected', outcome.failure);
     const page = await context.newPage();
     const query = `RelearnModel = "${model}" AND RelearnDecision = "rejected"`;
-    await page.goto(`${UI}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+    await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
     const row = page.locator(`a[href*="${outcome.runId}"]`).first();
     await row.waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('a[href*="/workflows/retrain%2F"]').filter({ hasText: outcome.runId }).count(), 1, 'exactly this run matches');
