@@ -10,9 +10,9 @@
 // - Every other supported type keeps its Arrow type; chunks are merged into one Data.
 import {
   Bool,
-  Data,
+  type Data,
   DataType,
-  Dictionary,
+  type Dictionary,
   Field,
   Float64,
   Int32,
