@@ -63,6 +63,23 @@ if (target === 'demo') {
     .map((f) => path.join('test', f))
     .sort();
   const selected = extra.length > 0 ? files.filter((f) => extra.some((e) => f.includes(e))) : files;
+  // The whole suite starts with the static checks: tsx strips types without checking them, so without tsc a type
+  // error would pass; ESLint holds the layering (eslint.config.js). A filtered run (`npm test -- <part>`) skips them.
+  if (extra.length === 0) {
+    for (const [name, bin, args] of [
+      ['tsc --noEmit', 'node_modules/typescript/bin/tsc', ['--noEmit', '-p', '.']],
+      ['eslint', 'node_modules/eslint/bin/eslint.js', ['.']],
+    ]) {
+      const t = Date.now();
+      console.log(`▸ test: ${name}`);
+      const status = run(process.execPath, [bin, ...args]);
+      if (status !== 0) {
+        console.error(`✗ test: ${name} failed (see above); fix it, or run a part of the suite with npm test -- <file>`);
+        process.exit(status);
+      }
+      console.log(`✓ test: ${name} clean in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    }
+  }
   // Two files at a time: most suites wait on timers, heartbeats and other processes more than they compute. The
   // shared test dev server is started first, so two files never race to start it. RELEARN_TEST_CONCURRENCY=1
   // runs one file at a time.
