@@ -1,8 +1,8 @@
 import type { MetricName } from '../src/metrics';
 import { collectShadowEvidence, compareShadow, type PairedOutputs, type ShadowTask } from '../src/shadow';
 import type { ClassLabel } from '../src/serve/signature';
-import type { LiveEvidence } from '../workflows/types';
 import type { ActivityDeps } from './deps';
+import type { LiveEvidence } from '../src/contracts';
 
 /** Which window to measure: the baseline is the version being defended, the contender the one on trial. */
 export interface MeasureLiveInput {
@@ -69,18 +69,10 @@ export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, 
         resamples: input.resamples,
         seed: input.seed,
         minRows: input.minRows,
+        // The comparison's champion and shadow are the baseline and the contender here: its reason names them by version.
+        names: { champion: `v${input.baselineVersion}`, shadow: `v${input.contenderVersion}` },
       })
     : null;
-  // The comparison speaks of `champion` and `shadow`; here they are the baseline and the contender, named by version.
-  const named =
-    comparison === null
-      ? null
-      : {
-          ...comparison,
-          reason: comparison.reason
-            .replace(/: shadow (\S+) vs champion /, `: v${input.contenderVersion} $1 vs v${input.baselineVersion} `)
-            .replace('positive = shadow better', `positive = v${input.contenderVersion} better`),
-        };
   return {
     phase: input.phase,
     baselineVersion: input.baselineVersion,
@@ -95,6 +87,6 @@ export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, 
       p50LatencyMs: health.latencyP50Ms,
       p99LatencyMs: health.latencyP99Ms,
     },
-    comparison: named,
+    comparison,
   };
 }

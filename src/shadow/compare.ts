@@ -58,6 +58,8 @@ export interface CompareShadowInput {
   minRows?: number;
   /** Explicit resample index arrays (each of length n, values in 0..n−1) instead of drawing them from `seed`. */
   resampleIndices?: readonly ArrayLike<number>[];
+  /** What the reason calls the two sides (default `champion` and `shadow`), e.g. their versions `v3` and `v4`. */
+  names?: { champion: string; shadow: string };
 }
 
 export const COMPARE_DEFAULTS = { resamples: 1000, seed: 0, minRows: 30 } as const;
@@ -199,9 +201,10 @@ export function compareShadow(input: CompareShadowInput): ShadowComparison {
   const pValue = below / sorted.length;
   const verdict = ciLow >= -margin ? 'not-worse' : 'worse';
   const pct = `${Math.round(confidence * 1000) / 10}%`;
+  const names = input.names ?? { champion: 'champion', shadow: 'shadow' };
   const reason =
-    `${metric}: shadow ${fmt(shadowValue)} vs champion ${fmt(championValue)} on ${n} labeled rows; ` +
-    `diff ${signed4(diff)} (positive = shadow better), ${pct} CI [${signed4(ciLow)}, ${signed4(ciHigh)}] ` +
+    `${metric}: ${names.shadow} ${fmt(shadowValue)} vs ${names.champion} ${fmt(championValue)} on ${n} labeled rows; ` +
+    `diff ${signed4(diff)} (positive = ${names.shadow} better), ${pct} CI [${signed4(ciLow)}, ${signed4(ciHigh)}] ` +
     `${verdict === 'not-worse' ? '≥' : '<'} −${fmt(margin)} (the margin); p(worse by more than the margin) = ${fmt(pValue)}` +
     (mcnemar === null ? '' : `; McNemar b=${mcnemar.b} c=${mcnemar.c} p=${fmt(mcnemar.pValue)}`) +
     ` → ${verdict}`;
