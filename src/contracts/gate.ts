@@ -24,19 +24,22 @@ export function judge(input: {
     if (min === undefined) continue;
     const value = mean(metric);
     const passed = value !== undefined && !Number.isNaN(value) && value >= min;
-    rules.push({ rule: `minimum ${metric}`, passed, reason: `${metric} ${fmt(value)} ${passed ? '≥' : '<'} ${fmt(min)} (CV mean)` });
+    const brief = `${metric} ${fmt(value)} ${passed ? '≥' : '<'} ${fmt(min)}`;
+    rules.push({ rule: `minimum ${metric}`, passed, reason: `${brief} (CV mean)`, brief });
   }
   for (const [metric, max] of Object.entries(gate.maximums)) {
     if (max === undefined) continue;
     const value = mean(metric);
     const passed = value !== undefined && !Number.isNaN(value) && value <= max;
-    rules.push({ rule: `maximum ${metric}`, passed, reason: `${metric} ${fmt(value)} ${passed ? '≤' : '>'} ${fmt(max)} (CV mean)` });
+    const brief = `${metric} ${fmt(value)} ${passed ? '≤' : '>'} ${fmt(max)}`;
+    rules.push({ rule: `maximum ${metric}`, passed, reason: `${brief} (CV mean)`, brief });
   }
   for (const [metric, maxStd] of Object.entries(gate.maxCvStd)) {
     if (maxStd === undefined) continue;
     const std = evaluation.summary[metric]?.std;
     const passed = std !== undefined && !Number.isNaN(std) && std <= maxStd;
-    rules.push({ rule: `max CV std ${metric}`, passed, reason: `${metric} std ${fmt(std)} ${passed ? '≤' : '>'} ${fmt(maxStd)} across folds` });
+    const brief = `${metric} std ${fmt(std)} ${passed ? '≤' : '>'} ${fmt(maxStd)}`;
+    rules.push({ rule: `max CV std ${metric}`, passed, reason: `${brief} across folds`, brief });
   }
   const champion = evaluation.holdout.champion;
   if (championVersion === null || champion === undefined) {
@@ -65,7 +68,7 @@ export function judge(input: {
 /** The gate's verdict in one line for people: "gate: REJECT — f1 0.6100 < 0.6500" (the failed rules, or all on PASS). */
 export function gateSummary(gate: GateResult, maxLength = 180): string {
   const shown = gate.verdict === 'PASS' ? gate.rules : gate.rules.filter((r) => !r.passed);
-  const reasons = shown.map((r) => r.reason.replace(/ \(CV mean\)$/, '').replace(/ across folds$/, '')).join('; ');
+  const reasons = shown.map((r) => r.brief ?? r.reason).join('; ');
   const line = `gate: ${gate.verdict} — ${reasons}`;
   return line.length > maxLength ? `${line.slice(0, maxLength - 1)}…` : line;
 }

@@ -101,6 +101,8 @@ export interface GateRuleResult {
   rule: string;
   passed: boolean;
   reason: string;
+  /** The reason without what it was measured on ("(CV mean)", "across folds"), for one-line summaries; absent in older records. */
+  brief?: string;
 }
 
 /** The gate's verdict. */

@@ -8,7 +8,7 @@ import { parseSince, runsQuery } from '../../src/inspect/runs';
 import { rejudgeVersions } from '../../src/inspect/what-if';
 import { RELEARN_ROOT } from '../../src/paths';
 import type { VersionRecord } from '../../src/registry';
-import { gateSummary } from '../../src/contracts';
+import { gateSummary, judge } from '../../src/contracts';
 
 describe('inspection helpers', () => {
   it('runsQuery combines the filters on search attributes and quotes values', () => {
@@ -35,13 +35,36 @@ describe('inspection helpers', () => {
       verdict: 'REJECT' as const,
       primaryMetric: 'f1',
       rules: [
-        { rule: 'minimum f1', passed: false, reason: 'f1 0.6100 < 0.6500 (CV mean)' },
-        { rule: 'minimum accuracy', passed: true, reason: 'accuracy 0.9000 ≥ 0.8000 (CV mean)' },
+        { rule: 'minimum f1', passed: false, reason: 'f1 0.6100 < 0.6500 (CV mean)', brief: 'f1 0.6100 < 0.6500' },
+        { rule: 'minimum accuracy', passed: true, reason: 'accuracy 0.9000 ≥ 0.8000 (CV mean)', brief: 'accuracy 0.9000 ≥ 0.8000' },
       ],
     };
     assert.equal(gateSummary(reject), 'gate: REJECT — f1 0.6100 < 0.6500');
     assert.equal(gateSummary({ ...reject, verdict: 'PASS', rules: [reject.rules[1]!] }), 'gate: PASS — accuracy 0.9000 ≥ 0.8000');
     assert.ok(gateSummary({ ...reject, rules: Array(20).fill(reject.rules[0]) }).length <= 180);
+    // A rule recorded before rules had a brief is shown with its whole reason (never cut down by pattern).
+    const { brief: _, ...older } = reject.rules[0]!;
+    assert.equal(gateSummary({ ...reject, rules: [older] }), 'gate: REJECT — f1 0.6100 < 0.6500 (CV mean)');
+  });
+
+  it('judge gives every threshold rule a brief: its reason without what it was measured on', () => {
+    const summary = { f1: { mean: 0.61, std: 0.2, ciLow: 0.5, ciHigh: 0.7 } };
+    const gate = judge({
+      gate: { minimums: { f1: 0.65 }, maximums: { f1: 0.9 }, maxCvStd: { f1: 0.1 }, maxDropVsChampion: 0 },
+      primaryMetric: 'f1',
+      evaluation: { perFold: [], summary, holdout: { rows: 0, candidate: {} }, rowsScored: 0 },
+      championVersion: null,
+    });
+    assert.deepEqual(
+      gate.rules.map((r) => [r.reason, r.brief]),
+      [
+        ['f1 0.6100 < 0.6500 (CV mean)', 'f1 0.6100 < 0.6500'],
+        ['f1 0.6100 ≤ 0.9000 (CV mean)', 'f1 0.6100 ≤ 0.9000'],
+        ['f1 std 0.2000 > 0.1000 across folds', 'f1 std 0.2000 > 0.1000'],
+        ['no champion yet: judged by the minimums alone', undefined],
+      ],
+    );
+    assert.equal(gateSummary(gate), 'gate: REJECT — f1 0.6100 < 0.6500; f1 std 0.2000 > 0.1000');
   });
 
   it('readRunHistory turns a recorded history into activities, stages and the result', () => {
