@@ -3,9 +3,9 @@ import { chmodSync, appendFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openSession, releaseSessions, scoreRows } from '../../src/onnx';
 import { type Serving, createServing, startServer } from '../../src/serve';
+import { waitFor } from '../helpers/wait';
 import { FIXTURES, expected, jsonRows, serveFixture, table } from './helpers';
 
 const TOKEN = 'swap-test-token-0123456789';
@@ -64,8 +64,8 @@ describe('hot swap on a real port', () => {
       };
       // Each phase lasts until 15 responses came from its version (whatever the machine's load), 20 s at most.
       const answeredBy = async (version: number, from: number): Promise<void> => {
-        const until = Date.now() + 20_000;
-        while (results.slice(from).filter((r) => r.version === version).length < 15 && Date.now() < until) await sleep(20);
+        const count = () => results.slice(from).filter((r) => r.version === version).length;
+        await waitFor(`15 responses from v${version} after response ${from}`, () => (count() >= 15 ? true : undefined), 20_000);
       };
       const started = Date.now();
       const swaps = (async () => {
@@ -184,12 +184,20 @@ describe('swaps without a port', () => {
       pool: { threads: 1 },
     });
     stacks.push(serving);
+    // A request holds its version from the moment the app acquires it: the alias moves once the first one has.
+    const acquired: number[] = [];
+    const acquire = serving.models.acquire.bind(serving.models);
+    serving.models.acquire = (model, alias) => {
+      const loaded = acquire(model, alias);
+      if (loaded !== undefined) acquired.push(loaded.version);
+      return loaded;
+    };
     const predict = async () => {
       const res = await serving.app.request('/models/inflight/predict', { method: 'POST', body: JSON.stringify({ rows: jsonRows(0, 2) }) });
       return (await res.json()) as { version: number; probabilities: number[][] };
     };
     const started = predict();
-    await sleep(50);
+    await waitFor('the first request to hold v1', () => (acquired.includes(v1) ? true : undefined), 10_000);
     fixture.promote('inflight', v2);
     await serving.models.sync();
     const after = predict();

@@ -10,20 +10,11 @@ import { RELEARN_ROOT } from '../../src/paths';
 import { connectClient } from '../../src/temporal/connection';
 import { scheduleIdOf, syncSchedules } from '../../src/temporal/schedules';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import type { ScheduledRetrainResult } from '../../workflows/triggers';
 import { smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import { waitFor } from '../helpers/wait';
+import type { ScheduledRetrainResult } from '../../src/contracts';
 
 const CLI = path.join(RELEARN_ROOT, 'src/cli/main.ts');
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function relearn(configPath: string, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--config', configPath, ...args], { cwd: RELEARN_ROOT, encoding: 'utf8', timeout: 60_000 });
@@ -60,22 +51,21 @@ describe('schedule overlap and backfill on the real dev server', { timeout: 300_
       const taken = await waitFor('three backfilled actions', async () => {
         const info = (await schedule.describe()).info;
         return info.numActionsTaken >= 3 ? info : undefined;
-      });
+      }, 60_000, 250);
       assert.equal(taken.numActionsTaken, 3);
       assert.deepEqual(taken.recentActions.map((a) => a.scheduledAt.toISOString()), ['2026-01-05T00:00:00.000Z', '2026-01-05T01:00:00.000Z', '2026-01-05T02:00:00.000Z']);
 
       // Three more slots with SKIP: the first is taken and, still running, makes the Schedule skip the other two.
       relearn(loaded.configPath, 'schedule', 'backfill', model, '--from', '2026-01-06T00:00:00Z', '--to', '2026-01-06T02:30:00Z', '--overlap', 'skip');
-      const skipped = await waitFor('two starts skipped for overlap', async () => {
+      // Settled once all six backfilled slots are accounted for, taken or skipped: these backfills add nothing more.
+      const settled = await waitFor('the three SKIP slots to be taken or skipped', async () => {
         const info = (await schedule.describe()).info;
-        return info.numActionsSkippedOverlap >= 2 && info.numActionsTaken >= 4 ? info : undefined;
-      });
-      await new Promise((r) => setTimeout(r, 1000));
-      const settled = (await schedule.describe()).info;
+        return info.numActionsTaken + info.numActionsSkippedOverlap >= 6 ? info : undefined;
+      }, 60_000, 250);
       assert.equal(settled.numActionsTaken, 4, 'one of the SKIP slots taken');
       assert.equal(settled.numActionsSkippedOverlap, 2, 'the two others skipped while it runs');
       assert.equal(settled.runningActions.length, 1);
-      assert.equal(skipped.recentActions.at(-1)?.scheduledAt.toISOString(), '2026-01-06T00:00:00.000Z');
+      assert.equal(settled.recentActions.at(-1)?.scheduledAt.toISOString(), '2026-01-06T00:00:00.000Z');
 
       // Now a worker runs the actions: each finds retrain/<model> going and is absorbed; no second retrain starts.
       const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
@@ -87,12 +77,15 @@ describe('schedule overlap and backfill on the real dev server', { timeout: 300_
           assert.match(results[0]!.reason, new RegExp(`a run of ${model} is already going`));
           // A trigger now (the Schedule's own SKIP policy, nothing of its own running) is absorbed the same way.
           relearn(loaded.configPath, 'schedule', 'trigger', model);
-          const fourth = await waitFor('the triggered action to end', async () => {
+          const triggered = await waitFor('the triggered action to end', async () => {
             const info = (await schedule.describe()).info;
             const last = info.recentActions.at(-1);
-            return info.numActionsTaken >= 5 && last && info.runningActions.length === 0 ? last : undefined;
-          });
-          const r4 = (await client.workflow.getHandle(fourth.action.workflow.workflowId, fourth.action.workflow.firstExecutionRunId).result()) as ScheduledRetrainResult;
+            return info.numActionsTaken >= 5 && last && info.runningActions.length === 0 ? { info, last } : undefined;
+          }, 60_000, 250);
+          // Exactly one more action than the backfills left: nothing else started meanwhile.
+          assert.equal(triggered.info.numActionsTaken, 5);
+          assert.equal(triggered.info.numActionsSkippedOverlap, 2);
+          const r4 = (await client.workflow.getHandle(triggered.last.action.workflow.workflowId, triggered.last.action.workflow.firstExecutionRunId).result()) as ScheduledRetrainResult;
           assert.equal(r4.action, 'absorbed');
         });
       } finally {
@@ -101,7 +94,7 @@ describe('schedule overlap and backfill on the real dev server', { timeout: 300_
       const retrains = await waitFor('the list to show the run', async () => {
         const l = await listIds(client, `WorkflowId = 'retrain/${model}'`);
         return l.length > 0 ? l : undefined;
-      });
+      }, 60_000, 250);
       assert.equal(retrains.length, 1, 'only the run that was already going');
       assert.equal(retrains[0]!.runId, blocked.firstExecutionRunId);
       assert.equal(retrains[0]!.status, 'RUNNING');
