@@ -42,13 +42,19 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The dev server this state folder started, when it is still running: its pid and ports. */
-export function runningDevServer(stateDir: string): { pid: number; port: number; uiPort: number } | undefined {
+/** The last dev server this state folder started: its pid, its ports and whether it still runs. */
+export function recordedDevServer(stateDir: string): { pid: number; port: number; uiPort: number; running: boolean } | undefined {
   const recordFile = recordPath(stateDir);
   if (!existsSync(recordFile)) return undefined;
   const record = recordSchema.safeParse(JSON.parse(readFileSync(recordFile, 'utf8')));
-  if (!record.success || !alive(record.data.pid)) return undefined;
-  return { pid: record.data.pid, port: record.data.port, uiPort: record.data.uiPort };
+  if (!record.success) return undefined;
+  return { pid: record.data.pid, port: record.data.port, uiPort: record.data.uiPort, running: alive(record.data.pid) };
+}
+
+/** The dev server this state folder started, when it is still running: its pid and ports. */
+export function runningDevServer(stateDir: string): { pid: number; port: number; uiPort: number } | undefined {
+  const recorded = recordedDevServer(stateDir);
+  return recorded?.running ? recorded : undefined;
 }
 
 /** True when a Temporal frontend answers at `address` within the timeout. */

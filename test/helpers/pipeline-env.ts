@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { LaunchRecord } from '../../src/jobs/local';
 import { connectClient } from '../../src/temporal/connection';
-import { type DevServerInfo, type DevServerOptions, ensureDevServer, runningDevServer } from '../../src/temporal/dev-server';
+import { type DevServerInfo, type DevServerOptions, ensureDevServer, recordedDevServer } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import type { RetrainResult } from '../../src/contracts';
@@ -87,11 +87,20 @@ async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Starts the shared test dev server on free ports, or reuses the one running; returns where it answers. */
+/**
+ * Reuses the shared test dev server, or starts it again on the ports it last had (configs written meanwhile name that
+ * address), or, when those are taken, on free ports. Returns where it answers.
+ */
 export function testServer(): Promise<DevServerInfo> {
   return withStartLock(async () => {
-    const running = runningDevServer(TEST_SERVER_STATE);
-    if (running !== undefined) return ensureDevServer({ ...TEST_SERVER, port: running.port, uiPort: running.uiPort });
+    const recorded = recordedDevServer(TEST_SERVER_STATE);
+    if (recorded !== undefined) {
+      try {
+        return await ensureDevServer({ ...TEST_SERVER, port: recorded.port, uiPort: recorded.uiPort });
+      } catch (err) {
+        if (recorded.running) throw err;
+      }
+    }
     return startDevServerOnFreePorts(TEST_SERVER);
   });
 }
