@@ -1,0 +1,135 @@
+// Cross-validation as Relearn computes it: every number a decision uses comes from onnxruntime scoring the stored
+// ONNX bytes, never from what a training job says about itself. No Temporal here: the caller passes a model reader
+// (the store's verified read) and a progress callback (the activity's heartbeat).
+import type { Table } from 'apache-arrow';
+import type { ModelConfig } from '../config/schema';
+import type { ArtifactRef, Evaluation, MetricSummary } from '../contracts';
+import { DataContractError } from '../errors';
+import { computeMetrics, summarizeFolds } from '../metrics';
+import { type FeatureSpec, openSession, scoreRows } from '../onnx';
+
+/** The class labels a classifier reported in its status.json, in the order of its probability columns. */
+export type ModelClasses = ReadonlyArray<string | number | boolean>;
+
+/** Where cross-validation is: the stage and the rows scored so far, for a heartbeat to resume from. */
+export interface CrossValidateProgress {
+  stage: string;
+  rows: number;
+}
+
+/** Inputs of crossValidate. */
+export interface CrossValidateInput {
+  table: Table;
+  /** The fold of every table row, -1 for the holdout (the split's `fold` column). */
+  fold: Int8Array;
+  /** One model per fold, each scored on the rows of its own fold; `classes` defaults to the candidate's. */
+  folds: ReadonlyArray<{ fold: number; artifact: ArtifactRef; classes?: ModelClasses | undefined }>;
+  /** The model for the holdout; a search trial has none and scores its folds only. */
+  candidate?: ArtifactRef | undefined;
+  /** The current champion, scored on the same holdout rows as the candidate. */
+  champion?: { artifact: ArtifactRef; classes: ModelClasses | undefined } | undefined;
+  task: ModelConfig['task'];
+  features: FeatureSpec;
+  label: string;
+  /** The candidate's classes. */
+  classes: ModelClasses | undefined;
+  /** Reads a model's ONNX bytes (the store's digest-checked read). */
+  readModel: (ref: ArtifactRef) => Promise<Uint8Array>;
+  /** Called while fold models are scored. */
+  onProgress?: (progress: CrossValidateProgress) => void;
+}
+
+/** Scores each fold model on its held-out fold and summarises the folds, then the candidate (and champion) on the holdout. */
+export async function crossValidate(input: CrossValidateInput): Promise<Evaluation> {
+  const { table, fold, onProgress } = input;
+  if (fold.length !== table.numRows) {
+    throw new DataContractError(`split has ${fold.length} rows but the snapshot has ${table.numRows}`);
+  }
+  const score = (artifact: ArtifactRef, rows: Int32Array, classes: ModelClasses | undefined, onRows?: (done: number) => void) =>
+    scoreModel({ ...input, artifact, rows, classes, onRows });
+
+  let rowsScored = 0;
+  const perFold: Array<Record<string, number>> = [];
+  for (const f of input.folds) {
+    const rows = rowsWhere(fold, f.fold);
+    perFold.push(await score(f.artifact, rows, f.classes ?? input.classes, (done) => onProgress?.({ stage: `fold ${f.fold}`, rows: rowsScored + done })));
+    rowsScored += rows.length;
+    onProgress?.({ stage: `fold ${f.fold} done`, rows: rowsScored });
+  }
+  const summary: Record<string, MetricSummary> = {};
+  for (const metric of Object.keys(perFold[0] ?? {})) {
+    const s = summarizeFolds(perFold.map((m) => m[metric]!));
+    summary[metric] = { mean: s.mean, std: s.std, ciLow: s.ciLow, ciHigh: s.ciHigh };
+  }
+  if (!input.candidate) return { perFold, summary, holdout: { rows: 0, candidate: {} }, rowsScored };
+
+  const holdoutRows = rowsWhere(fold, -1);
+  const candidate = await score(input.candidate, holdoutRows, input.classes);
+  rowsScored += holdoutRows.length;
+  let champion: Record<string, number> | undefined;
+  if (input.champion) {
+    champion = await score(input.champion.artifact, holdoutRows, input.champion.classes);
+    rowsScored += holdoutRows.length;
+  }
+  return { perFold, summary, holdout: { rows: holdoutRows.length, candidate, champion }, rowsScored };
+}
+
+/** Every metric of one model on `rows` of the table, its outputs computed by onnxruntime. */
+async function scoreModel(opts: {
+  readModel: CrossValidateInput['readModel'];
+  artifact: ArtifactRef;
+  table: Table;
+  rows: Int32Array;
+  task: ModelConfig['task'];
+  features: FeatureSpec;
+  label: string;
+  classes: ModelClasses | undefined;
+  onRows?: ((done: number) => void) | undefined;
+}): Promise<Record<string, number>> {
+  const session = await openSession(await opts.readModel(opts.artifact));
+  const scored = await scoreRows({
+    session,
+    table: opts.table,
+    rows: opts.rows,
+    features: opts.features,
+    task: opts.task,
+    onProgress: opts.onRows,
+  });
+  const y = targets(opts.table, opts.label, opts.rows, opts.task, opts.classes);
+  if (opts.task === 'regression') {
+    return { ...computeMetrics('regression', y as Float64Array, scored.predictions!) };
+  }
+  const nClasses = scored.numClasses ?? opts.classes?.length ?? 2;
+  return { ...computeMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses) };
+}
+
+/** Label column → class indices in the order of the model's `classes` (or float targets for regression). */
+function targets(table: Table, label: string, rows: Int32Array, task: ModelConfig['task'], classes: ModelClasses | undefined): Int32Array | Float64Array {
+  const column = table.getChild(label);
+  if (!column) throw new DataContractError(`snapshot has no label column '${label}'`);
+  if (task === 'regression') {
+    const out = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = Number(column.get(rows[i]!));
+    return out;
+  }
+  if (!classes || classes.length === 0) throw new DataContractError(`classifier for label '${label}' reported no classes in status.json`);
+  const index = new Map(classes.map((c, i) => [String(c), i]));
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const value = column.get(rows[i]!);
+    const k = index.get(String(typeof value === 'bigint' ? Number(value) : value));
+    // A label the model never saw counts as a wrong answer for every row it appears in: class -1 matches nothing.
+    out[i] = k ?? -1;
+  }
+  return out;
+}
+
+/** The indices of the rows whose fold is `value` (-1: the holdout), in table order. */
+function rowsWhere(fold: Int8Array, value: number): Int32Array {
+  let n = 0;
+  for (let i = 0; i < fold.length; i++) if (fold[i] === value) n++;
+  const rows = new Int32Array(n);
+  let j = 0;
+  for (let i = 0; i < fold.length; i++) if (fold[i] === value) rows[j++] = i;
+  return rows;
+}

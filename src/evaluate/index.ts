@@ -1,0 +1,2 @@
+export { crossValidate } from './cross-validate';
+export type { CrossValidateInput, CrossValidateProgress, ModelClasses } from './cross-validate';
