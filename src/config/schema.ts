@@ -58,7 +58,7 @@ const deriveSchema = z
 
 const sourceSchema = z
   .object({
-    format: z.enum(['parquet', 'csv', 'arrow']).optional(),
+    format: z.enum(['parquet', 'csv', 'arrow', 'json']).optional(),
     path: z.string().min(1),
     timeColumn: z.string().min(1),
     window: z.object({ from: isoDate.optional(), to: isoDate.optional() }).strict().optional(),

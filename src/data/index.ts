@@ -1,4 +1,4 @@
-// Data stage: sources (Parquet, CSV, Arrow IPC) → contract-checked, time-sorted Arrow snapshots.
+// Data stage: sources (Parquet, CSV, JSON, Arrow IPC) → contract-checked, time-sorted Arrow snapshots.
 export { readSource, openSource, sourceFormat } from './read-source';
 export type { OpenedSource, ReadSourceOptions, SourceColumn } from './read-source';
 export { pullSnapshot, readSnapshot } from './snapshot';

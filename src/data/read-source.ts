@@ -1,6 +1,7 @@
 // Reading sources into Arrow.
 //
-// Parquet and CSV go through DuckDB (@duckdb/node-api); Arrow IPC through apache-arrow itself.
+// Parquet, CSV and JSON go through DuckDB (@duckdb/node-api); Arrow IPC through apache-arrow itself.
+// JSON's extra shape checks (same keys in every object, one type per column, nothing nested) are in json-source.ts.
 // Why DuckDB, from bench/parquet-reader.ts on flights-3m (2 cores, medians of 3 after a cold
 // run; bench/results/parquet-reader.json): for a one-month window (511,502 of 3M rows) DuckDB
 // takes 0.27 s (0.33 s cold, in a fresh process) with a peak RSS of 263 MB, because the window
@@ -23,6 +24,7 @@ import { DataContractError, DataSourceError } from '../errors';
 import { columnFamily, normalizeTable, takeTable, timeKeysMs, typeName } from './columns';
 import { connectDuckDB, describeScan, queryToArrow, quoteIdent, quoteLiteral } from './duckdb-reader';
 import type { ScanColumn } from './duckdb-reader';
+import { jsonReadError, jsonScan } from './json-source';
 import { windowBoundsMs } from './time';
 import type { ContractType, SourceConfig, SourceFormat } from './types';
 
@@ -60,7 +62,13 @@ const EXTENSIONS: Record<string, SourceFormat> = {
   '.arrows': 'arrow',
   '.feather': 'arrow',
   '.ipc': 'arrow',
+  '.json': 'json',
+  '.ndjson': 'json',
+  '.jsonl': 'json',
 };
+
+/** Format names for messages. */
+const FORMAT_LABEL: Record<SourceFormat, string> = { parquet: 'Parquet', csv: 'CSV', arrow: 'Arrow IPC', json: 'JSON' };
 
 /** The format of a source: explicit, else from the file extension. */
 export function sourceFormat(source: SourceConfig): SourceFormat {
@@ -68,7 +76,7 @@ export function sourceFormat(source: SourceConfig): SourceFormat {
   const lower = source.path.toLowerCase();
   for (const [extension, format] of Object.entries(EXTENSIONS)) if (lower.endsWith(extension)) return format;
   throw new DataSourceError(
-    `${source.path}: cannot tell the format from the file name; set source.format to parquet, csv or arrow`,
+    `${source.path}: cannot tell the format from the file name; set source.format to parquet, csv, arrow or json`,
   );
 }
 
@@ -106,10 +114,21 @@ function firstLine(message: string): string {
 /** Describes a file for DuckDB, checking what can be checked before DuckDB sees it. */
 async function duckScan(
   file: string,
-  format: 'parquet' | 'csv',
+  format: 'parquet' | 'csv' | 'json',
   size: number,
   columnTypes: Record<string, ContractType>,
 ): Promise<{ scan: string; scanColumns: ScanColumn[] }> {
+  if (format === 'json') {
+    const { head } = await readEnds(file, size, 4096);
+    if (head.includes(0)) throw new DataSourceError(`${file}: not a JSON file (binary content)`);
+    if (size === 0) throw new DataSourceError(`${file}: empty JSON file (an array of objects, or one object per line, is required)`);
+    const connection = await connectDuckDB();
+    try {
+      return await jsonScan(connection, file, columnTypes);
+    } finally {
+      connection.closeSync();
+    }
+  }
   if (format === 'parquet') {
     const { head, tail } = await readEnds(file, size, 4);
     if (size < 12 || head.toString('latin1') !== 'PAR1' || tail.toString('latin1') !== 'PAR1') {
@@ -277,7 +296,8 @@ export async function openSource(source: SourceConfig, options: ReadSourceOption
       try {
         table = await queryToArrow(connection, `SELECT ${scanColumns.map((c) => c.expression).join(', ')} FROM ${scan}${where}`, readOptions.onRows);
       } catch (err) {
-        throw new DataSourceError(`${file}: cannot read as ${format === 'parquet' ? 'Parquet' : 'CSV'}: ${firstLine((err as Error).message)}`);
+        if (format === 'json') throw jsonReadError(file, err);
+        throw new DataSourceError(`${file}: cannot read as ${FORMAT_LABEL[format]}: ${firstLine((err as Error).message)}`);
       } finally {
         connection.closeSync();
       }
@@ -324,7 +344,7 @@ async function openArrow(source: SourceConfig, file: string, size: number): Prom
 }
 
 /**
- * Reads a Parquet, CSV or Arrow IPC (file or stream) source into an Arrow Table, keeping only
+ * Reads a Parquet, CSV, JSON (array of objects or newline-delimited) or Arrow IPC (file or stream) source into an Arrow Table, keeping only
  * rows inside `source.window` unless `applyWindow` is false. Column types are normalised as
  * described in columns.ts (Int64 narrowed where lossless, strings as Utf8).
  */

@@ -1,7 +1,7 @@
 import type { Table } from 'apache-arrow';
 
 /** File formats a source can be read from; inferred from the file extension when omitted. */
-export type SourceFormat = 'parquet' | 'csv' | 'arrow';
+export type SourceFormat = 'parquet' | 'csv' | 'arrow' | 'json';
 
 /** Time features derived from a timestamp column, in UTC. */
 export type TimeDeriveOp = 'hour' | 'dayOfWeek' | 'month' | 'dayOfMonth';
