@@ -100,7 +100,25 @@ async function scoreModel(opts: {
     return { ...computeMetrics('regression', y as Float64Array, scored.predictions!) };
   }
   const nClasses = scored.numClasses ?? opts.classes?.length ?? 2;
-  return { ...computeMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses) };
+  return classifierMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses);
+}
+
+/**
+ * Classification metrics where a row whose label the model never saw (class -1) is wrong: the problem is widened by
+ * one class that the model gives probability 0 in every row, so such a row is never predicted right, its log loss is
+ * the clipped maximum, and macro averages count the unseen class (scikit-learn's numbers for the widened problem).
+ * A binary model keeps class 1 as its positive class: for precision, recall, F1 and ROC AUC an unseen label is a
+ * negative. Without unseen labels this is computeMetrics unchanged.
+ */
+function classifierMetrics(task: 'binary' | 'multiclass', y: Int32Array, probabilities: Float32Array, nClasses: number): Record<string, number> {
+  if (!y.includes(-1)) return { ...computeMetrics(task, y, probabilities, nClasses) };
+  const width = nClasses + 1;
+  const widened = new Float32Array(y.length * width);
+  for (let i = 0; i < y.length; i++) widened.set(probabilities.subarray(i * nClasses, (i + 1) * nClasses), i * width);
+  const wide = computeMetrics('multiclass', y.map((k) => (k < 0 ? nClasses : k)), widened, width);
+  if (task === 'multiclass') return { ...wide };
+  const positive = computeMetrics('binary', y.map((k) => (k === 1 ? 1 : 0)), probabilities, nClasses);
+  return { ...positive, accuracy: wide.accuracy, log_loss: wide.log_loss };
 }
 
 /** Label column → class indices in the order of the model's `classes` (or float targets for regression). */
@@ -118,7 +136,7 @@ function targets(table: Table, label: string, rows: Int32Array, task: ModelConfi
   for (let i = 0; i < rows.length; i++) {
     const value = column.get(rows[i]!);
     const k = index.get(String(typeof value === 'bigint' ? Number(value) : value));
-    // A label the model never saw counts as a wrong answer for every row it appears in: class -1 matches nothing.
+    // A label the model never saw is class -1: classifierMetrics counts it as a wrong answer in every row it appears in.
     out[i] = k ?? -1;
   }
   return out;

@@ -60,6 +60,10 @@ function assertMetricsClose(actual: Record<string, number> | undefined, referenc
   assert.ok(actual !== undefined, `${what}: missing`);
   assert.deepEqual(Object.keys(actual).sort(), Object.keys(reference).sort(), `${what}: metric names`);
   for (const [name, value] of Object.entries(reference)) {
+    if (Number.isNaN(value)) {
+      assert.ok(Number.isNaN(actual[name]), `${what} ${name}: onnx ${actual[name]} vs sklearn NaN`);
+      continue;
+    }
     const diff = Math.abs(actual[name]! - value);
     assert.ok(diff <= TOLERANCE * Math.max(1, Math.abs(value)), `${what} ${name}: onnx ${actual[name]} vs sklearn ${value} (|diff| ${diff})`);
   }
@@ -139,6 +143,41 @@ describe('crossValidate', () => {
     assert.deepEqual(evaluation.holdout, { rows: 0, candidate: {} });
     assert.equal(evaluation.rowsScored, HOLDOUT_FROM);
     assert.equal(reader.read.length, FOLDS);
+  });
+
+  test('a label the model never saw is a wrong answer in every row it appears in (class -1), binary and multiclass', async () => {
+    // label3 holds 0, 1 and 2: a binary model of classes [0, 1] never saw 2; a 3-class model told its classes are
+    // [0, 1, 5] never saw 2 either (and its third class never occurs).
+    const holdout = rowsOf(-1);
+    const y3 = labels('label3', holdout);
+    const unseen = y3.filter((v) => v === 2).length;
+    assert.ok(unseen > 0 && unseen < holdout.length, 'the holdout has seen and unseen labels');
+    const argmax = (p: number[]): number => p.indexOf(Math.max(...p));
+    const evaluate = (model: string, task: 'binary' | 'multiclass', classes: number[]) =>
+      crossValidate({ table, fold, folds: [], candidate: ref(model), task, features, label: 'label3', classes, readModel: modelReader().readModel });
+
+    const binary = (await evaluate('classifier-binary.onnx', 'binary', [0, 1])).holdout.candidate;
+    const pBinary = holdout.map((r) => expected.classifierBinary.probabilities[r]!);
+    const rightBinary = holdout.filter((_, i) => y3[i] !== 2 && argmax(pBinary[i]!) === y3[i]).length;
+    assert.ok(Math.abs(binary.accuracy! - rightBinary / holdout.length) <= TOLERANCE, `accuracy ${binary.accuracy} vs ${rightBinary}/${holdout.length}`);
+    // Class 1 stays the positive class: for precision, recall, F1 and ROC AUC the unseen label is a negative.
+    const positive = computeMetrics('binary', y3.map((v) => (v === 1 ? 1 : 0)), Float64Array.from(pBinary.flat()), 2);
+    assertMetricsClose({ precision: binary.precision!, recall: binary.recall!, f1: binary.f1!, roc_auc: binary.roc_auc! }, {
+      precision: positive.precision,
+      recall: positive.recall,
+      f1: positive.f1,
+      roc_auc: positive.roc_auc,
+    }, 'binary, unseen label');
+    // The true class of an unseen row has probability 0, clipped to machine epsilon.
+    assert.ok(binary.log_loss! >= (unseen / holdout.length) * -Math.log(Number.EPSILON), `log_loss ${binary.log_loss}`);
+
+    const multi = (await evaluate('classifier-3class.onnx', 'multiclass', [0, 1, 5])).holdout.candidate;
+    const p3 = holdout.map((r) => expected.classifier3Class.probabilities[r]!);
+    const right3 = holdout.filter((_, i) => y3[i] !== 2 && argmax(p3[i]!) === y3[i]).length;
+    assert.ok(Math.abs(multi.accuracy! - right3 / holdout.length) <= TOLERANCE, `accuracy ${multi.accuracy} vs ${right3}/${holdout.length}`);
+    // scikit-learn's numbers for the problem widened by the unseen class, which the model gives probability 0.
+    const widened = Float64Array.from(p3.flatMap((p) => [...p, 0]));
+    assertMetricsClose(multi, { ...computeMetrics('multiclass', y3.map((v) => (v === 2 ? 3 : v)), widened, 4) }, 'multiclass, unseen label');
   });
 
   test('a split of another length than the snapshot is a data contract error, before any model is read', async () => {
