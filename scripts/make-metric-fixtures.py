@@ -251,6 +251,115 @@ def summary_cases(rng: np.random.Generator) -> list[dict]:
     ]
 
 
+def sklearn_verdict(compute) -> dict:
+    """scikit-learn's answer for one metric: its value, and why it is not defined when it says so.
+
+    Undefined means scikit-learn raises a ValueError, returns NaN or a non-finite number, or warns with an
+    UndefinedMetricWarning and substitutes a value. `scope` tells a metric with no value at all ("metric") from a
+    macro average where only some classes' terms are 0/0 and count as 0 ("class-term").
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = float(compute())
+        except ValueError as err:
+            return {"value": None, "undefined": f"ValueError: {err}", "scope": "metric"}
+    messages = [str(w.message) for w in caught if issubclass(w.category, UndefinedMetricWarning)]
+    if messages:
+        scope = "class-term" if " in labels with " in messages[0] else "metric"
+        return {"value": finite_or_none(value), "undefined": messages[0], "scope": scope}
+    if not math.isfinite(value):
+        return {"value": None, "undefined": f"not finite ({value})", "scope": "metric"}
+    return {"value": value, "undefined": None, "scope": None}
+
+
+def undefined_classification_case(name: str, task: str, class_names: list[str], y_true: np.ndarray, proba: np.ndarray, note: str) -> dict:
+    labels = list(range(proba.shape[1]))
+    y_pred = np.argmax(proba, axis=1)
+    prf = dict(average="binary", pos_label=1) if task == "binary" else dict(average="macro")
+    auc = (lambda: roc_auc_score(y_true, proba[:, 1])) if task == "binary" else (lambda: roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels))
+    return {
+        "name": name,
+        "note": note,
+        "task": task,
+        "nClasses": len(labels),
+        "classNames": class_names,
+        "yTrue": [int(v) for v in y_true],
+        "proba": [float(v) for v in proba.ravel()],
+        "sklearn": {
+            "accuracy": sklearn_verdict(lambda: accuracy_score(y_true, y_pred)),
+            "precision": sklearn_verdict(lambda: precision_score(y_true, y_pred, **prf)),
+            "recall": sklearn_verdict(lambda: recall_score(y_true, y_pred, **prf)),
+            "f1": sklearn_verdict(lambda: f1_score(y_true, y_pred, **prf)),
+            "roc_auc": sklearn_verdict(auc),
+            # Relearn always knows the model's classes, as scikit-learn does when given `labels`.
+            "log_loss": sklearn_verdict(lambda: log_loss(y_true, proba, labels=labels)),
+        },
+    }
+
+
+def undefined_regression_case(name: str, y_true: np.ndarray, y_pred: np.ndarray, note: str) -> dict:
+    return {
+        "name": name,
+        "note": note,
+        "task": "regression",
+        "yTrue": [float(v) for v in y_true],
+        "yPred": [float(v) for v in y_pred],
+        "sklearn": {
+            "rmse": sklearn_verdict(lambda: root_mean_squared_error(y_true, y_pred)),
+            "mae": sklearn_verdict(lambda: mean_absolute_error(y_true, y_pred)),
+            # force_finite=False shows what R² is; the default stands 1.0 or 0.0 in for the 0/0 or x/0 of a constant target.
+            "r2": sklearn_verdict(lambda: r2_score(y_true, y_pred, force_finite=False)),
+        },
+    }
+
+
+def undefined_cases() -> list[dict]:
+    """Sets of rows on which some metric has no value: a class missing, no positive predicted, a constant target."""
+    # Its own generator, so the cases above keep their numbers.
+    rng = np.random.default_rng([SEED, 2])
+    cases = []
+    binary = ["on-time", "delayed"]
+
+    def binary_proba(p1: np.ndarray) -> np.ndarray:
+        return np.column_stack([1 - p1, p1])
+
+    n = 60
+    cases.append(undefined_classification_case("binary-only-negatives", "binary", binary, np.zeros(n, dtype=np.int64), binary_proba(rng.uniform(0, 1, n)), "the positive class never occurs: AUC and recall undefined"))
+    cases.append(undefined_classification_case("binary-only-positives", "binary", binary, np.ones(n, dtype=np.int64), binary_proba(rng.uniform(0, 1, n)), "the negative class never occurs: AUC undefined"))
+    y = rng.integers(0, 2, n)
+    cases.append(undefined_classification_case("binary-never-predicted", "binary", binary, y, binary_proba(rng.uniform(0, 0.45, n)), "no row predicted positive: precision undefined"))
+    cases.append(
+        undefined_classification_case("binary-nothing-positive", "binary", binary, np.zeros(n, dtype=np.int64), binary_proba(rng.uniform(0, 0.45, n)), "no positive row and none predicted: AUC, precision, recall and F1 undefined")
+    )
+    cases.append(undefined_classification_case("binary-defined", "binary", binary, y, binary_proba(np.clip(0.3 + 0.4 * y + rng.normal(0, 0.2, n), 0, 1)), "both classes, both predicted: everything defined"))
+
+    weather = ["drizzle", "fog", "rain", "snow", "sun"]
+    n = 146
+    logits = rng.normal(0, 1.0, (n, 5))
+    y = rng.choice([0, 1, 2, 4], n)  # no snow in these rows
+    logits[np.arange(n), y] += 1.5
+    logits[:5, 3] += 6.0  # yet snow is predicted for a few of them
+    cases.append(undefined_classification_case("multiclass-missing-class", "multiclass", weather, y, softmax(logits), "'snow' never occurs but is predicted: AUC undefined; recall's snow term is 0/0"))
+    y = rng.choice([2, 4], n)
+    logits = rng.normal(0, 1.0, (n, 5))
+    logits[np.arange(n), y] += 1.5
+    cases.append(undefined_classification_case("multiclass-three-missing", "multiclass", weather, y, softmax(logits), "only rain and sun occur: AUC undefined"))
+    y = rng.integers(0, 5, n)
+    logits = rng.normal(0, 1.0, (n, 5))
+    logits[np.arange(n), y] += 1.5
+    logits[:, 1] -= 10.0  # fog is never predicted
+    cases.append(undefined_classification_case("multiclass-never-predicted", "multiclass", weather, y, softmax(logits), "every class occurs, fog never predicted: precision's fog term is 0/0, the average stays"))
+
+    n = 40
+    cases.append(undefined_regression_case("regression-constant-target", np.full(n, 3.5), 3.5 + rng.normal(0, 0.1, n), "constant target: R² is x/0"))
+    cases.append(undefined_regression_case("regression-constant-perfect", np.full(n, 3.5), np.full(n, 3.5), "constant target predicted exactly: R² is 0/0"))
+    cases.append(undefined_regression_case("regression-one-row", np.array([2.0]), np.array([2.5]), "one row: R² undefined"))
+    y = rng.normal(10, 3, n)
+    cases.append(undefined_regression_case("regression-defined", y, y + rng.normal(0, 1, n), "a varying target: everything defined"))
+    return cases
+
+
 def write_json(name: str, payload: dict) -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     # Compact: the files are read by tests, not people, and stay small in the repository.
@@ -264,6 +373,7 @@ def main() -> None:
     write_json("classification.json", {"generatedBy": "scripts/make-metric-fixtures.py", "seed": SEED, "versions": versions, "cases": classification_cases(rng)})
     write_json("regression.json", {"generatedBy": "scripts/make-metric-fixtures.py", "seed": SEED, "versions": versions, "cases": regression_cases(rng)})
     write_json("summary.json", {"generatedBy": "scripts/make-metric-fixtures.py", "seed": SEED, "versions": versions, "cases": summary_cases(rng)})
+    write_json("undefined.json", {"generatedBy": "scripts/make-metric-fixtures.py", "seed": SEED, "versions": versions, "cases": undefined_cases()})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ export {
   metricNamesFor,
   primaryMetricOf,
 } from './metrics';
-export type { ClassificationMetricName, MetricDirection, MetricName, MetricTask, RegressionMetricName } from './metrics';
+export type { ClassificationMetricName, MetricDirection, MetricName, MetricTask, RegressionMetricName, UndefinedMetrics } from './metrics';
 export { mulberry32 } from './random';
 export type {
   ArtifactRef,
@@ -38,6 +38,7 @@ export type {
   StageProgress,
   TrainedJob,
   Trigger,
+  UndefinedMetricsOfEvaluation,
 } from './run';
 export {
   RELEARN_SEARCH_ATTRIBUTES,

@@ -22,6 +22,12 @@ export type MetricName = ClassificationMetricName | RegressionMetricName;
 /** The model tasks Relearn evaluates. */
 export type MetricTask = 'binary' | 'multiclass' | 'regression';
 
+/**
+ * Metric name → why the metric has no value on a set of rows ("class 'snow' never occurs in the 146 rows of the
+ * holdout"). Only metrics that are undefined appear; their number fields hold NaN or scikit-learn's stand-in value.
+ */
+export type UndefinedMetrics = Record<string, string>;
+
 /** Whether a larger value of the metric means a better model. */
 export type MetricDirection = 'higher' | 'lower';
 

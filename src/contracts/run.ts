@@ -2,6 +2,7 @@
 // Type-only imports keep the workflow bundle free of zod and Node built-ins.
 import type { ModelConfig } from '../config/schema';
 import type { RolloutStep } from './live';
+import type { UndefinedMetrics } from './metrics';
 import type { SearchSummary } from './search';
 
 /** What started a run. */
@@ -87,6 +88,17 @@ export interface Evaluation {
   summary: Record<string, MetricSummary>;
   holdout: { rows: number; candidate: Record<string, number>; champion?: Record<string, number> };
   rowsScored: number;
+  /** The metrics that have no value on some set, with the reason; absent when all are defined (and in older runs). */
+  undefined?: UndefinedMetricsOfEvaluation;
+}
+
+/** Why metrics are undefined, in the shape of the Evaluation: per fold, in the fold summary, on the holdout. */
+export interface UndefinedMetricsOfEvaluation {
+  /** One entry per fold, in perFold's order (an empty object for a fold where every metric is defined). */
+  perFold?: UndefinedMetrics[];
+  /** A metric undefined on any fold has no CV mean: its reasons on those folds. */
+  summary?: UndefinedMetrics;
+  holdout?: { candidate?: UndefinedMetrics; champion?: UndefinedMetrics };
 }
 
 /** The champion a run compares against. */

@@ -1,6 +1,7 @@
 import { CLASSIFICATION_METRIC_NAMES, type ClassificationMetricName } from '../contracts/metrics';
 import { CompensatedSum, SUM_BLOCK_ROWS, assertNotEmpty } from './numeric';
 import type { FloatVector } from './numeric';
+import { type ReasonContext, type UndefinedMetrics, className, missingClassesPhrase, rowsPhrase } from './reasons';
 
 /** Class probabilities, row-major n×C, columns in class-index order. */
 export type ProbabilityMatrix = FloatVector;
@@ -246,17 +247,55 @@ export function classificationMetrics(
   nClasses: number,
   averaging: Averaging,
 ): ClassificationMetrics {
+  return classificationMetricsWithReasons(yTrue, proba, nClasses, averaging).metrics;
+}
+
+/**
+ * The classification metrics that have no value on these rows, with the reason, as scikit-learn decides it: ROC AUC
+ * when a class never occurs (scikit-learn warns and returns NaN with `labels`, raises without); with binary
+ * averaging, precision, recall or F1 when its ratio is 0/0 (scikit-learn warns and counts it as 0). A macro average
+ * whose term for some class is 0/0 keeps its value, as scikit-learn's does: the other classes define it. Accuracy and
+ * log loss (with every class of the model as `labels`) are defined on any non-empty set.
+ */
+function undefinedFromScan(scan: RowScan, rows: number, averaging: Averaging, context: ReasonContext): UndefinedMetrics {
+  const out: UndefinedMetrics = {};
+  const where = rowsPhrase(rows, context);
+  const missing: number[] = [];
+  for (let c = 0; c < scan.trueCount.length; c++) if (scan.trueCount[c] === 0) missing.push(c);
+  if (missing.length > 0) out.roc_auc = `${missingClassesPhrase(missing, context)} in ${where}`;
+  if (averaging === 'binary') {
+    const positive = `${className(1, context)} (the positive class)`;
+    const occurs = (scan.trueCount[1] ?? 0) > 0;
+    const predicted = (scan.predCount[1] ?? 0) > 0;
+    if (!predicted) out.precision = `the model predicts ${positive} for none of ${where}`;
+    if (!occurs) out.recall = `${positive} never occurs in ${where}`;
+    if (!occurs && !predicted) out.f1 = `${positive} neither occurs in ${where} nor is predicted for any of them`;
+  }
+  return out;
+}
+
+/** Every classification metric and, for those undefined on these rows, why (see `undefinedFromScan`). */
+export function classificationMetricsWithReasons(
+  yTrue: Int32Array,
+  proba: ProbabilityMatrix,
+  nClasses: number,
+  averaging: Averaging,
+  context: ReasonContext = {},
+): { metrics: ClassificationMetrics; undefined: UndefinedMetrics } {
   if (averaging === 'binary' && nClasses !== 2) {
     throw new RangeError(`binary averaging needs nClasses = 2, got ${nClasses}`);
   }
   const scan = scanRows(yTrue, proba, nClasses);
   const { precision, recall, f1 } = prfFromScan(scan, averaging);
   return {
-    accuracy: scan.correct / yTrue.length,
-    precision,
-    recall,
-    f1,
-    roc_auc: aucFromCounts(yTrue, proba, nClasses, scan.trueCount),
-    log_loss: scan.logLossSum / yTrue.length,
+    metrics: {
+      accuracy: scan.correct / yTrue.length,
+      precision,
+      recall,
+      f1,
+      roc_auc: aucFromCounts(yTrue, proba, nClasses, scan.trueCount),
+      log_loss: scan.logLossSum / yTrue.length,
+    },
+    undefined: undefinedFromScan(scan, yTrue.length, averaging, context),
   };
 }

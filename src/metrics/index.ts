@@ -1,14 +1,16 @@
 import type { MetricName, MetricTask } from '../contracts/metrics';
-import { CLASSIFICATION_METRIC_NAMES, classificationMetrics } from './classification';
+import { CLASSIFICATION_METRIC_NAMES, classificationMetrics, classificationMetricsWithReasons } from './classification';
 import type { ClassificationMetricName, ClassificationMetrics, ProbabilityMatrix } from './classification';
 import type { FloatVector } from './numeric';
-import { REGRESSION_METRIC_NAMES, regressionMetrics } from './regression';
+import type { ReasonContext, UndefinedMetrics } from './reasons';
+import { REGRESSION_METRIC_NAMES, regressionMetrics, regressionMetricsWithReasons } from './regression';
 import type { RegressionMetricName, RegressionMetrics } from './regression';
 
 export {
   CLASSIFICATION_METRIC_NAMES,
   accuracyScore,
   classificationMetrics,
+  classificationMetricsWithReasons,
   logLoss,
   precisionRecallF1,
   predictedClasses,
@@ -27,8 +29,10 @@ export {
   meanAbsoluteError,
   r2Score,
   regressionMetrics,
+  regressionMetricsWithReasons,
   rootMeanSquaredError,
 } from './regression';
+export type { ReasonContext, UndefinedMetrics } from './reasons';
 export type { RegressionMetricName, RegressionMetrics } from './regression';
 export { summarizeFolds } from './summary';
 export type { FoldSummary } from './summary';
@@ -66,4 +70,35 @@ export function computeMetrics(
   if (!(yTrue instanceof Int32Array)) throw new TypeError(`${task} yTrue must be an Int32Array of class indices`);
   if (nClasses === undefined) throw new TypeError(`${task} metrics need nClasses`);
   return classificationMetrics(yTrue, predictions, nClasses, task === 'binary' ? 'binary' : 'macro');
+}
+
+/** Metric values on a set of rows and, for those undefined on it, the reason. */
+export interface MetricsWithReasons {
+  metrics: Record<string, number>;
+  undefined: UndefinedMetrics;
+}
+
+/** Like computeMetrics, with the reason for each metric that is undefined on these rows (a class missing, a constant target). */
+export function computeMetricsWithReasons(
+  task: 'binary' | 'multiclass',
+  yTrue: Int32Array,
+  proba: ProbabilityMatrix,
+  nClasses: number,
+  context?: ReasonContext,
+): MetricsWithReasons;
+export function computeMetricsWithReasons(task: 'regression', yTrue: FloatVector, yPred: FloatVector, context?: ReasonContext): MetricsWithReasons;
+export function computeMetricsWithReasons(
+  task: MetricTask,
+  yTrue: Int32Array | FloatVector,
+  predictions: FloatVector,
+  nClassesOrContext?: number | ReasonContext,
+  context?: ReasonContext,
+): MetricsWithReasons {
+  if (task === 'regression') {
+    if (yTrue instanceof Int32Array) throw new TypeError('regression yTrue must be a Float32Array or Float64Array');
+    return regressionMetricsWithReasons(yTrue, predictions, typeof nClassesOrContext === 'object' ? nClassesOrContext : {});
+  }
+  if (!(yTrue instanceof Int32Array)) throw new TypeError(`${task} yTrue must be an Int32Array of class indices`);
+  if (typeof nClassesOrContext !== 'number') throw new TypeError(`${task} metrics need nClasses`);
+  return classificationMetricsWithReasons(yTrue, predictions, nClassesOrContext, task === 'binary' ? 'binary' : 'macro', context);
 }

@@ -1,6 +1,7 @@
 import { REGRESSION_METRIC_NAMES, type RegressionMetricName } from '../contracts/metrics';
 import { CompensatedSum, SUM_BLOCK_ROWS, assertNotEmpty, assertSameLength } from './numeric';
 import type { FloatVector } from './numeric';
+import type { ReasonContext, UndefinedMetrics } from './reasons';
 
 export { REGRESSION_METRIC_NAMES };
 export type { RegressionMetricName };
@@ -14,6 +15,8 @@ interface RegressionScan {
   absolute: number;
   mean: number;
   constant: boolean;
+  /** The smallest target (the target's value when it is constant). */
+  minY: number;
 }
 
 function scanRegression(yTrue: FloatVector, yPred: FloatVector): RegressionScan {
@@ -45,7 +48,7 @@ function scanRegression(yTrue: FloatVector, yPred: FloatVector): RegressionScan 
     absolute.add(abs);
     total.add(sy);
   }
-  return { residual: squared.value(), absolute: absolute.value(), mean: total.value() / n, constant: minY === maxY };
+  return { residual: squared.value(), absolute: absolute.value(), mean: total.value() / n, constant: minY === maxY, minY };
 }
 
 function assertFiniteRows(yTrue: FloatVector, yPred: FloatVector, start: number, end: number): void {
@@ -63,9 +66,26 @@ function assertFiniteRows(yTrue: FloatVector, yPred: FloatVector, start: number,
  * it is 1.0 for perfect predictions and 0.0 otherwise, and NaN with fewer than two rows.
  */
 export function regressionMetrics(yTrue: FloatVector, yPred: FloatVector): RegressionMetrics {
+  return regressionMetricsWithReasons(yTrue, yPred).metrics;
+}
+
+/**
+ * Every regression metric and, when R² is undefined on these rows, why: with fewer than two rows (scikit-learn warns
+ * and returns NaN) or a constant target, whose variance, R²'s denominator, is 0 (scikit-learn's force_finite default
+ * stands 1.0 or 0.0 in for the 0/0 or x/0, and R² keeps that stand-in value here). RMSE and MAE are always defined.
+ */
+export function regressionMetricsWithReasons(
+  yTrue: FloatVector,
+  yPred: FloatVector,
+  context: ReasonContext = {},
+): { metrics: RegressionMetrics; undefined: UndefinedMetrics } {
   const scan = scanRegression(yTrue, yPred);
   const n = yTrue.length;
-  return { rmse: Math.sqrt(scan.residual / n), mae: scan.absolute / n, r2: r2FromScan(yTrue, scan) };
+  const reasons: UndefinedMetrics = {};
+  const set = context.set ?? 'the set';
+  if (n < 2) reasons.r2 = `R² needs at least two rows, and ${set} has only one`;
+  else if (scan.constant) reasons.r2 = `the target is ${scan.minY} in all ${n} rows of ${set}, so its variance (R²'s denominator) is 0`;
+  return { metrics: { rmse: Math.sqrt(scan.residual / n), mae: scan.absolute / n, r2: r2FromScan(yTrue, scan) }, undefined: reasons };
 }
 
 function r2FromScan(yTrue: FloatVector, { residual, mean, constant }: RegressionScan): number {
