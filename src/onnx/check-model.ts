@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelRejectedError } from '../errors';
 import { checkExternalLocation, scanExternalData } from './external-data';
+import { featureInputNames, inputNameOf } from './feature-inputs';
 import { LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './score-rows';
 import { type FeatureSpec, type ModelTask, isClassifierTask } from './types';
 
@@ -25,12 +26,15 @@ export interface CheckModelOptions {
   memoryLimitBytes: number;
   /** Wall-clock limit for loading the model and the latency runs; the child is killed after it. */
   timeoutMs: number;
-  /** The features the model must take as inputs, no more and no fewer. */
+  /**
+   * The features the model must take as inputs, no more and no fewer; each through the ONNX input the model's
+   * metadata maps it to (see feature-inputs.ts), or an input of its own name.
+   */
   expectedInputs: FeatureSpec;
   task: ModelTask;
   /** Single-row runs timed for the latency median (after one untimed first run). */
   latencyRuns?: number;
-  /** Values for the latency row; missing features get 0 or "". */
+  /** Values for the latency row, by feature name; missing features get 0 or "". */
   sampleRow?: Record<string, number | string>;
   /** Names the model in messages; the file's base name by default. */
   modelName?: string;
@@ -102,10 +106,12 @@ export async function checkModelIsolated(options: CheckModelOptions): Promise<Ch
     throw new ModelRejectedError(`${name}: ${sizeVersusCap(fileSizeBytes, maxSizeBytes)}`);
   }
 
-  const scan = scanExternalData(await readFile(modelPath));
+  const bytes = await readFile(modelPath);
+  const scan = scanExternalData(bytes);
   if (!scan.ok) {
     throw new ModelRejectedError(`${name}: is not a valid ONNX model (protobuf parsing failed: ${scan.parseError})`);
   }
+  const inputNames = featureInputNames(bytes, name);
   const externalFiles = new Map<string, number>();
   for (const ref of scan.refs) {
     const locations = ref.locations.length > 0 ? ref.locations : [undefined];
@@ -124,12 +130,21 @@ export async function checkModelIsolated(options: CheckModelOptions): Promise<Ch
   const outcome = await runChild(modelPath, {
     memoryLimitBytes,
     timeoutMs,
-    config: { latencyRuns: options.latencyRuns ?? 50, sampleRow: options.sampleRow ?? {} },
+    config: {
+      latencyRuns: options.latencyRuns ?? 50,
+      sampleRow: Object.fromEntries(Object.entries(options.sampleRow ?? {}).map(([f, v]) => [inputNameOf(f, inputNames), v])),
+    },
   });
-  return judge(name, options, outcome, sizeBytes);
+  return judge(name, options, outcome, sizeBytes, inputNames);
 }
 
-function judge(name: string, options: CheckModelOptions, outcome: ChildOutcome, sizeBytes: number): CheckModelResult {
+function judge(
+  name: string,
+  options: CheckModelOptions,
+  outcome: ChildOutcome,
+  sizeBytes: number,
+  inputNames: ReadonlyMap<string, string> | undefined,
+): CheckModelResult {
   const loaded = outcome.events.find((e) => e.event === 'loaded');
   const ran = outcome.events.find((e) => e.event === 'ran');
   const error = outcome.events.find((e) => e.event === 'error');
@@ -157,7 +172,7 @@ function judge(name: string, options: CheckModelOptions, outcome: ChildOutcome, 
   const inputs = loaded.inputs.map(valueInfo);
   const outputs = loaded.outputs.map(valueInfo);
   const problems = [
-    ...inputProblems(loaded.inputs, options.expectedInputs),
+    ...inputProblems(loaded.inputs, options.expectedInputs, inputNames),
     ...outputProblems(loaded.outputs, options.task),
   ];
   if (problems.length > 0) throw new ModelRejectedError(`${name}: ${problems.join('; ')}`);
@@ -221,18 +236,28 @@ function shapeText(shape: Array<number | string>): string {
   return `[${shape.map((d) => (typeof d === 'number' ? String(d) : d || '?')).join(',')}]`;
 }
 
-function inputProblems(actual: ChildValue[], expected: FeatureSpec): string[] {
-  const want = new Map<string, string>();
-  for (const f of expected.numeric) want.set(f, 'tensor(float)');
-  for (const f of expected.categorical) want.set(f, 'tensor(string)');
+function inputProblems(actual: ChildValue[], expected: FeatureSpec, inputNames: ReadonlyMap<string, string> | undefined): string[] {
+  // Keyed by ONNX input name; `feature` says which column it stands for, for messages.
+  const want = new Map<string, { type: string; feature: string }>();
+  for (const f of expected.numeric) want.set(inputNameOf(f, inputNames), { type: 'tensor(float)', feature: f });
+  for (const f of expected.categorical) want.set(inputNameOf(f, inputNames), { type: 'tensor(string)', feature: f });
   const have = new Map(actual.map((v) => [v.name, v]));
   const problems: string[] = [];
-  for (const [feature, type] of want) {
-    if (!have.has(feature)) problems.push(`has no input '${feature}' (expected ${type} [N,1])`);
+  for (const [feature, input] of inputNames ?? []) {
+    // The model says which column each input stands for: it must be the one the config feeds it.
+    const fed = want.get(input)?.feature;
+    if (have.has(input) && fed !== undefined && fed !== feature) {
+      problems.push(`input '${input}' stands for feature '${feature}' (the model's metadata), not for '${fed}'`);
+    }
+  }
+  for (const [input, { type, feature }] of want) {
+    if (have.has(input)) continue;
+    const named = input === feature ? `input '${input}'` : `input '${input}' for feature '${feature}'`;
+    problems.push(`has no ${named} (expected ${type} [N,1])`);
   }
   const expectedList = `numeric: ${expected.numeric.join(', ') || 'none'}; categorical: ${expected.categorical.join(', ') || 'none'}`;
   for (const v of actual) {
-    const type = want.get(v.name);
+    const type = want.get(v.name)?.type;
     if (type === undefined) {
       problems.push(`input '${v.name}' is not one of the expected features (${expectedList})`);
       continue;

@@ -1,6 +1,8 @@
 import type { Table } from 'apache-arrow';
 import type * as ort from 'onnxruntime-node';
 import { ModelRejectedError } from '../errors';
+import { inputNameOf } from './feature-inputs';
+import { sessionInputNames } from './sessions';
 import { selectionLength, sliceSelection, tensorsFromTable } from './tensors';
 import { type FeatureSpec, type ModelTask, type RowSelection, type ScoreResult, isClassifierTask } from './types';
 
@@ -24,6 +26,8 @@ export interface ScoreRowsOptions {
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
   /** Names the model in error messages (a file name or artifact URI). */
   modelName?: string;
+  /** Feature → ONNX input name; by default what the model's metadata says (see openSession). */
+  inputNames?: ReadonlyMap<string, string>;
 }
 
 /** Scores `rows` of `table` batch by batch: probabilities (n×C row-major) for classifiers, predictions for regressors. */
@@ -39,13 +43,21 @@ export async function scoreRows(options: ScoreRowsOptions): Promise<ScoreResult>
       `${name}: has no output '${outputName}' for a ${task} model (outputs: ${session.outputNames.join(', ')})`,
     );
   }
+  const inputNames = options.inputNames ?? sessionInputNames(session);
+  for (const feature of [...features.numeric, ...features.categorical]) {
+    const input = inputNameOf(feature, inputNames);
+    if (!session.inputNames.includes(input)) {
+      const as = input === feature ? '' : ` (ONNX input '${input}')`;
+      throw new ModelRejectedError(`${name}: has no input for feature '${feature}'${as} (inputs: ${session.inputNames.join(', ')})`);
+    }
+  }
   const total = selectionLength(rows);
   let numClasses = classifier ? staticClassCount(session) : 1;
   let out: Float32Array | undefined = numClasses !== undefined ? new Float32Array(total * numClasses) : undefined;
 
   for (let from = 0; from < total; from += batchSize) {
     const to = Math.min(total, from + batchSize);
-    const feeds = tensorsFromTable(table, sliceSelection(rows, from, to), features);
+    const feeds = tensorsFromTable(table, sliceSelection(rows, from, to), features, inputNames);
     const results = await session.run(feeds, [outputName]);
     const tensor = results[outputName];
     if (tensor === undefined) throw new ModelRejectedError(`${name}: returned no '${outputName}' output`);

@@ -3,6 +3,7 @@ import { DataType, Precision, makeVector } from 'apache-arrow';
 import type { Data, Float, Table, Vector } from 'apache-arrow';
 import * as ort from 'onnxruntime-node';
 import { DataContractError } from '../errors';
+import { inputNameOf } from './feature-inputs';
 import type { FeatureSpec, RowSelection } from './types';
 
 // Large offsets are BigInt64; on a little-endian machine the low 32-bit word of each holds the whole
@@ -23,23 +24,25 @@ export function sliceSelection(rows: RowSelection, from: number, to: number): Ro
 
 /**
  * Builds the ONNX inputs for `rows` of `table`: numeric features as float32 [n,1] (nulls → NaN),
- * categorical features as string [n,1] (nulls → ""), following the trainer's input convention.
+ * categorical features as string [n,1] (nulls → ""), following the trainer's input convention. Columns are
+ * found by feature name; each tensor is keyed by its ONNX input name (`inputNames`, the feature's own by default).
  */
 export function tensorsFromTable(
   table: Table,
   rows: RowSelection,
   features: FeatureSpec,
+  inputNames?: ReadonlyMap<string, string>,
 ): Record<string, ort.Tensor> {
   checkSelection(table, rows);
   const n = selectionLength(rows);
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of features.numeric) {
     const column = requireColumn(table, name, 'numeric');
-    feeds[name] = new ort.Tensor('float32', numericValues(column, name, rows, n), [n, 1]);
+    feeds[inputNameOf(name, inputNames)] = new ort.Tensor('float32', numericValues(column, name, rows, n), [n, 1]);
   }
   for (const name of features.categorical) {
     const column = requireColumn(table, name, 'categorical');
-    feeds[name] = new ort.Tensor('string', categoricalValues(column, name, rows, n), [n, 1]);
+    feeds[inputNameOf(name, inputNames)] = new ort.Tensor('string', categoricalValues(column, name, rows, n), [n, 1]);
   }
   return feeds;
 }

@@ -72,9 +72,10 @@ export class ScorePool {
         release: [...this.released],
         output: signature.output,
         n: columns.rows,
-        numericNames: signature.numeric,
+        // The worker feeds tensors by ONNX input name; requests and columns use the feature names.
+        numericNames: signature.inputNames?.numeric ?? signature.numeric,
         numeric: columns.numeric,
-        categoricalNames: signature.categorical,
+        categoricalNames: signature.inputNames?.categorical ?? signature.categorical,
         categorical: columns.categorical,
       })) as { data: Float32Array; width: number };
     } catch (err) {

@@ -1,3 +1,4 @@
+import { featureInputNames } from '../onnx';
 import { CHAMPION_ALIAS, type Registry } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type BatcherOptions, MicroBatcher } from './batcher';
@@ -216,7 +217,8 @@ export class ServedModels {
     let signature: ModelSignature;
     try {
       const report = await this.options.pool.load(poolModel);
-      signature = signatureFrom(`${model} v${version}`, report, (record.lineage as { classes?: unknown }).classes);
+      const name = `${model} v${version}`;
+      signature = signatureFrom(name, report, (record.lineage as { classes?: unknown }).classes, featureInputNames(bytes, name));
     } catch (err) {
       this.options.pool.release(poolModel.key);
       throw err;

@@ -6,10 +6,15 @@ export type ClassLabel = string | number | boolean;
 
 /** What a served model takes and returns, read from the ONNX graph itself (inputs are the model's own schema). */
 export interface ModelSignature {
-  /** float32 [N,1] inputs, in the graph's order. */
+  /** Features fed as float32 [N,1] inputs, in the graph's order, by the names users send (the columns' names). */
   numeric: string[];
-  /** string [N,1] inputs, in the graph's order. */
+  /** Features fed as string [N,1] inputs, in the graph's order, by the names users send. */
   categorical: string[];
+  /**
+   * The ONNX input of each feature, parallel to `numeric` and `categorical`, where the model names its inputs
+   * otherwise than its features (see src/onnx/feature-inputs.ts); absent when every input is named as its feature.
+   */
+  inputNames?: { numeric: string[]; categorical: string[] };
   kind: 'classifier' | 'regression';
   /** Output the server reads: `probabilities` (classifiers) or `variable` (regression). */
   output: typeof PROBABILITIES_OUTPUT | typeof VARIABLE_OUTPUT;
@@ -35,18 +40,44 @@ export interface LoadReport {
 }
 
 /**
- * Derives the signature from the opened model and the version's lineage; throws ModelRejectedError naming the
- * model when it does not follow the trainer's convention (float32/string [N,1] inputs, `probabilities` or
- * `variable` output) or when the lineage's classes do not match the probability columns.
+ * Derives the signature from the opened model, the feature → input names its metadata records (when it does) and
+ * the version's lineage; throws ModelRejectedError naming the model when it does not follow the trainer's
+ * convention (float32/string [N,1] inputs, `probabilities` or `variable` output), when the recorded names do not
+ * match its inputs, or when the lineage's classes do not match the probability columns.
  */
-export function signatureFrom(name: string, report: LoadReport, lineageClasses: unknown): ModelSignature {
+export function signatureFrom(
+  name: string,
+  report: LoadReport,
+  lineageClasses: unknown,
+  featureInputs?: ReadonlyMap<string, string>,
+): ModelSignature {
+  const featureOf = new Map<string, string>();
+  for (const [feature, input] of featureInputs ?? []) featureOf.set(input, feature);
+  const inputs = new Set(report.inputs.map((i) => i.name));
+  for (const input of featureOf.keys()) {
+    if (!inputs.has(input)) throw new ModelRejectedError(`${name}: its metadata maps feature '${featureOf.get(input)}' to input '${input}', which the model does not have`);
+  }
   const numeric: string[] = [];
   const categorical: string[] = [];
+  const inputNames = { numeric: [] as string[], categorical: [] as string[] };
   for (const input of report.inputs) {
-    if (input.isTensor && input.type === 'float32') numeric.push(input.name);
-    else if (input.isTensor && input.type === 'string') categorical.push(input.name);
-    else throw new ModelRejectedError(`${name}: input '${input.name}' has type ${input.type ?? 'non-tensor'}, expected float32 or string [N,1]`);
+    const feature = featureOf.get(input.name) ?? input.name;
+    if (input.isTensor && input.type === 'float32') {
+      numeric.push(feature);
+      inputNames.numeric.push(input.name);
+    } else if (input.isTensor && input.type === 'string') {
+      categorical.push(feature);
+      inputNames.categorical.push(input.name);
+    } else {
+      throw new ModelRejectedError(`${name}: input '${input.name}' has type ${input.type ?? 'non-tensor'}, expected float32 or string [N,1]`);
+    }
   }
+  const features = new Set([...numeric, ...categorical]);
+  if (features.size !== numeric.length + categorical.length) {
+    throw new ModelRejectedError(`${name}: two inputs stand for the same feature (features: ${[...numeric, ...categorical].join(', ')})`);
+  }
+  const renamed = [...featureOf].some(([input, feature]) => input !== feature);
+  const names = renamed ? { inputNames } : {};
   const outputNames = report.outputs.map((o) => o.name);
   const probabilities = report.widths[PROBABILITIES_OUTPUT];
   if (probabilities !== undefined) {
@@ -62,14 +93,14 @@ export function signatureFrom(name: string, report: LoadReport, lineageClasses: 
     } else {
       classes = Array.from({ length: width }, (_, i) => i);
     }
-    return { numeric, categorical, kind: 'classifier', output: PROBABILITIES_OUTPUT, classes };
+    return { numeric, categorical, ...names, kind: 'classifier', output: PROBABILITIES_OUTPUT, classes };
   }
   const variable = report.widths[VARIABLE_OUTPUT];
   if (variable !== undefined) {
     if (variable.width !== 1) {
       throw new ModelRejectedError(`${name}: output '${VARIABLE_OUTPUT}' has ${variable.width} values per row, expected 1`);
     }
-    return { numeric, categorical, kind: 'regression', output: VARIABLE_OUTPUT, classes: [] };
+    return { numeric, categorical, ...names, kind: 'regression', output: VARIABLE_OUTPUT, classes: [] };
   }
   throw new ModelRejectedError(
     `${name}: has neither a '${PROBABILITIES_OUTPUT}' nor a '${VARIABLE_OUTPUT}' output (outputs: ${outputNames.join(', ')})`,
