@@ -3,7 +3,7 @@
 import { Table, Utf8, type Vector, makeVector, vectorFromArray } from 'apache-arrow';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
-import { joinFeedback, readPredictionLog } from '../serve/prediction-log';
+import { joinFeedback, readPredictionLog, utcDay } from '../prediction-log';
 
 /** The recent window as read from the prediction log. */
 export interface RecentPredictions {
@@ -40,8 +40,8 @@ export async function readRecentPredictions(input: {
   const entries = await readPredictionLog({
     dir: input.dir,
     model: input.model,
-    fromDay: new Date(fromMs).toISOString().slice(0, 10),
-    toDay: new Date(toMs).toISOString().slice(0, 10),
+    fromDay: utcDay(new Date(fromMs)),
+    toDay: utcDay(new Date(toMs)),
   });
   const inWindow = entries.filter((e) => e.at.getTime() >= fromMs && e.at.getTime() < toMs);
   const champion = inWindow.filter((e) => e.kind === 'prediction' && e.role === 'champion' && e.outputs !== null && e.version !== null);

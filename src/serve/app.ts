@@ -4,12 +4,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
+import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
 import { CHAMPION_ALIAS } from '../registry';
 import { type FailureReason, HttpError } from './http-error';
 import { type FeatureColumns, type OipInput, canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from './inputs';
 import type { ServeMetrics } from './metrics';
 import { rowOutputs } from './outputs';
-import { type PredictionLogWriter, errorLogEntry } from './prediction-log';
 import type { LoadedVersion, ServedModels } from './served-models';
 import type { ClassLabel, ModelSignature } from './signature';
 

@@ -1,4 +1,4 @@
-/** Serving: HTTP inference on every model's champion, shadow mirroring, hot swap, prediction log, Prometheus metrics. */
+/** Serving: HTTP inference on every model's champion, shadow mirroring, hot swap, Prometheus metrics; it writes the prediction log (src/prediction-log). */
 export { createServeApp } from './app';
 export type { MirroredRequest, RequestMirror, ServeAppDeps, ServeLimits } from './app';
 export { MicroBatcher, mergeColumns } from './batcher';
@@ -11,8 +11,6 @@ export { createServeMetrics } from './metrics';
 export type { ServeMetrics } from './metrics';
 export { rowOutputs } from './outputs';
 export type { RowOutputs } from './outputs';
-export { PredictionLogWriter, entriesToTable, errorLogEntry, joinFeedback, readPredictionLog } from './prediction-log';
-export type { LabeledPrediction, PredictionLogEntry, PredictionLogOptions, ReadPredictionLogOptions } from './prediction-log';
 export { ScorePool } from './score-pool';
 export type { PoolModel, ScorePoolOptions } from './score-pool';
 export { ServedModels } from './served-models';

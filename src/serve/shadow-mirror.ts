@@ -1,8 +1,8 @@
+import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
 import type { MirroredRequest, RequestMirror } from './app';
 import type { FeatureColumns } from './inputs';
 import type { ServeMetrics } from './metrics';
 import { rowOutputs } from './outputs';
-import { type PredictionLogWriter, errorLogEntry } from './prediction-log';
 import type { ServedModels } from './served-models';
 import type { ModelSignature } from './signature';
 

@@ -1,8 +1,9 @@
 import { ModelRejectedError } from '../errors';
 import { PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from '../onnx';
+import type { ClassLabel } from '../prediction-log';
 
-/** A class label as the registry's lineage records it. */
-export type ClassLabel = string | number | boolean;
+/** A class label as the registry's lineage records it; defined with the log's records, whose labels it types. */
+export type { ClassLabel };
 
 /** What a served model takes and returns, read from the ONNX graph itself (inputs are the model's own schema). */
 export interface ModelSignature {

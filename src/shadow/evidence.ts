@@ -1,7 +1,13 @@
 import { quantileSorted } from '../data/stats';
 import { DataContractError } from '../errors';
-import { type LabeledPrediction, type PredictionLogEntry, joinFeedback, readPredictionLog } from '../serve/prediction-log';
-import type { ClassLabel } from '../serve/signature';
+import {
+  type ClassLabel,
+  type LabeledPrediction,
+  type PredictionLogEntry,
+  joinFeedback,
+  readPredictionLog,
+  utcDay,
+} from '../prediction-log';
 import type { ShadowTask } from './compare';
 
 /** Which part of the prediction log to read, and which two versions to pair. */
@@ -90,8 +96,8 @@ export async function collectShadowEvidence(input: CollectShadowEvidenceInput): 
   const all = await readPredictionLog({
     dir: logDir,
     model,
-    fromDay: since.toISOString().slice(0, 10),
-    ...(until !== undefined ? { toDay: until.toISOString().slice(0, 10) } : {}),
+    fromDay: utcDay(since),
+    ...(until !== undefined ? { toDay: utcDay(until) } : {}),
   });
   const sinceMs = since.getTime();
   const untilMs = until?.getTime() ?? Number.POSITIVE_INFINITY;

@@ -9,7 +9,7 @@ import { classIndices, metricOnRecent, predictionDrift, predictionOutputs } from
 import { readRecentPredictions } from '../../src/drift/prediction-log-source';
 import { rocAucScore } from '../../src/metrics';
 import { DataContractError } from '../../src/errors';
-import { PredictionLogWriter, type PredictionLogEntry } from '../../src/serve/prediction-log';
+import { PredictionLogWriter, type PredictionLogEntry } from '../../src/prediction-log';
 
 describe('prediction drift and the metric on labelled recent rows', () => {
   it('takes P(class 1) for binary, the predicted class for multiclass, the value for regression', () => {

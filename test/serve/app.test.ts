@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSession, releaseSessions, scoreRows } from '../../src/onnx';
-import { type Serving, createServing, joinFeedback, readPredictionLog } from '../../src/serve';
+import { joinFeedback, readPredictionLog } from '../../src/prediction-log';
+import { type Serving, createServing } from '../../src/serve';
 import { FIXTURES, expected, jsonRows, serveFixture, table } from './helpers';
 
 const TOKEN = 'serve-test-token-0123456789';

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { openSession, releaseSessions, scoreRows } from '../../src/onnx';
-import { type PoolModel, type PredictionLogEntry, createServing, joinFeedback, readPredictionLog, startServer } from '../../src/serve';
+import { type PredictionLogEntry, joinFeedback, readPredictionLog } from '../../src/prediction-log';
+import { type PoolModel, createServing, startServer } from '../../src/serve';
 import { FIXTURES, expected, jsonRows, serveFixture, table } from './helpers';
 
 const TOKEN = 'shadow-test-token-0123456789';

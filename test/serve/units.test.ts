@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { resolveServeToken } from '../../src/cli/serve';
 import { ConfigError } from '../../src/errors';
-import { MicroBatcher, PredictionLogWriter, readPredictionLog } from '../../src/serve';
+import { MicroBatcher } from '../../src/serve';
 import type { FeatureColumns } from '../../src/serve';
 
 describe('serve token', () => {
@@ -37,28 +37,5 @@ describe('micro-batcher', () => {
     assert.deepEqual(outs.map((o) => Array.from(o.data)), [[10, 20], [30], [40, 50, 60], [70, 80]]);
     // 6 rows fill the first batch at once; the last request waits for the window.
     assert.deepEqual(runs, [6, 2]);
-  });
-});
-
-describe('prediction log writer', () => {
-  test('entries past the buffer cap are dropped and counted, never waited for', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-log-'));
-    let dropped = 0;
-    let written = 0;
-    const writer = new PredictionLogWriter({ dir, maxPendingRecords: 2, flushIntervalMs: 60_000, onDropped: (n) => (dropped += n), onWritten: (n) => (written += n) });
-    const entry = (id: string) => ({
-      kind: 'prediction' as const, requestId: id, at: new Date('2024-05-01T10:00:00Z'), model: 'm', version: 1, role: 'champion' as const,
-      rows: 1, inputsSha256: 'a'.repeat(64), inputs: null, outputs: '{"predictions":[1]}', labels: null, latencyMs: 1.5,
-    });
-    assert.equal(writer.append(entry('a')), true);
-    assert.equal(writer.append(entry('b')), true);
-    assert.equal(writer.append(entry('c')), false);
-    await writer.close();
-    assert.deepEqual([dropped, written], [1, 2]);
-    const read = await readPredictionLog({ dir, model: 'm', fromDay: '2024-05-01', toDay: '2024-05-01' });
-    assert.deepEqual(read.map((e) => e.requestId), ['a', 'b']);
-    assert.equal(read[0]!.at.toISOString(), '2024-05-01T10:00:00.000Z');
-    assert.deepEqual(await readPredictionLog({ dir, model: 'm', fromDay: '2024-05-02' }), []);
-    assert.deepEqual(await readPredictionLog({ dir, model: 'other' }), []);
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { type PredictionLogEntry, PredictionLogWriter } from '../../src/serve';
+import { type PredictionLogEntry, PredictionLogWriter } from '../../src/prediction-log';
 import { collectShadowEvidence, compareShadow } from '../../src/shadow';
 
 const DAY1 = '2025-03-10';

@@ -7,7 +7,7 @@ import { numericValues, stringValues, timeKeysMs } from '../../src/data/columns'
 import { runDriftCheck } from '../../src/drift/run-check';
 import { openSession, scoreRows } from '../../src/onnx';
 import { Registry } from '../../src/registry';
-import { PredictionLogWriter } from '../../src/serve/prediction-log';
+import { PredictionLogWriter } from '../../src/prediction-log';
 import { ArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
