@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from skl2onnx.sklapi import CastTransformer
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -33,13 +35,18 @@ class EstimatorKind:
     regressor: type[BaseEstimator] | None
     # HistGradientBoosting rejects sparse matrices, so its one-hot columns are materialised (rows x categories floats).
     needs_dense: bool = False
+    # Trees split on thresholds, so scaling changes nothing for them, and it would put float64 arithmetic (native) and
+    # float32 arithmetic (ONNX) between the input and the thresholds: see build_pipeline.
+    scale_numeric: bool = True
 
 
 ESTIMATORS: dict[str, EstimatorKind] = {
     "logistic_regression": EstimatorKind(LogisticRegression, None),
-    "random_forest": EstimatorKind(RandomForestClassifier, RandomForestRegressor),
-    "gradient_boosting": EstimatorKind(GradientBoostingClassifier, GradientBoostingRegressor),
-    "hist_gradient_boosting": EstimatorKind(HistGradientBoostingClassifier, HistGradientBoostingRegressor, needs_dense=True),
+    "random_forest": EstimatorKind(RandomForestClassifier, RandomForestRegressor, scale_numeric=False),
+    "gradient_boosting": EstimatorKind(GradientBoostingClassifier, GradientBoostingRegressor, scale_numeric=False),
+    "hist_gradient_boosting": EstimatorKind(
+        HistGradientBoostingClassifier, HistGradientBoostingRegressor, needs_dense=True, scale_numeric=False
+    ),
     "linear_regression": EstimatorKind(None, LinearRegression),
     "ridge": EstimatorKind(None, Ridge),
 }
@@ -107,11 +114,22 @@ def param_error_from_fit(err: ValueError, spec: JobSpec) -> JobInputError:
 
 def build_pipeline(spec: JobSpec, estimator: BaseEstimator) -> Pipeline:
     """Imputation, scaling and one-hot encoding in front of the estimator, so all of it is exported to ONNX."""
-    dense = ESTIMATORS[spec.estimator].needs_dense
+    kind = ESTIMATORS[spec.estimator]
+    dense = kind.needs_dense
     transformers: list[tuple[str, Any, list[str]]] = []
     if spec.numeric_features:
-        numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-        transformers.append(("numeric", numeric, list(spec.numeric_features)))
+        # The ONNX model takes float32 inputs, so the model is fitted on (and predicts from) the float32 values it will
+        # be fed: without the cast, a value such as 7.2 is 7.2 in float64 for scikit-learn and 7.1999998 for ONNX, and a
+        # tree threshold between them (common with decimal data: the midpoint of 6.1 and 8.3) sends the row down
+        # different branches. After the cast both sides compare the same float32 values with the same thresholds
+        # (skl2onnx rounds each threshold to the float32 that splits float32 inputs as scikit-learn's float64 one does).
+        numeric_steps: list[tuple[str, Any]] = [
+            ("impute", SimpleImputer(strategy="median")),
+            ("float32", CastTransformer(dtype=np.float32)),
+        ]
+        if kind.scale_numeric:
+            numeric_steps.append(("scale", StandardScaler()))
+        transformers.append(("numeric", Pipeline(numeric_steps), list(spec.numeric_features)))
     if spec.categorical_features:
         # No imputer here: nulls already arrive as "" (as they do at serving time), and skl2onnx cannot convert a
         # string SimpleImputer whose missing value is not a string. "" is one more category when it was seen in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import onnx
 import skl2onnx.common.tree_ensemble as tree_ensemble
 from skl2onnx import convert_sklearn
@@ -19,6 +20,10 @@ def _patch_hist_gradient_boosting_export() -> None:
     # skl2onnx 1.20 passes a Python bool (`missing = False` for leaves) into an integer attribute list when it converts
     # HistGradientBoosting*; protobuf 7 refuses bools there ("Expected an int, got a boolean"), so without this the
     # converter fails on every HistGradientBoosting model. Coercing to int is what the ONNX attribute means anyway.
+    # It also rounds HistGradientBoosting thresholds to the nearest float32, which can lie above the float64 threshold
+    # and send a float32 input equal to it down the other branch; for the other trees it takes the largest float32 not
+    # above the threshold, which splits every float32 input as scikit-learn does (the pipeline casts inputs to float32,
+    # see estimators.build_pipeline). HistGradientBoosting gets the same rounding.
     original = tree_ensemble.add_node
     if getattr(original, "_relearn_patched", False):
         return
@@ -27,6 +32,8 @@ def _patch_hist_gradient_boosting_export() -> None:
     def add_node(*args: Any, **kwargs: Any) -> Any:
         if "nodes_missing_value_tracks_true" in kwargs:
             kwargs["nodes_missing_value_tracks_true"] = int(kwargs["nodes_missing_value_tracks_true"])
+        if kwargs.get("dtype") in (np.float32, np.float64):
+            kwargs["adjust_threshold_for_sklearn"] = True
         return original(*args, **kwargs)
 
     add_node._relearn_patched = True  # type: ignore[attr-defined]
