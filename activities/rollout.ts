@@ -1,7 +1,7 @@
 import { failFast } from '../src/errors';
 import { CHAMPION_ALIAS, SHADOW_ALIAS } from '../src/registry';
+import { type MeasureLiveInput, measureLiveWindow } from '../src/shadow/live-window';
 import type { ActivityDeps } from './deps';
-import { measureLive, type MeasureLiveInput } from './live-evidence';
 import type { LiveEvidence } from '../src/contracts';
 
 /** Rollout activities: the shadow alias, the live-traffic measurement, evaluation records and the rollback. */
@@ -35,7 +35,10 @@ export function createRolloutActivities(deps: ActivityDeps) {
 
     /** Reads the prediction log of a window and (with `compare`) compares the two versions on its labeled rows. */
     async measureLiveWindow(input: MeasureLiveInput): Promise<LiveEvidence> {
-      return failFast(async () => measureLive(deps, input));
+      return failFast(async () => {
+        if (deps.predictionLogDir === undefined) throw new Error('the worker has no prediction log folder; shadow and guard windows need one');
+        return measureLiveWindow({ ...input, logDir: deps.predictionLogDir });
+      });
     },
 
     /** Stores a rollout step's decision and evidence with the version; a retry returns the first record. */

@@ -1,8 +1,11 @@
-import type { MetricName } from '../src/metrics';
-import { collectShadowEvidence, compareShadow, type PairedOutputs, type ShadowTask } from '../src/shadow';
-import type { ClassLabel } from '../src/serve/signature';
-import type { ActivityDeps } from './deps';
-import type { LiveEvidence } from '../src/contracts';
+// A shadow or guard window measured from the prediction log. The log speaks of the version that answered (role
+// champion) and the one mirrored (role shadow); a window speaks of the version being defended (the baseline) and the
+// one on trial (the contender): in the shadow phase the baseline answers, in the guard phase the contender does.
+import type { LiveEvidence } from '../contracts';
+import type { MetricName } from '../metrics';
+import type { ClassLabel } from '../prediction-log';
+import { type ShadowTask, compareShadow } from './compare';
+import { type PairedOutputs, collectShadowEvidence } from './evidence';
 
 /** Which window to measure: the baseline is the version being defended, the contender the one on trial. */
 export interface MeasureLiveInput {
@@ -37,13 +40,15 @@ function firstRows(outputs: PairedOutputs, rows: number, total: number): PairedO
   };
 }
 
-/** Counts (and with `compare`, compares) what the prediction log holds for the window. */
-export async function measureLive(deps: Pick<ActivityDeps, 'predictionLogDir'>, input: MeasureLiveInput): Promise<LiveEvidence> {
-  if (deps.predictionLogDir === undefined) throw new Error('the worker has no prediction log folder; shadow and guard windows need one');
+/**
+ * Counts (and with `compare`, compares) what the prediction log in `logDir` holds for the window from `since` to
+ * `until` (default now): the baseline against the contender on the labeled rows, each named by its version.
+ */
+export async function measureLiveWindow(input: MeasureLiveInput & { logDir: string; until?: Date }): Promise<LiveEvidence> {
   const shadowPhase = input.phase === 'shadow';
-  const until = new Date();
+  const until = input.until ?? new Date();
   const evidence = await collectShadowEvidence({
-    logDir: deps.predictionLogDir,
+    logDir: input.logDir,
     model: input.model,
     championVersion: shadowPhase ? input.baselineVersion : input.contenderVersion,
     shadowVersion: shadowPhase ? input.contenderVersion : input.baselineVersion,
