@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config';
 import { ConfigError } from '../errors';
 import { resolveTemporalTarget } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { RELEARN_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { RELEARN_SEARCH_ATTRIBUTES } from '../contracts';
 
 /** What the registration did. */
 export interface ServerSetupResult {

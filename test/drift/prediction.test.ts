@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { mulberry32 } from '../../src/data';
+import { mulberry32 } from '../../src/contracts';
 import { numericValues, stringValues } from '../../src/data/columns';
 import { classIndices, metricOnRecent, predictionDrift, predictionOutputs } from '../../src/drift/prediction';
 import { readRecentPredictions } from '../../src/drift/prediction-log-source';

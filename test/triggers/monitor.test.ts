@@ -11,8 +11,8 @@ import { PredictionLogWriter } from '../../src/prediction-log';
 import { ArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import type { DriftMonitorInput, MonitorState } from '../../workflows/monitor';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import type { DriftMonitorInput, MonitorState } from '../../src/contracts';
 
 const CHECK_WINDOW = { from: '2001-02-08', to: '2001-02-15' };
 
