@@ -22,14 +22,31 @@ function run(cmd, args) {
   return r.status ?? 1;
 }
 
-/** Stops the dev server the pipeline tests started (test/helpers/pipeline-env.ts), so `npm test` leaves nothing running. */
-function stopTestServer() {
-  const record = path.join(root, '.relearn-test', 'dev-server.json');
-  if (!existsSync(record)) return;
+const testServerRecord = path.join(root, '.relearn-test', 'dev-server.json');
+
+/** The pid of the shared test dev server (test/helpers/pipeline-env.ts) when one is running. */
+function runningTestServerPid() {
+  if (!existsSync(testServerRecord)) return undefined;
   try {
-    process.kill(JSON.parse(readFileSync(record, 'utf8')).pid, 'SIGTERM');
+    const { pid } = JSON.parse(readFileSync(testServerRecord, 'utf8'));
+    process.kill(pid, 0);
+    return pid;
   } catch {
-    // Not running.
+    return undefined;
+  }
+}
+
+/**
+ * Stops the test dev server this run started, so `npm test` leaves nothing running. A server that was already
+ * running when the run began belongs to whoever started it (another run, a developer) and is left alone.
+ */
+function stopTestServer(wasRunning) {
+  const pid = runningTestServerPid();
+  if (pid === undefined || wasRunning) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // Gone already.
   }
 }
 
@@ -84,6 +101,7 @@ if (target === 'demo') {
   // shared test dev server is started first, so two files never race to start it. RELEARN_TEST_CONCURRENCY=1
   // runs one file at a time.
   const concurrency = Number(process.env.RELEARN_TEST_CONCURRENCY ?? 2);
+  const serverWasRunning = runningTestServerPid() !== undefined;
   const serverStatus = run(process.execPath, [
     ...tsx,
     '--eval',
@@ -92,7 +110,7 @@ if (target === 'demo') {
   if (serverStatus !== 0) process.exit(serverStatus);
   console.log(`▸ test: ${selected.length} test files, ${concurrency} at a time`);
   const status = run(process.execPath, [...tsx, '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected]);
-  stopTestServer();
+  stopTestServer(serverWasRunning);
   console.log(`${status === 0 ? '✓' : '✗'} test: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s (set-up included)`);
   process.exit(status);
 }
