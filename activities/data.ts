@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { type PullSnapshotOptions, pullSnapshot } from '../src/data';
 import { insideDataRoot, outsideDataRootMessage } from '../src/config/data-root';
 import { ConfigError, failFast } from '../src/errors';
-import { assignFolds, checkLabelClasses, splitToIpc } from '../src/split';
+import { splitTable } from '../src/split/split-table';
 import { type ActivityDeps, readTable } from './deps';
 import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../src/contracts';
 
@@ -51,21 +51,15 @@ export function createDataActivities(deps: ActivityDeps) {
     }): Promise<SplitInfo> {
       return failFast(async () => {
         const table = await readTable(deps, input.snapshot);
-        const stratify = input.split.strategy === 'stratified' && input.task !== 'regression';
-        const labelColumn = input.task !== 'regression' ? table.getChild(input.label) : null;
-        const labels = labelColumn ? (labelColumn.toArray() as ArrayLike<unknown>) : null;
-        const assignment = assignFolds(stratify ? labels : null, table.numRows, { ...input.split, probeRows: input.probeRows });
-        if (labels && input.task !== 'regression') {
-          checkLabelClasses(labels, table.numRows - assignment.holdoutRows, { label: input.label, task: input.task });
-        }
-        const artifact = await deps.store.putBytes('splits', 'split.arrow', splitToIpc(assignment.fold));
+        const { assignment, bytes, strategy } = splitTable(table, input);
+        const artifact = await deps.store.putBytes('splits', 'split.arrow', bytes);
         return {
           artifact,
           folds: input.split.folds,
           foldRows: assignment.foldRows,
           holdoutRows: assignment.holdoutRows,
           probeRows: assignment.probeRows,
-          strategy: stratify ? 'stratified' : 'time',
+          strategy,
         };
       });
     },
