@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { type LoadedConfig, loadConfig, modelConfig } from '../config';
@@ -7,17 +8,19 @@ import { ConfigError } from '../errors';
 import { CHAMPION_ALIAS, Registry } from '../registry';
 import { runSetup } from '../setup';
 import { setupServer } from './setup-server';
-import { DECISIONS, listRuns, parseSince, type RunFilters, TRIGGERS } from '../inspect/runs';
+import { DECISIONS, inspectRun, listRuns, parseSince, type RunFilters, TRIGGERS } from '../inspect/runs';
 import { registerGateCommand } from './gate';
 import { registerLineageCommand } from './lineage';
-import { registerShowCommand } from './show';
-import { connectClient, runUrl, type TemporalTarget } from '../temporal/connection';
+import { failureLines, registerShowCommand } from './show';
+import { connectClient, runUrl } from '../temporal/connection';
 import { stopDevServer } from '../temporal/dev-server';
 import { startRetrain } from '../temporal/runs';
+import { type PollerSeen, taskQueuePollers } from '../temporal/task-queue';
 import { createRelearnWorker } from '../temporal/worker';
 import { runDemo } from './demo';
 import { num, printRunResult, table } from './format';
-import { followRun } from './watch';
+import { followRun, watchForWorker } from './watch';
+import { indent } from './inspect-format';
 import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
 import { registerRolloutCommands } from './rollout';
@@ -32,14 +35,29 @@ function isoDay(value: string, flag: string): string {
   return value;
 }
 
-/** True when some worker polls the task queue (so a started run will make progress). */
-async function workerPolling(client: Client, target: TemporalTarget): Promise<boolean> {
-  const res = await client.workflowService.describeTaskQueue({
-    namespace: target.namespace,
-    taskQueue: { name: target.taskQueue },
-    taskQueueType: 1,
+/** How long a run's task may wait for a worker before `run --wait` says so and starts one. */
+const NO_WORKER_AFTER_MS = 5_000;
+
+/** "1234@host, last poll 12 s ago" for the workers a task queue still lists. */
+function pollersPhrase(pollers: PollerSeen[]): string {
+  return pollers.map((p) => `${p.identity}, last poll ${Number.isFinite(p.lastPollAgeMs) ? `${Math.round(p.lastPollAgeMs / 1000)} s ago` : 'never'}`).join('; ');
+}
+
+/**
+ * The worker `run --wait` runs in its own process logs each warning (an activity failed, a retry) as one line on
+ * stderr, without the stack traces a worker's log carries for operators: the person who typed the command reads it.
+ */
+function installOneLineWorkerLog(): void {
+  const logger = new DefaultLogger('WARN', ({ level, message, meta }) => {
+    const error = meta?.error instanceof Error ? `: ${meta.error.message}` : '';
+    const activity = typeof meta?.activityType === 'string' ? ` (${meta.activityType})` : '';
+    console.error(pc.dim(`worker ${level.toLowerCase()}: ${message}${activity}${error}`));
   });
-  return (res.pollers ?? []).length > 0;
+  try {
+    Runtime.install({ logger });
+  } catch {
+    // A runtime is installed already (the embedding program's): its log stays as it is.
+  }
 }
 
 /** Registers every verb of the CLI on `program`. */
@@ -95,7 +113,7 @@ export function registerCommands(program: Command): void {
     .command('run')
     .description('start a retraining run of <model> (returns the running one if a run is already going)')
     .argument('<model>', 'model name from the config')
-    .option('--wait', 'follow the run and print its result (starts a worker in this process if none is polling)')
+    .option('--wait', 'follow the run and print its result or why it failed (exit code 1); runs a worker in this process when none polled recently or none picks the run up within 5 s')
     .option('--from <date>', 'start of the data window (overrides the config)')
     .option('--to <date>', 'end of the data window, exclusive (overrides the config)')
     .addOption(new Option('--trigger <kind>', 'what started the run').choices(['manual', 'api', 'schedule', 'drift']).default('manual'))
@@ -124,20 +142,66 @@ export function registerCommands(program: Command): void {
           if (opts.json) console.log(JSON.stringify({ ...started, url: link }, null, 2));
           return;
         }
+        // Notices go to stderr with --json, so stdout stays one JSON document.
+        const notice = opts.json ? (l: string) => console.error(l) : (l: string) => console.log(pc.yellow(l));
         let embedded: Awaited<ReturnType<typeof createRelearnWorker>> | undefined;
         let workerDone: Promise<void> | undefined;
-        if (!(await workerPolling(client, target))) {
-          log(`no worker polls task queue '${target.taskQueue}'; running one in this process until the run ends`);
+        const startWorker = async () => {
+          installOneLineWorkerLog();
           embedded = await createRelearnWorker(loaded, target);
           workerDone = embedded.worker.run();
+        };
+        // A worker counts when it polled recently; the server lists one that has gone for minutes more.
+        const pollers = await taskQueuePollers(client, target);
+        if (pollers.live.length === 0) {
+          log(
+            `no worker polls task queue '${target.taskQueue}'${pollers.stale.length > 0 ? ` (listed but gone: ${pollersPhrase(pollers.stale)})` : ''}; running one in this process until the run ends`,
+          );
+          await startWorker();
         }
         const handle = client.workflow.getHandle(started.workflowId, started.runId);
+        // A worker that polled a moment ago may have left since: if the run's next task waits, say so and start one.
+        const stopWatch = embedded
+          ? undefined
+          : watchForWorker(handle, {
+              afterMs: NO_WORKER_AFTER_MS,
+              onNoWorker: async (waiting) => {
+                notice(
+                  `no worker has picked up ${waiting.task} in ${Math.round(waiting.waitingMs / 1000)} s (task queue '${target.taskQueue}' lists ${
+                    pollers.live.length > 0 ? pollersPhrase(pollers.live) : 'no worker'
+                  }); running one in this process until the run ends — to keep one running, start \`npx relearn worker\``,
+                );
+                await startWorker();
+              },
+            });
         try {
           if (!opts.json) await followRun(handle);
-          const result = (await handle.result()) as RetrainResult;
+          let result: RetrainResult;
+          try {
+            result = (await handle.result()) as RetrainResult;
+          } catch (err) {
+            if (!(err instanceof WorkflowFailedError)) throw err;
+            // Said the way `relearn show` says it, from the run's history: the stage, the failed activity, the reason.
+            const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+            try {
+              const cfg = modelConfig(loaded, model);
+              const report = await inspectRun(client, registry, model, started, cfg.registryModel ?? model);
+              if (opts.json) {
+                console.log(JSON.stringify({ ...started, url: link, failure: { stage: report.stage, reason: report.history.failure ?? null } }, null, 2));
+              } else {
+                console.log(indent(failureLines(report).join('\n')));
+                console.log(`  details    relearn show ${model} ${started.runId}`);
+              }
+            } finally {
+              registry.close();
+            }
+            process.exitCode = 1;
+            return;
+          }
           if (opts.json) console.log(JSON.stringify({ ...started, url: link, result }, null, 2));
           else printRunResult(result, { uiLink: link });
         } finally {
+          await stopWatch?.();
           if (embedded) {
             embedded.worker.shutdown();
             await workerDone;

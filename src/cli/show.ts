@@ -83,11 +83,23 @@ function printReport(r: RunReport, url: string | undefined): void {
     const onnx = result.candidate;
     console.log(`onnx       ${onnx.artifact.uri} (${(onnx.artifact.sizeBytes / 1024).toFixed(1)} KiB, latency ${num(onnx.singleRowLatencyMs, 3)} ms, parity |Δ| ${onnx.parityMaxAbsDiff.toExponential(2)})`);
   } else if (r.history.failure) {
-    console.log(`\ndecision   ${decisionWord('failed')}: ${r.history.failure}`);
+    console.log(`\n${failureLines(r).join('\n')}`);
   } else {
     console.log(`\ndecision   ${decisionWord(r.decision)}`);
   }
   if (url) console.log(`web ui     ${url}`);
+}
+
+/**
+ * How a failed run ended, in two lines: the stage it failed in with the activity that failed (its summary, type and
+ * attempts), then the failure's reason (the message chain, outermost first). `relearn show` and `run --wait` print it.
+ */
+export function failureLines(r: Pick<RunReport, 'stage' | 'history'>): string[] {
+  const failed = r.history.activities.find((a) => a.state === 'failed' || a.state === 'timed-out');
+  const activity = failed
+    ? `: ${failed.summary ?? failed.activityType} (${failed.activityType}, ${failed.state} after ${failed.attempts} attempt${failed.attempts === 1 ? '' : 's'})`
+    : '';
+  return [`failed in  stage ${r.stage ?? '?'}${activity}`, `decision   ${decisionWord('failed')}: ${r.history.failure ?? '(the history records no failure)'}`];
 }
 
 /** `relearn show <model> [run]`: one run's stages, metrics, gate reasons, evidence, decision and UI link. */

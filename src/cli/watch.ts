@@ -2,6 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import pc from 'picocolors';
 import type { RetrainStatus } from '../contracts';
+import { type WaitingTask, waitingForWorker } from '../temporal/task-queue';
 
 /**
  * Follows a run through its `status` query, printing each change of stage or detail, until it closes. On a TTY, a
@@ -56,4 +57,42 @@ export async function followRun(handle: WorkflowHandle, opts: { prefix?: string;
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000))]);
   }
   stopBar();
+}
+
+/**
+ * Watches a run for a task no worker picks up: every `intervalMs` it describes the run, and the first time a task has
+ * waited `afterMs` or longer it calls `onNoWorker` once (to say so, and start a worker). Returns a function that stops
+ * the watch.
+ */
+export function watchForWorker(
+  handle: WorkflowHandle,
+  opts: { afterMs: number; intervalMs?: number; onNoWorker: (waiting: WaitingTask) => Promise<void> | void },
+): () => Promise<void> {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const waiting = waitingForWorker(await handle.describe(), Date.now(), opts.afterMs);
+        if (waiting && !stopped) {
+          await opts.onNoWorker(waiting);
+          return;
+        }
+      } catch {
+        // The server may be busy for a moment; the next round asks again.
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, opts.intervalMs ?? 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake?.();
+    await loop;
+  };
 }
