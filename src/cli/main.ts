@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
 import { RelearnError } from '../errors';
 import { registerCommands } from './commands';
+import { registerInitCommand } from './init';
 
 /** Exit code for usage and config errors. */
 export const EXIT_USAGE = 2;
@@ -13,6 +14,8 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('-c, --config <file>', 'the pipeline config').env('RELEARN_CONFIG').default('temporal.yaml'))
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  // First in --help: a new model starts here.
+  registerInitCommand(program);
   registerCommands(program);
   try {
     await program.parseAsync(argv);
