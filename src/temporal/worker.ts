@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import type { LoadedConfig } from '../config';
 import { LocalLauncher } from '../jobs/local';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import { Registry } from '../registry';
 import { ArtifactStore } from '../store';
+import { cachedWorkflowBundle } from './bundle-cache';
 import { connectWorker, type TemporalTarget } from './connection';
 
 const WORKFLOWS_DIR = path.join(RELEARN_ROOT, 'workflows');
@@ -27,37 +26,13 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
   };
 }
 
-function workflowSourceDigest(): string {
-  const hash = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      if (name.endsWith('.ts')) hash.update(name).update(readFileSync(full));
-    }
-  };
-  walk(WORKFLOWS_DIR);
-  walk(path.join(RELEARN_ROOT, 'src', 'config'));
-  hash.update(readFileSync(path.join(RELEARN_ROOT, 'package-lock.json')));
-  return hash.digest('hex').slice(0, 16);
-}
-
 /**
- * The workflow bundle, built once per change of the workflow sources and cached under the state folder: bundling
- * takes seconds, and tests and the demo start workers often.
+ * The workflow bundle, cached under the state folder and rebuilt when a file it was built from changes (see
+ * bundle-cache.ts): bundling takes seconds, and tests and the demo start workers often.
  */
 export async function workflowBundle(stateDir: string): Promise<{ code: string }> {
-  const cacheDir = path.join(stateDir, 'cache');
-  const file = path.join(cacheDir, `workflow-bundle-${workflowSourceDigest()}.js`);
-  if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(WORKFLOWS_DIR, 'index.ts'),
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
-  });
-  mkdirSync(cacheDir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, bundle.code);
-  renameSync(tmp, file);
-  return bundle;
+  const { code } = await cachedWorkflowBundle({ workflowsPath: path.join(WORKFLOWS_DIR, 'index.ts'), root: RELEARN_ROOT, stateDir });
+  return { code };
 }
 
 /** Options of a Relearn worker. */
