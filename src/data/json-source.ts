@@ -257,7 +257,7 @@ async function isoTextColumns(connection: DuckDBConnection, scan: string, candid
 
 /**
  * The FROM clause and columns of a JSON source. Columns a contract declares `string` stay text (DuckDB would read
- * "2024-03-01" as a date); text columns of ISO instants are read as UTC timestamps.
+ * "2024-03-01" as a date); whole numbers stay integers; text columns of ISO instants are read as UTC timestamps.
  */
 export async function jsonScan(
   connection: DuckDBConnection,
@@ -269,8 +269,11 @@ export async function jsonScan(
   try {
     let scan = `read_json(${quoteLiteral(file)}, ${options})`;
     let columns = await describeScan(connection, scan);
-    if (columns.some((c) => columnTypes[c.name] === 'string' && c.duckType !== 'VARCHAR')) {
-      const types = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(columnTypes[c.name] === 'string' ? 'VARCHAR' : c.duckType)}`);
+    // DuckDB types a column of whole numbers of both signs HUGEINT (the union of BIGINT and UBIGINT); read as BIGINT,
+    // it stays an integer column, as the same numbers in a CSV are.
+    const typeFor = (c: ScanColumn) => (columnTypes[c.name] === 'string' ? 'VARCHAR' : c.duckType === 'HUGEINT' ? 'BIGINT' : c.duckType);
+    if (columns.some((c) => typeFor(c) !== c.duckType)) {
+      const types = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(typeFor(c))}`);
       scan = `read_json(${quoteLiteral(file)}, ${options}, columns = {${types.join(', ')}})`;
       columns = await describeScan(connection, scan);
     }

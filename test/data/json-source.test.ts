@@ -102,6 +102,21 @@ describe('JSON sources', () => {
     }
   });
 
+  it('whole numbers of both signs stay integers, with the types the same table has as CSV', async () => {
+    const rows = [[-3, 1.5, 'a'], [5, 2, 'b'], [12, -0.25, 'a'], [-1, 4, null]] as const;
+    const json = write('signs.ndjson', rows.map(([delay, ratio, tag], i) => JSON.stringify({ at: `2024-01-0${i + 1}`, delay, ratio, tag })).join('\n'));
+    const csv = write('signs.csv', `at,delay,ratio,tag\n${rows.map(([delay, ratio, tag], i) => `2024-01-0${i + 1},${delay},${ratio},${tag ?? ''}`).join('\n')}\n`);
+    const types = async (file: string) => (await readSource({ path: file, timeColumn: 'at' })).schema.fields.map((f) => `${f.name}: ${String(f.type)}`);
+    assert.deepEqual(await types(json), ['at: Date32<DAY>', 'delay: Int32', 'ratio: Float64', 'tag: Utf8']);
+    assert.deepEqual(await types(json), await types(csv));
+    const snapshot = await pullSnapshot({
+      source: { path: json, timeColumn: 'at' },
+      contract: { minRows: 4, columns: { delay: { type: 'int', min: -5 }, tag: { type: 'string', nullable: true } } },
+      requiredColumns: ['delay', 'ratio'],
+    });
+    assert.deepEqual([...snapshot.table.getChild('delay')!], [-3, 5, 12, -1]);
+  });
+
   it('text of ISO instants in mixed forms is read as UTC timestamps; a column the contract calls string stays text', async () => {
     // As Python's isoformat writes them: no fraction when it is zero, an offset only on aware values.
     const file = write(
