@@ -3,9 +3,9 @@
 // (the store's verified read) and a progress callback (the activity's heartbeat).
 import type { Table } from 'apache-arrow';
 import type { ModelConfig } from '../config/schema';
-import type { ArtifactRef, Evaluation, MetricSummary } from '../contracts';
+import type { ArtifactRef, Evaluation, MetricSummary, UndefinedMetrics, UndefinedMetricsOfEvaluation } from '../contracts';
 import { DataContractError } from '../errors';
-import { computeMetrics, summarizeFolds } from '../metrics';
+import { type MetricsWithReasons, type ReasonContext, computeMetricsWithReasons, summarizeFolds } from '../metrics';
 import { type FeatureSpec, openSession, scoreRows } from '../onnx';
 
 /** The class labels a classifier reported in its status.json, in the order of its probability columns. */
@@ -45,36 +45,63 @@ export async function crossValidate(input: CrossValidateInput): Promise<Evaluati
   if (fold.length !== table.numRows) {
     throw new DataContractError(`split has ${fold.length} rows but the snapshot has ${table.numRows}`);
   }
-  const score = (artifact: ArtifactRef, rows: Int32Array, classes: ModelClasses | undefined, onRows?: (done: number) => void) =>
-    scoreModel({ ...input, artifact, rows, classes, onRows });
+  const score = (artifact: ArtifactRef, rows: Int32Array, classes: ModelClasses | undefined, set: string, onRows?: (done: number) => void) =>
+    scoreModel({ ...input, artifact, rows, classes, set, onRows });
 
   let rowsScored = 0;
   const perFold: Array<Record<string, number>> = [];
+  const undefinedPerFold: UndefinedMetrics[] = [];
   for (const f of input.folds) {
     const rows = rowsWhere(fold, f.fold);
-    perFold.push(await score(f.artifact, rows, f.classes ?? input.classes, (done) => onProgress?.({ stage: `fold ${f.fold}`, rows: rowsScored + done })));
+    // Folds are named from 1, as the training jobs' summaries name them ("train fold 1/3").
+    const scored = await score(f.artifact, rows, f.classes ?? input.classes, `fold ${f.fold + 1}`, (done) =>
+      onProgress?.({ stage: `fold ${f.fold}`, rows: rowsScored + done }),
+    );
+    perFold.push(scored.metrics);
+    undefinedPerFold.push(scored.undefined);
     rowsScored += rows.length;
     onProgress?.({ stage: `fold ${f.fold} done`, rows: rowsScored });
   }
   const summary: Record<string, MetricSummary> = {};
+  const undefinedSummary: UndefinedMetrics = {};
   for (const metric of Object.keys(perFold[0] ?? {})) {
     const s = summarizeFolds(perFold.map((m) => m[metric]!));
     summary[metric] = { mean: s.mean, std: s.std, ciLow: s.ciLow, ciHigh: s.ciHigh };
+    // A metric undefined on any fold has no CV mean: the summary keeps the reasons of those folds.
+    const reasons = undefinedPerFold.map((u) => u[metric]).filter((r): r is string => r !== undefined);
+    if (reasons.length > 0) undefinedSummary[metric] = reasons.join('; ');
   }
-  if (!input.candidate) return { perFold, summary, holdout: { rows: 0, candidate: {} }, rowsScored };
+  const explained = (holdout: UndefinedMetricsOfEvaluation['holdout'] = {}): { undefined?: UndefinedMetricsOfEvaluation } => {
+    const out: UndefinedMetricsOfEvaluation = {};
+    if (undefinedPerFold.some((u) => Object.keys(u).length > 0)) out.perFold = undefinedPerFold;
+    if (Object.keys(undefinedSummary).length > 0) out.summary = undefinedSummary;
+    if (holdout.candidate || holdout.champion) out.holdout = holdout;
+    // Only an evaluation with an undefined metric carries the field: every other result stays as it was.
+    return Object.keys(out).length > 0 ? { undefined: out } : {};
+  };
+  if (!input.candidate) return { perFold, summary, holdout: { rows: 0, candidate: {} }, rowsScored, ...explained() };
 
   const holdoutRows = rowsWhere(fold, -1);
-  const candidate = await score(input.candidate, holdoutRows, input.classes);
+  const candidate = await score(input.candidate, holdoutRows, input.classes, 'the holdout');
   rowsScored += holdoutRows.length;
-  let champion: Record<string, number> | undefined;
+  let champion: MetricsWithReasons | undefined;
   if (input.champion) {
-    champion = await score(input.champion.artifact, holdoutRows, input.champion.classes);
+    champion = await score(input.champion.artifact, holdoutRows, input.champion.classes, 'the holdout');
     rowsScored += holdoutRows.length;
   }
-  return { perFold, summary, holdout: { rows: holdoutRows.length, candidate, champion }, rowsScored };
+  return {
+    perFold,
+    summary,
+    holdout: { rows: holdoutRows.length, candidate: candidate.metrics, champion: champion?.metrics },
+    rowsScored,
+    ...explained({
+      ...(Object.keys(candidate.undefined).length > 0 ? { candidate: candidate.undefined } : {}),
+      ...(champion && Object.keys(champion.undefined).length > 0 ? { champion: champion.undefined } : {}),
+    }),
+  };
 }
 
-/** Every metric of one model on `rows` of the table, its outputs computed by onnxruntime. */
+/** Every metric of one model on `rows` of the table, its outputs computed by onnxruntime, and why any is undefined there. */
 async function scoreModel(opts: {
   readModel: CrossValidateInput['readModel'];
   artifact: ArtifactRef;
@@ -84,8 +111,10 @@ async function scoreModel(opts: {
   features: FeatureSpec;
   label: string;
   classes: ModelClasses | undefined;
+  /** The set the rows are, as reasons name it: 'fold 2', 'the holdout'. */
+  set: string;
   onRows?: ((done: number) => void) | undefined;
-}): Promise<Record<string, number>> {
+}): Promise<MetricsWithReasons> {
   const session = await openSession(await opts.readModel(opts.artifact));
   const scored = await scoreRows({
     session,
@@ -97,10 +126,10 @@ async function scoreModel(opts: {
   });
   const y = targets(opts.table, opts.label, opts.rows, opts.task, opts.classes);
   if (opts.task === 'regression') {
-    return { ...computeMetrics('regression', y as Float64Array, scored.predictions!) };
+    return computeMetricsWithReasons('regression', y as Float64Array, scored.predictions!, { set: opts.set });
   }
   const nClasses = scored.numClasses ?? opts.classes?.length ?? 2;
-  return classifierMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses);
+  return classifierMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses, { set: opts.set, classNames: opts.classes });
 }
 
 /**
@@ -110,15 +139,23 @@ async function scoreModel(opts: {
  * A binary model keeps class 1 as its positive class: for precision, recall, F1 and ROC AUC an unseen label is a
  * negative. Without unseen labels this is computeMetrics unchanged.
  */
-function classifierMetrics(task: 'binary' | 'multiclass', y: Int32Array, probabilities: Float32Array, nClasses: number): Record<string, number> {
-  if (!y.includes(-1)) return { ...computeMetrics(task, y, probabilities, nClasses) };
+function classifierMetrics(
+  task: 'binary' | 'multiclass',
+  y: Int32Array,
+  probabilities: Float32Array,
+  nClasses: number,
+  context: ReasonContext,
+): MetricsWithReasons {
+  if (!y.includes(-1)) return computeMetricsWithReasons(task, y, probabilities, nClasses, context);
   const width = nClasses + 1;
   const widened = new Float32Array(y.length * width);
   for (let i = 0; i < y.length; i++) widened.set(probabilities.subarray(i * nClasses, (i + 1) * nClasses), i * width);
-  const wide = computeMetrics('multiclass', y.map((k) => (k < 0 ? nClasses : k)), widened, width);
-  if (task === 'multiclass') return { ...wide };
-  const positive = computeMetrics('binary', y.map((k) => (k === 1 ? 1 : 0)), probabilities, nClasses);
-  return { ...positive, accuracy: wide.accuracy, log_loss: wide.log_loss };
+  const wideContext = { ...context, classNames: Array.from({ length: width }, (_, c) => (c < nClasses ? (context.classNames?.[c] ?? c) : 'a label the model never saw')) };
+  const wide = computeMetricsWithReasons('multiclass', y.map((k) => (k < 0 ? nClasses : k)), widened, width, wideContext);
+  if (task === 'multiclass') return wide;
+  const positive = computeMetricsWithReasons('binary', y.map((k) => (k === 1 ? 1 : 0)), probabilities, nClasses, context);
+  // Accuracy and log loss are defined on any rows, so the reasons are the binary problem's.
+  return { metrics: { ...positive.metrics, accuracy: wide.metrics.accuracy!, log_loss: wide.metrics.log_loss! }, undefined: positive.undefined };
 }
 
 /** Label column → class indices in the order of the model's `classes` (or float targets for regression). */
