@@ -14,6 +14,7 @@ import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
 import { smallFlightsModel, TEST_SERVER_STATE, testConfig } from '../helpers/pipeline-env';
+import { waitFor } from '../helpers/wait';
 import type { RetrainResult, RetrainStatus } from '../../src/contracts';
 
 export const TRAINERS = path.join(RELEARN_ROOT, 'test', 'fixtures', 'trainers');
@@ -64,12 +65,15 @@ export class WorkerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const worker = new WorkerProcess(child);
-    const deadline = Date.now() + 90_000;
-    while (!worker.output.includes('worker polling')) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited during start-up:\n${worker.output}`);
-      if (Date.now() > deadline) throw new Error(`worker did not start within 90 s:\n${worker.output}`);
-      await sleep(50);
-    }
+    // true once it polls, false if it died first; undefined (timed out) if neither within 90 s.
+    const polling = await waitFor(
+      'the worker to poll its task queue',
+      () => (worker.output.includes('worker polling') ? true : worker.alive ? undefined : false),
+      90_000,
+      50,
+    ).catch(() => undefined);
+    if (polling === false) throw new Error(`worker exited during start-up:\n${worker.output}`);
+    if (polling === undefined) throw new Error(`worker did not start within 90 s:\n${worker.output}`);
     return worker;
   }
 
@@ -96,16 +100,8 @@ export class WorkerProcess {
   }
 }
 
-/** Polls `probe` every `everyMs` until it returns a value other than undefined. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+// The one polling helper of the tests, re-exported for the fault tests that import it from here.
+export { waitFor };
 
 const PENDING_STARTED = 2;
 

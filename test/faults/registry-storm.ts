@@ -19,7 +19,8 @@ export async function killStorm(kills: number): Promise<{ kills: number; version
       cwd: RELEARN_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    // Wait until it has opened the registry, then kill it somewhere inside its loop of transactions.
+    // Wait until it has opened the registry, then kill it somewhere inside its loop of transactions. The pause is the
+    // fault itself, not a wait for a condition: a seeded random 50–450 ms picks the moment of the kill.
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await sleep(50 + Math.floor(random() * 400));
     child.kill('SIGKILL');

@@ -13,6 +13,7 @@ import type { DevServerInfo } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { runPipeline, smallFlightsModel, testConfig, testServer, uniqueModelName } from '../helpers/pipeline-env';
+import { waitFor } from '../helpers/wait';
 import type { RetrainResult, RetrainStatus } from '../../src/contracts';
 
 const CLI = path.join(RELEARN_ROOT, 'src/cli/main.ts');
@@ -25,16 +26,6 @@ function relearn(config: string, ...args: string[]): { code: number | null; stdo
     timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Retries a visibility query briefly: the index follows the run by a few milliseconds. */
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
@@ -64,11 +55,18 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
         const done = handle.result() as Promise<RetrainResult>;
         let finished = false;
         done.finally(() => (finished = true)).catch(() => undefined);
-        while (!finished && !midRun) {
-          const s = await handle.query<RetrainStatus>('status').catch(() => undefined);
-          if (s?.stage === 'train' && (s.progress?.done ?? 0) >= 1) midRun = s;
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        // Until a model is trained or the run ends (the first test then fails, saying status was never caught mid-run).
+        await waitFor(
+          'the status query to report a trained model, or the run to end',
+          async () => {
+            if (finished) return true;
+            const s = await handle.query<RetrainStatus>('status').catch(() => undefined);
+            if (s?.stage === 'train' && (s.progress?.done ?? 0) >= 1) midRun = s;
+            return midRun ? true : undefined;
+          },
+          600_000,
+          100,
+        );
         return done;
       });
       first = { workflowId: started.workflowId, runId: started.runId, result };
@@ -108,14 +106,18 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
       ];
       for (const condition of conditions) {
         const query = `WorkflowId = 'retrain/${model}' AND ${condition}`;
-        const ids = await eventually(
+        // The visibility index follows the run by a few milliseconds.
+        let ids: string[] = [];
+        await waitFor(
+          `${condition} to return the run`,
           async () => {
-            const found: string[] = [];
-            for await (const wf of client.workflow.list({ query })) found.push(wf.runId);
-            return found;
+            ids = [];
+            for await (const wf of client.workflow.list({ query })) ids.push(wf.runId);
+            return ids.includes(first.runId) ? true : undefined;
           },
-          (found) => found.includes(first.runId),
-        );
+          10_000,
+          250,
+        ).catch(() => undefined);
         assert.ok(ids.includes(first.runId), `${condition} → ${JSON.stringify(ids)}`);
       }
     } finally {

@@ -16,6 +16,7 @@ import {
   testServer,
   uniqueModelName,
 } from '../helpers/pipeline-env';
+import { waitFor } from '../helpers/wait';
 
 /** The text of the page and of its frames (the UI renders markdown summaries in sandboxed iframes). */
 async function pageText(page: Page): Promise<string> {
@@ -23,15 +24,14 @@ async function pageText(page: Page): Promise<string> {
   return texts.join('\n');
 }
 
-/** Waits until the page's text matches, and returns it. */
+/** Waits until the page's text matches, and returns it; fails with the page's last text. */
 async function eventuallyText(page: Page, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await pageText(page);
-    if (pattern.test(text)) return text;
-    if (Date.now() > deadline) assert.fail(`the page never showed ${pattern}:\n${text.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let text = '';
+  const probe = async () => {
+    text = await pageText(page);
+    return pattern.test(text) ? text : undefined;
+  };
+  return waitFor(`the page to show ${pattern}`, probe, timeoutMs, 250).catch(() => assert.fail(`the page never showed ${pattern}:\n${text.slice(-2000)}`));
 }
 
 /** Where this test writes its screenshots. */

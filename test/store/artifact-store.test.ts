@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { ArtifactIntegrityError } from '../../src/errors';
 import { ArtifactStore, parseStoreUri } from '../../src/store';
 import type { ArtifactRef } from '../../src/store';
+import { waitFor } from '../helpers/wait';
 
 const sha256Of = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -71,7 +72,13 @@ describe('content addressing', () => {
     const bytes = randomBytes(4096);
     const ref = await store.putBytes('models', 'model.onnx', bytes);
     const before = await stat(store.resolve(ref.uri));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A rewrite shows in the mtime only once the file system's clock has moved past the first write (its granularity
+    // may be coarse): wait until a file written now gets a later mtime.
+    const probe = path.join(workDir, 'mtime-probe');
+    await waitFor('the file system clock to pass the first write', async () => {
+      await writeFile(probe, '');
+      return (await stat(probe)).mtimeMs > before.mtimeMs ? true : undefined;
+    }, 10_000, 5);
     await store.putBytes('models', 'model.onnx', bytes);
     await store.putFile('models', 'model.onnx', store.resolve(ref.uri));
     const afterPut = await stat(store.resolve(ref.uri));

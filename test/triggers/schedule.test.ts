@@ -7,17 +7,8 @@ import { connectClient } from '../../src/temporal/connection';
 import { scheduleIdOf, syncSchedules } from '../../src/temporal/schedules';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
+import { waitFor } from '../helpers/wait';
 import type { RetrainInput } from '../../src/contracts';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('schedules on the real dev server', { timeout: 600_000 }, () => {
   it('sync creates, finds nothing to change, pauses, updates and deletes to match temporal.yaml', async () => {
@@ -53,7 +44,7 @@ describe('schedules on the real dev server', { timeout: 600_000 }, () => {
       const changes = await waitFor('the Schedule to be listed and deleted', async () => {
         const c = await syncSchedules(client, target, removed);
         return c.length > 0 ? c : undefined;
-      });
+      }, 60_000, 250);
       assert.deepEqual(changes.map((c) => c.action), ['deleted']);
       await assert.rejects(client.schedule.getHandle(scheduleIdOf(model)).describe());
     } finally {
@@ -77,9 +68,9 @@ describe('schedules on the real dev server', { timeout: 600_000 }, () => {
           } catch {
             return undefined;
           }
-        });
+        }, 60_000, 250);
         // Starts due every 2 s while the run goes on are skipped, not queued and not run in parallel.
-        await waitFor('a start skipped for overlap', async () => ((await schedule.describe()).info.numActionsSkippedOverlap >= 1 ? true : undefined));
+        await waitFor('a start skipped for overlap', async () => ((await schedule.describe()).info.numActionsSkippedOverlap >= 1 ? true : undefined), 60_000, 250);
         await schedule.pause('test: stop after the first run');
         const result = (await retrain.result()) as { version: number; decision: string };
         assert.equal(result.version, 1);
