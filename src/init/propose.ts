@@ -45,6 +45,9 @@ export const MAX_INTEGER_CLASSES = 10;
 /** Text columns with more distinct values than this share of their rows are names or free text, not categories. */
 export const MAX_CATEGORY_SHARE = 0.5;
 
+/** Above this many rows a run is warned to be slow unless it reads a window or a sample. */
+export const LARGE_FILE_ROWS = 500_000;
+
 /** Names such as id, user_id, row-index, orderId, ID. */
 function looksLikeIdName(name: string): boolean {
   return /(^|[^a-z])(id|key|uuid|guid|index|row)$|^(id|key|uuid|guid|index|row)([^a-z]|$)/i.test(name) || /[a-z](Id|ID|Key|Uuid)$/.test(name);
@@ -138,7 +141,8 @@ function chooseLabel(profile: DataProfile, options: ProposeOptions, time: string
   }
   const last = [...profile.columns]
     .reverse()
-    .find((c) => c.name !== time && c.family !== 'timestamp' && unusableReason(c, profile.rows) === null);
+    // Text with more distinct values than a classifier takes is a feature at most, never a default label.
+    .find((c) => c.name !== time && c.family !== 'timestamp' && !(c.family === 'string' && c.distinct > MAX_LISTED_VALUES) && unusableReason(c, profile.rows) === null);
   if (!last) throw new ConfigError(`--label: no column of ${profile.file} can be a label (columns: ${columnsList(profile)}); pass --label <column>`);
   const isLast = last === profile.columns[profile.columns.length - 1];
   return { value: last.name, why: `${isLast ? 'the last column' : 'the last column that can be a label'}; pass --label to pick another`, given: false };
@@ -234,6 +238,9 @@ export function proposeModel(profile: DataProfile, options: ProposeOptions = {})
   const timeColumn = profile.columns.find((c) => c.name === time.value)!;
   if (timeColumn.nulls > 0) {
     warnings.push(`time column '${time.value}' has ${plural(timeColumn.nulls, 'null value')}; runs refuse them, so drop those rows or fill them in`);
+  }
+  if (profile.rows > LARGE_FILE_ROWS) {
+    warnings.push(`${plural(profile.rows, 'row')}: every run reads them all; source.window or source.sample.maxRows in temporal.yaml trains on part`);
   }
   if (profile.rows < 50) warnings.push(`only ${plural(profile.rows, 'row')}: 5 folds and a 20% holdout need more (at least about 50)`);
 

@@ -113,6 +113,12 @@ describe('relearn init: features, and the columns left out', () => {
     assert.deepEqual(p.excluded, [{ name: 'row_id', why: 'one distinct value per row (an identifier)' }]);
   });
 
+  it('text with more distinct values than classes can be a feature but not the default label', async () => {
+    const p = await propose(csv({ x: signal, y: (i) => i % 2, city: (i) => `city ${(i * 7) % 60}` }));
+    assert.equal(p.label.value, 'y');
+    assert.deepEqual(p.features, { numeric: ['x'], categorical: ['city'] });
+  });
+
   it('no usable feature is refused, listing what was left out', async () => {
     await assert.rejects(propose(csv({ id: (i) => `u${i}`, y: (i) => i % 2 })), (err: Error) => {
       assert.ok(err instanceof ConfigError);
