@@ -6,6 +6,7 @@ import { timeout } from 'hono/timeout';
 import { z } from 'zod';
 import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
 import { CHAMPION_ALIAS } from '../registry';
+import { INFERENCE_HEADER, type OutputValues, attachBinaryInputs, binaryResponseBody, encodeBinaryTensor, inferenceHeaderLength, splitInferBody } from './binary-tensors';
 import { type FailureReason, HttpError } from './http-error';
 import { type FeatureColumns, type OipInput, canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from './inputs';
 import type { ServeMetrics } from './metrics';
@@ -85,7 +86,8 @@ const OipInferBodySchema = z.object({
         name: z.string(),
         shape: z.array(z.number().int().nonnegative()),
         datatype: z.string(),
-        data: z.unknown(),
+        // Absent when the tensor comes as binary data after the JSON (binary_data_size).
+        data: z.unknown().optional(),
         parameters: z.record(z.string(), z.unknown()).optional(),
       }),
     )
@@ -128,6 +130,12 @@ function zodMessage(error: z.ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`)
     .join('; ');
+}
+
+/** A boolean request parameter (undefined when absent); anything else is a 400 naming it. */
+function booleanParameter(value: unknown, what: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new HttpError('bad_request', `${what} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 /** Label datatype for the OIP `label` output: INT64 for integer classes, BOOL for booleans, BYTES otherwise. */
@@ -246,6 +254,25 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     return c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'not_found' }, 404);
   });
 
+  /**
+   * The body of an OIP inference request: plain JSON, or with `Inference-Header-Content-Length` the JSON part and
+   * the binary tensor bytes after it. The header is checked before the body is read; the body limit was enforced
+   * before this (from Content-Length, or while a chunked body streamed), so nothing past it is ever buffered.
+   */
+  async function readInferBody(c: Context<Env>): Promise<{ json: unknown; binary: Uint8Array | undefined }> {
+    const headerLength = inferenceHeaderLength(c.req.header(INFERENCE_HEADER), limits.maxBodyBytes);
+    if (headerLength === undefined) return { json: await readJson(c), binary: undefined };
+    let body: ArrayBuffer;
+    try {
+      body = await c.req.arrayBuffer();
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError('bad_request', `request body could not be read (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const { header, binary } = splitInferBody(new Uint8Array(body), headerLength);
+    return { json: header, binary };
+  }
+
   async function readJson(c: Context<Env>): Promise<unknown> {
     try {
       return await c.req.json();
@@ -346,7 +373,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     const ready = models.ready();
     return c.json({ ready }, ready ? 200 : 503);
   });
-  app.get('/v2', (c) => c.json({ name: 'relearn', version: deps.serverVersion ?? '0', extensions: [] }));
+  app.get('/v2', (c) => c.json({ name: 'relearn', version: deps.serverVersion ?? '0', extensions: ['binary_tensor_data'] }));
 
   function oipMetadata(loaded: LoadedVersion) {
     const s = loaded.signature;
@@ -387,30 +414,55 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     });
     app.post(`${path}/infer`, timed, async (c) => {
       const name = c.req.param('name') ?? '';
-      const parsed = OipInferBodySchema.safeParse(await readJson(c));
+      const { json, binary } = await readInferBody(c);
+      const parsed = OipInferBodySchema.safeParse(json);
       if (!parsed.success) throw new HttpError('bad_request', zodMessage(parsed.error));
       const body = parsed.data;
+      const inputs = attachBinaryInputs(body.inputs, binary);
+      const binaryByDefault = booleanParameter(body.parameters?.binary_data_output, 'request parameter binary_data_output') ?? false;
       return withModel(c, name, async (loaded) => {
         checkVersion(loaded, c.req.param('version'));
         const id = requestId(c, body.id);
-        const columns = columnsFromOip(name, loaded.signature, body.inputs as OipInput[]);
+        const columns = columnsFromOip(name, loaded.signature, inputs as OipInput[]);
         checkRows(columns.rows, `model '${name}'`);
         const s = loaded.signature;
         const available = s.kind === 'classifier' ? ['probabilities', 'label'] : ['variable'];
-        const wanted = body.outputs?.map((o) => o.name) ?? available;
-        for (const w of wanted) {
-          if (!available.includes(w)) throw new HttpError('bad_request', `output '${w}' is not an output of model '${name}' (outputs: ${available.join(', ')})`);
-        }
+        const wanted = (body.outputs ?? available.map((w) => ({ name: w, parameters: undefined }))).map((o) => {
+          if (!available.includes(o.name)) {
+            throw new HttpError('bad_request', `output '${o.name}' is not an output of model '${name}' (outputs: ${available.join(', ')})`);
+          }
+          if (o.parameters?.classification !== undefined) {
+            throw new HttpError('bad_request', `output '${o.name}': the classification extension (parameter classification) is not supported; ask for 'probabilities' and 'label'`);
+          }
+          return { name: o.name, binary: booleanParameter(o.parameters?.binary_data, `output '${o.name}': parameter binary_data`) ?? binaryByDefault };
+        });
         const { out, outputs } = await scoreAndLog(c, loaded, id, columns);
         const n = columns.rows;
         const tensors = wanted.map((w) => {
-          if (w === 'variable') return { name: w, datatype: 'FP32', shape: [n, 1], data: Array.from(out.data) };
-          if (w === 'probabilities') return { name: w, datatype: 'FP32', shape: [n, out.width], data: Array.from(out.data) };
-          return { name: w, datatype: labelDatatype(s.classes), shape: [n], data: outputs.predictions };
+          const values: OutputValues =
+            w.name === 'label'
+              ? { datatype: labelDatatype(s.classes), data: outputs.predictions }
+              : { datatype: 'FP32', data: out.data.subarray(0, n * out.width) };
+          const shape = w.name === 'label' ? [n] : [n, out.width];
+          return { name: w.name, datatype: values.datatype, shape, values, binary: w.binary };
         });
         c.header('x-request-id', id);
         c.header('x-model-version', String(loaded.version));
-        return c.json({ model_name: name, model_version: String(loaded.version), id, outputs: tensors });
+        const head = { model_name: name, model_version: String(loaded.version), id };
+        if (!tensors.some((t) => t.binary)) {
+          return c.json({ ...head, outputs: tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.values.data) })) });
+        }
+        // The binary tensor extension: each output asked for in binary has its bytes after the JSON, in output order.
+        const binaries: Uint8Array[] = [];
+        const described = tensors.map((t) => {
+          if (!t.binary) return { name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.values.data) };
+          const bytes = encodeBinaryTensor(t.values);
+          binaries.push(bytes);
+          return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };
+        });
+        const response = binaryResponseBody({ ...head, outputs: described }, binaries);
+        c.header(INFERENCE_HEADER, String(response.headerLength));
+        return c.body(response.body, 200, { 'Content-Type': 'application/octet-stream' });
       });
     });
   }

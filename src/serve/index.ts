@@ -2,6 +2,8 @@
 export { createServeApp } from './app';
 export type { MirroredRequest, RequestMirror, ServeAppDeps, ServeLimits } from './app';
 export { MicroBatcher, mergeColumns } from './batcher';
+export { BINARY_DATATYPES, INFERENCE_HEADER, attachBinaryInputs, binaryResponseBody, decodeBinaryTensor, encodeBinaryTensor, inferenceHeaderLength, splitInferBody } from './binary-tensors';
+export type { OutputValues, RequestTensor } from './binary-tensors';
 export type { BatcherOptions } from './batcher';
 export { HttpError } from './http-error';
 export type { FailureReason } from './http-error';

@@ -81,7 +81,7 @@ export interface OipInput {
   data: unknown;
 }
 
-const OIP_NUMERIC_TYPES = new Set(['FP32', 'FP64', 'FP16', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'BOOL']);
+const OIP_NUMERIC_TYPES = new Set(['FP32', 'FP64', 'FP16', 'BF16', 'INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'BOOL']);
 
 /**
  * Turns OIP v2 input tensors (one per feature, shape [n,1] or [n], data flat or nested row-major) into columns.
