@@ -4,7 +4,7 @@
 //
 //   npx tsx bench/eval-child.ts <model.onnx> <data.arrow> <features json> <threads> <batch> <repetitions>
 import { readFileSync } from 'node:fs';
-import { openSession, releaseSessions, scoreRows, sliceSelection, tensorsFromTable } from '../src/onnx';
+import { openSession, releaseSessions, scoreRows, sessionInputNames, sliceSelection, tensorsFromTable } from '../src/onnx';
 import type { FeatureSpec } from '../src/onnx';
 import { readSnapshot } from '../src/data/snapshot';
 
@@ -15,6 +15,8 @@ const batchSize = Number(batchArg);
 const reps = Number(repsArg);
 
 const session = await openSession(readFileSync(model!), { intraOpNumThreads: threads });
+// Feature → ONNX input name, as the model records it (a model may rename inputs its features' names cannot be).
+const inputNames = sessionInputNames(session);
 const table = readSnapshot(data!);
 const rows = { start: 0, end: table.numRows };
 
@@ -27,7 +29,7 @@ async function scoreOnce(): Promise<number> {
 function convertOnce(): number {
   const t0 = performance.now();
   for (let from = 0; from < table.numRows; from += batchSize) {
-    const feeds = tensorsFromTable(table, sliceSelection(rows, from, Math.min(table.numRows, from + batchSize)), features);
+    const feeds = tensorsFromTable(table, sliceSelection(rows, from, Math.min(table.numRows, from + batchSize)), features, inputNames);
     for (const t of Object.values(feeds)) t.dispose();
   }
   return performance.now() - t0;

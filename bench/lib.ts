@@ -25,7 +25,7 @@ export const FLIGHTS_PARQUET = path.join(ROOT, 'node_modules', 'vega-datasets', 
 export { VENV_PYTHON };
 
 // One free-port helper for the benchmarks and the tests.
-export { freePort } from '../test/helpers/free-port';
+export { freePort, freePorts } from '../test/helpers/free-port';
 
 /** full: the published numbers; quick: minutes; smoke: seconds, for the test that keeps the benchmarks from rotting. */
 export type BenchMode = 'full' | 'quick' | 'smoke';

@@ -20,7 +20,7 @@ import {
   CACHE_DIR,
   type SummaryRow,
   fmt,
-  freePort,
+  freePorts,
   machine,
   percentile,
   round,
@@ -111,8 +111,8 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
   let connected: Awaited<ReturnType<typeof connectClient>> | undefined;
   let loaded!: ReturnType<typeof loadConfig>;
   for (let attempt = 1; connected === undefined; attempt++) {
-    const port = await freePort();
-    const uiPort = await freePort();
+    // Found together, so the two are never the same port.
+    const [port, uiPort] = (await freePorts(2)) as [number, number];
     writeFileSync(
       file,
       stringify({ temporal: { namespace: 'default', taskQueue: 'relearn-bench', devServer: { port, uiPort } }, stateDir: dir, dataRoot: '/', models }),
