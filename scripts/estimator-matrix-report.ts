@@ -21,6 +21,8 @@ const cellSchema = z.object({
   probeRows: z.number().int(),
   features: z.object({ numeric: z.number().int(), categorical: z.number().int() }),
   maxAbsDiff: z.number().nullable(),
+  maxScaledDiff: z.number().nullable(),
+  scale: z.number().nullable(),
   tolerance: z.number(),
   passed: z.boolean(),
   error: z.string().optional(),
@@ -39,11 +41,16 @@ function parseArgs(argv: string[]): { input: string; out: string } {
   return { input, out };
 }
 
-/** |Δ| with two significant digits; 0 stays 0. */
+function exp(value: number): string {
+  return value === 0 ? '0' : value.toExponential(1);
+}
+
+/** max |Δ| with two significant digits, and the relative figure the tolerance bounds where predictions exceed 1. */
 function formatDiff(cell: Cell): string {
-  if (!cell.passed) return `**fails** (${cell.maxAbsDiff === null ? 'see below' : cell.maxAbsDiff.toExponential(1)})`;
-  const d = cell.maxAbsDiff ?? 0;
-  return d === 0 ? '0' : d.toExponential(1);
+  if (!cell.passed) return '**fails** (below)';
+  const abs = cell.maxAbsDiff ?? 0;
+  const scaled = cell.maxScaledDiff ?? abs;
+  return scaled < abs ? `${exp(abs)} (${exp(scaled)} rel.)` : exp(abs);
 }
 
 function render(results: z.infer<typeof resultsSchema>): string {
@@ -62,7 +69,9 @@ function render(results: z.infer<typeof resultsSchema>): string {
     `Measured ${results.at.slice(0, 10)} by \`test/trainers/estimator-matrix.test.ts\`: ${cells.length} cells, ${passed} within the ` +
       `default parity tolerance (${tolerances.join(', ')}). scikit-learn ${results.versions.sklearn ?? '?'}, skl2onnx ` +
       `${results.versions.skl2onnx ?? '?'}, onnxruntime-node ${results.versions['onnxruntime-node'] ?? '?'}. Each cell: the largest |ONNX − native| over every probe ` +
-      'row and output column (class probabilities, or the regression prediction); — where the estimator does not do the task.',
+      'row and output column (class probabilities, or the regression prediction) and, where predictions exceed 1, that figure ' +
+      'divided by the largest |prediction| on the probe rows (rel.), which is what the tolerance bounds; — where the estimator ' +
+      'does not do the task.',
     '',
   );
   lines.push(`| estimator | ${columns.map((c) => `${c.dataset}<br>${c.task}`).join(' | ')} |`);

@@ -18,7 +18,12 @@ export interface CheckParityOptions {
   features: FeatureSpec;
   task: ModelTask;
   expected: ProbeExpectation;
-  /** Largest allowed |onnx − native| over every probe row and output column. */
+  /**
+   * Largest allowed |onnx − native|, times the scale of the outputs: the largest |native| value on the probe rows, or
+   * 1 if that is smaller. So the bound is absolute for probabilities, and relative to the range of the predictions for
+   * a regression: its float32 outputs hold about 7 significant digits, and the float32 sums behind a prediction near 0
+   * (terms in the hundred thousands that cancel) are as far off as those behind the largest one.
+   */
   tolerance: number;
   /** Names the model in error messages (a file name or artifact URI). */
   modelName?: string;
@@ -27,13 +32,19 @@ export interface CheckParityOptions {
 /** Result of a passed parity check; the worst row is reported for the run's log. */
 export interface ParityResult {
   ok: true;
+  /** Largest |onnx − native| over every probe row and output column. */
   maxAbsDiff: number;
+  /** max(1, largest |native| on the probe rows): the tolerance is `tolerance` × scale. */
+  scale: number;
+  /** maxAbsDiff / scale: what is compared with the tolerance. */
+  maxScaledDiff: number;
+  /** The probe row of maxAbsDiff. */
   worstProbeIndex: number;
 }
 
 /**
- * Scores the probe rows with onnxruntime and compares with the native model's outputs; a difference
- * above `tolerance` (or a NaN on either side) rejects the model, naming the worst row and both values.
+ * Scores the probe rows with onnxruntime and compares with the native model's outputs; a difference above
+ * `tolerance` × max(1, largest |native|) (or a NaN on either side) rejects the model, naming the worst row and both values.
  */
 export async function checkParity(options: CheckParityOptions): Promise<ParityResult> {
   const { session, table, features, task, expected, tolerance } = options;
@@ -55,6 +66,10 @@ export async function checkParity(options: CheckParityOptions): Promise<ParityRe
   const actual = (classifier ? scored.probabilities : scored.predictions) ?? new Float32Array(0);
   const width = classifier ? (scored.numClasses ?? 0) : 1;
 
+  let scale = 1;
+  for (const row of reference) {
+    for (const native of typeof row === 'number' ? [row] : row) if (Number.isFinite(native)) scale = Math.max(scale, Math.abs(native));
+  }
   let maxAbsDiff = 0;
   let worst = { probe: 0, column: 0, onnx: 0, native: 0 };
   for (let i = 0; i < probeRows.length; i++) {
@@ -76,12 +91,13 @@ export async function checkParity(options: CheckParityOptions): Promise<ParityRe
       }
     }
   }
-  if (!(maxAbsDiff <= tolerance)) {
+  if (!(maxAbsDiff <= tolerance * scale)) {
     const column = classifier ? `, class column ${worst.column}` : '';
+    const allowed = scale === 1 ? `tolerance ${tolerance}` : `tolerance ${tolerance} × ${scale} (the largest |native| on the probe rows) = ${tolerance * scale}`;
     throw new ModelRejectedError(
       `${name}: ONNX output differs from the native model at probe row ${worst.probe} (table row ${probeRows[worst.probe]}${column}): ` +
-        `onnx ${worst.onnx} vs native ${worst.native}, |diff| ${maxAbsDiff} > tolerance ${tolerance}`,
+        `onnx ${worst.onnx} vs native ${worst.native}, |diff| ${maxAbsDiff} > ${allowed}`,
     );
   }
-  return { ok: true, maxAbsDiff, worstProbeIndex: worst.probe };
+  return { ok: true, maxAbsDiff, scale, maxScaledDiff: maxAbsDiff / scale, worstProbeIndex: worst.probe };
 }

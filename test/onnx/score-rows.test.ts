@@ -177,4 +177,28 @@ describe('checkParity', () => {
       (err: unknown) => err instanceof JobContractError && /7 predictions for 8 probe rows/.test(err.message),
     );
   });
+
+  test('regression: the tolerance is relative to the largest |prediction| on the probe rows, for every row alike', async () => {
+    // A float32 output carries about 7 significant digits, so an absolute bound fails any prediction past ~2048 by
+    // rounding alone, and a prediction near 0 made of large terms that cancel is as far off as the largest (the
+    // estimator matrix met both on costs in dollars and weights in pounds).
+    const session = await openSession(fixture('regressor.onnx'));
+    const predictions = probeRows.map((r) => expected.regressor.predictions[r]!);
+    const scale = Math.max(...predictions.map(Math.abs));
+    assert.ok(scale > 10, `the largest prediction ${scale}`);
+    const smallest = predictions.reduce((best, p, i) => (Math.abs(p) < Math.abs(predictions[best]!) ? i : best), 0);
+    const shifted = (factor: number) => predictions.map((p, i) => (i === smallest ? p + factor * 1e-4 * scale : p));
+    const within = await checkParity({ session, table, probeRows, features, task: 'regression', expected: { predictions: shifted(0.5) }, tolerance: 1e-4 });
+    assert.equal(within.scale, scale);
+    assert.ok(within.maxAbsDiff > 1e-4, `off by more than the tolerance in absolute terms (${within.maxAbsDiff})`);
+    assert.ok(within.maxAbsDiff > 1e-4 * Math.max(1, Math.abs(predictions[smallest]!)), 'and by more than the tolerance relative to its own prediction');
+    assert.ok(within.maxScaledDiff <= 1e-4 && within.maxScaledDiff > 0.4e-4, `scaled difference ${within.maxScaledDiff}`);
+    await assert.rejects(
+      checkParity({ session, table, probeRows, features, task: 'regression', expected: { predictions: shifted(3) }, tolerance: 1e-4, modelName: 'm' }),
+      (err: unknown) =>
+        err instanceof ModelRejectedError &&
+        err.message.includes(`probe row ${smallest} `) &&
+        err.message.includes(`> tolerance 0.0001 × ${scale} (the largest |native| on the probe rows) = `),
+    );
+  });
 });
