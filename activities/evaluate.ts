@@ -40,6 +40,8 @@ export function createEvaluationActivities(deps: ActivityDeps) {
           classes: input.classes,
           readModel: (ref) => deps.store.readVerified(ref),
           onProgress: (progress) => ctx.heartbeat(progress),
+          // Content-addressed: a retried evaluation stores the same bytes under the same URI.
+          storeCurves: (curves) => deps.store.putJson('curves', 'holdout-curves.json', curves),
         });
       });
     },

@@ -86,7 +86,16 @@ export interface MetricSummary {
 export interface Evaluation {
   perFold: Array<Record<string, number>>;
   summary: Record<string, MetricSummary>;
-  holdout: { rows: number; candidate: Record<string, number>; champion?: Record<string, number> };
+  holdout: {
+    rows: number;
+    candidate: Record<string, number>;
+    champion?: Record<string, number>;
+    /**
+     * The holdout's curves (ROC, precision-recall, calibration, confusion matrix; for regression predicted vs actual
+     * and residuals) of candidate and champion, stored as JSON for the run report; absent in older runs.
+     */
+    curves?: ArtifactRef;
+  };
   rowsScored: number;
   /** The metrics that have no value on some set, with the reason; absent when all are defined (and in older runs). */
   undefined?: UndefinedMetricsOfEvaluation;

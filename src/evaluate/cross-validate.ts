@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config/schema';
 import type { ArtifactRef, Evaluation, MetricSummary, UndefinedMetrics, UndefinedMetricsOfEvaluation } from '../contracts';
 import { DataContractError } from '../errors';
 import { type MetricsWithReasons, type ReasonContext, computeMetricsWithReasons, summarizeFolds } from '../metrics';
+import { type EvaluationCurves, type HoldoutScores, evaluationCurves } from './curves';
 import { type FeatureSpec, openSession, scoreRows } from '../onnx';
 
 /** The class labels a classifier reported in its status.json, in the order of its probability columns. */
@@ -37,6 +38,8 @@ export interface CrossValidateInput {
   readModel: (ref: ArtifactRef) => Promise<Uint8Array>;
   /** Called while fold models are scored. */
   onProgress?: (progress: CrossValidateProgress) => void;
+  /** Stores the holdout's curves (ROC, precision-recall, calibration, confusion, residuals) for the run report. */
+  storeCurves?: (curves: EvaluationCurves) => Promise<ArtifactRef>;
 }
 
 /** Scores each fold model on its held-out fold and summarises the folds, then the candidate (and champion) on the holdout. */
@@ -84,15 +87,17 @@ export async function crossValidate(input: CrossValidateInput): Promise<Evaluati
   const holdoutRows = rowsWhere(fold, -1);
   const candidate = await score(input.candidate, holdoutRows, input.classes, 'the holdout');
   rowsScored += holdoutRows.length;
-  let champion: MetricsWithReasons | undefined;
+  let champion: ScoredMetrics | undefined;
   if (input.champion) {
     champion = await score(input.champion.artifact, holdoutRows, input.champion.classes, 'the holdout');
     rowsScored += holdoutRows.length;
   }
+  // The report's charts are drawn from these points, computed from the same outputs as the holdout metrics.
+  const curves = await input.storeCurves?.(evaluationCurves(input.task, holdoutRows.length, candidate.scores, champion?.scores));
   return {
     perFold,
     summary,
-    holdout: { rows: holdoutRows.length, candidate: candidate.metrics, champion: champion?.metrics },
+    holdout: { rows: holdoutRows.length, candidate: candidate.metrics, champion: champion?.metrics, ...(curves ? { curves } : {}) },
     rowsScored,
     ...explained({
       ...(Object.keys(candidate.undefined).length > 0 ? { candidate: candidate.undefined } : {}),
@@ -114,7 +119,7 @@ async function scoreModel(opts: {
   /** The set the rows are, as reasons name it: 'fold 2', 'the holdout'. */
   set: string;
   onRows?: ((done: number) => void) | undefined;
-}): Promise<MetricsWithReasons> {
+}): Promise<ScoredMetrics> {
   const session = await openSession(await opts.readModel(opts.artifact));
   const scored = await scoreRows({
     session,
@@ -126,11 +131,17 @@ async function scoreModel(opts: {
   });
   const y = targets(opts.table, opts.label, opts.rows, opts.task, opts.classes);
   if (opts.task === 'regression') {
-    return computeMetricsWithReasons('regression', y as Float64Array, scored.predictions!, { set: opts.set });
+    const scores: HoldoutScores = { task: 'regression', y: y as Float64Array, predictions: scored.predictions! };
+    return { ...computeMetricsWithReasons('regression', scores.y, scores.predictions, { set: opts.set }), scores };
   }
   const nClasses = scored.numClasses ?? opts.classes?.length ?? 2;
-  return classifierMetrics(opts.task, y as Int32Array, scored.probabilities!, nClasses, { set: opts.set, classNames: opts.classes });
+  const probabilities = scored.probabilities!;
+  const scores: HoldoutScores = { task: opts.task, y: y as Int32Array, probabilities, nClasses, classes: opts.classes };
+  return { ...classifierMetrics(opts.task, y as Int32Array, probabilities, nClasses, { set: opts.set, classNames: opts.classes }), scores };
 }
+
+/** A model's metrics on a set, with the outputs they came from. */
+type ScoredMetrics = MetricsWithReasons & { scores: HoldoutScores };
 
 /**
  * Classification metrics where a row whose label the model never saw (class -1) is wrong: the problem is widened by
