@@ -41,7 +41,10 @@ export function createDataActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Deterministic K folds (+ holdout of the most recent rows) written as an Arrow file beside the snapshot. */
+    /**
+     * Deterministic K folds (+ holdout of the most recent rows) written as an Arrow file beside the snapshot; a time
+     * split also reports its earliest block, which tells the workflow its fold models train forward-chained.
+     */
     async splitData(input: {
       snapshot: ArtifactRef;
       split: { folds: number; strategy: 'stratified' | 'time'; holdoutFraction: number; seed: number };
@@ -60,6 +63,7 @@ export function createDataActivities(deps: ActivityDeps) {
           holdoutRows: assignment.holdoutRows,
           probeRows: assignment.probeRows,
           strategy,
+          ...(assignment.firstBlockRows !== undefined ? { firstBlockRows: assignment.firstBlockRows } : {}),
         };
       });
     },

@@ -27,6 +27,7 @@ import {
   primaryMetricOf,
   rollbackUpdate,
   statusQuery,
+  trainFoldsOf,
   type ChampionInfo,
   type ExportedModel,
   type ManualDecisionInput,
@@ -188,7 +189,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     const trainer = searched ? { ...cfg.trainer, params: { ...cfg.trainer.params, ...searched.best.params } } : cfg.trainer;
     enter('train', `training ${cfg.split.folds} fold models and the final model`, { done: 0, total: cfg.split.folds + 1, unit: 'models' });
     const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
-    const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
+    // A time split says it is forward-chained (its earliest block); one recorded before that has no such block, and
+    // its run keeps training each fold on every other fold: the same jobs either way, only their folds differ.
+    const foldPlan = { folds: cfg.split.folds, forwardChaining: split.firstBlockRows !== undefined };
     // When one job fails for good, the others are cancelled (their activities kill their jobs) before the run fails.
     const jobsScope = new CancellationScope();
     const cancelJobs = () => {
@@ -206,7 +209,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
           task: cfg.task,
           snapshot: snapshot.artifact,
           split: split.artifact,
-          trainFolds: role === 'final' ? allFolds : allFolds.filter((k) => k !== index),
+          trainFolds: trainFoldsOf(foldPlan, role === 'final' ? 'final' : index),
           features: cfg.features,
           label: cfg.label,
           trainer,

@@ -29,6 +29,7 @@ export async function searchStage(opts: {
         snapshot: opts.snapshot,
         split: opts.split.artifact,
         probeRows: opts.split.probeRows,
+        forwardChaining: opts.split.firstBlockRows !== undefined,
         primaryMetric: opts.primaryMetric,
         key,
       },

@@ -17,6 +17,7 @@ import { boundedAll } from './retrain';
 import { planRungs, proposeTrials, rankByMetric } from './search-plan';
 import {
   metricDirection,
+  trainFoldsOf,
   type ArtifactRef,
   type ExportedModel,
   type ParamValue,
@@ -35,6 +36,8 @@ export interface SearchTrialsInput {
   snapshot: ArtifactRef;
   split: ArtifactRef;
   probeRows: number[];
+  /** A forward-chained time split: each fold trains on the earlier blocks only (absent in runs recorded before). */
+  forwardChaining?: boolean;
   /** The metric to select on when the search block names none (the gate's primary metric). */
   primaryMetric: string;
   /** `retrain/<model>/<run id>/search`: trial workflow ids and job keys extend it. */
@@ -48,6 +51,8 @@ export interface SearchTrialInput {
   snapshot: ArtifactRef;
   split: ArtifactRef;
   probeRows: number[];
+  /** A forward-chained time split: each fold trains on the earlier blocks only (absent in runs recorded before). */
+  forwardChaining?: boolean;
   params: Record<string, ParamValue>;
   /** Folds the trial trains and scores: 0..folds-1 of the split. */
   folds: number;
@@ -73,8 +78,8 @@ export async function searchTrial(input: SearchTrialInput): Promise<TrialOutcome
     retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
   });
   const trainer = { ...cfg.trainer, params: { ...cfg.trainer.params, ...input.params } };
-  const allFolds = Array.from({ length: cfg.split.folds }, (_, k) => k);
-  const folds = allFolds.slice(0, input.folds);
+  const folds = Array.from({ length: input.folds }, (_, k) => k);
+  const foldPlan = { folds: cfg.split.folds, forwardChaining: input.forwardChaining === true };
   const scope = new CancellationScope();
   const trained = await scope.run(() =>
     boundedAll(
@@ -89,7 +94,7 @@ export async function searchTrial(input: SearchTrialInput): Promise<TrialOutcome
             task: cfg.task,
             snapshot: input.snapshot,
             split: input.split,
-            trainFolds: allFolds.filter((f) => f !== k),
+            trainFolds: trainFoldsOf(foldPlan, k),
             features: cfg.features,
             label: cfg.label,
             trainer,
@@ -170,7 +175,20 @@ export async function searchTrials(input: SearchTrialsInput): Promise<SearchSumm
         const key = `${input.key}/trial-${id}${rungs.length > 1 ? `-r${r}` : ''}`;
         const outcome = await executeChild(searchTrial, {
           workflowId: key,
-          args: [{ model: input.model, modelConfig: cfg, snapshot: input.snapshot, split: input.split, probeRows: input.probeRows, params: record.params, folds, rowShare: rung.rowShare, key }],
+          args: [
+            {
+              model: input.model,
+              modelConfig: cfg,
+              snapshot: input.snapshot,
+              split: input.split,
+              probeRows: input.probeRows,
+              ...(input.forwardChaining ? { forwardChaining: true } : {}),
+              params: record.params,
+              folds,
+              rowShare: rung.rowShare,
+              key,
+            },
+          ],
           // A search that ends for any reason asks its trials to stop, and their activities kill their jobs.
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           staticSummary: `trial ${id}: ${JSON.stringify(record.params)} on ${Math.round(rung.rowShare * 100)}% of the rows`,

@@ -50,6 +50,12 @@ export interface SplitInfo {
   /** Snapshot row indices on which native and ONNX outputs are compared. */
   probeRows: number[];
   strategy: 'stratified' | 'time';
+  /**
+   * A time split's earliest block, marked fold `folds` in the split file: every fold model trains on these rows and
+   * none is scored on them (forward chaining: fold k trains on this block and folds 0..k-1, all before fold k). Splits
+   * made before forward chaining have none, and their fold models trained on every other fold.
+   */
+  firstBlockRows?: number;
 }
 
 /** One finished training job. */

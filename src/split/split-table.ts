@@ -12,7 +12,8 @@ export interface TableSplit {
 
 /**
  * Splits a snapshot's rows (already in time order) into K folds plus a holdout of the most recent; a classifier's
- * training rows must hold at least two classes (exactly two for a binary model).
+ * training rows must hold at least two classes (exactly two for a binary model), and so must the earliest block of a
+ * time split, on which its first fold model trains alone.
  */
 export function splitTable(
   table: Table,
@@ -25,6 +26,16 @@ export function splitTable(
   const assignment = assignFolds(stratify ? labels : null, table.numRows, { ...opts.split, probeRows: opts.probeRows });
   if (labels && opts.task !== 'regression') {
     checkLabelClasses(labels, table.numRows - assignment.holdoutRows, { label: opts.label, task: opts.task });
+    // Forward chaining: the first fold model learns from the earliest block alone.
+    const first = assignment.firstBlockRows;
+    if (first !== undefined) {
+      checkLabelClasses(labels, first, {
+        label: opts.label,
+        task: opts.task,
+        rows: `earliest ${first} rows, which fold 1 of a time split trains on alone`,
+        remedy: 'use split.strategy: stratified, fewer split.folds, or a wider source.window',
+      });
+    }
   }
   return { assignment, bytes: splitToIpc(assignment.fold), strategy: stratify ? 'stratified' : 'time' };
 }
