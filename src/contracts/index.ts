@@ -6,7 +6,19 @@ export { trainFoldsOf } from './folds';
 export type { FoldPlan } from './folds';
 export { gateSummary, judge } from './gate';
 export { monitorWorkflowId, retrainWorkflowId, searchWorkflowId } from './ids';
-export type { DecidedBy, LiveComparison, LiveEvidence, ManualDecisionInput, McNemarResult, RolloutStep, ShadowComparison } from './live';
+export type {
+  DecidedBy,
+  LiveComparison,
+  LiveEvidence,
+  ManualDecisionInput,
+  McNemarResult,
+  RolloutStep,
+  SequentialLossEvidence,
+  ShadowComparison,
+  WindowDecision,
+  WindowOutcome,
+  WindowTest,
+} from './live';
 export { approveUpdate, checkNowSignal, monitorStatusQuery, rejectUpdate, rollbackUpdate, statusQuery } from './messages';
 export {
   CLASSIFICATION_METRIC_NAMES,

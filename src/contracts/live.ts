@@ -76,3 +76,57 @@ export interface ManualDecisionInput {
   reason?: string;
 }
 
+/** How a shadow or guard window is decided: an anytime-valid sequence checked at every poll, or the paired bootstrap once. */
+export type WindowTest = 'sequential' | 'fixed';
+
+/** A window's answer: evidence for the contender (pass), against it (fail), or not enough either way (inconclusive). */
+export type WindowOutcome = 'pass' | 'fail' | 'inconclusive';
+
+/** The sequential test's numbers: a confidence sequence on the per-row loss difference baseline − contender. */
+export interface SequentialLossEvidence {
+  /** Brier score for classifiers, squared error for regression: a proper loss with one value per row. */
+  loss: 'brier' | 'squared_error';
+  rows: number;
+  /** Mean per-row loss of each side. */
+  baselineLoss: number;
+  contenderLoss: number;
+  /** Mean of loss_baseline − loss_contender: positive means the contender is better. */
+  diff: number;
+  /** Lower bound of the mean difference, for the non-inferiority check (≥ passAbove: pass). */
+  lower: number;
+  /** Upper bound of the mean difference, for the harm check (< failBelow: fail). */
+  upper: number;
+  /** −lossMargin × baselineLoss. */
+  passAbove: number;
+  /** Shadow: −lossMargin × baselineLoss; guard: −lossHarmMargin × baselineLoss. */
+  failBelow: number;
+  confidence: number;
+  /** The row count the sequence is tuned to be tightest at (the window's minLabeledRows). */
+  plannedRows: number;
+}
+
+/** What decideWindow says about a window at one look. */
+export interface WindowDecision {
+  kind: 'shadow' | 'guard';
+  test: WindowTest;
+  outcome: WindowOutcome;
+  /**
+   * What the window does now: shadow pass → promote, fail → reject; guard pass → keep, fail → rollback; inconclusive
+   * → continue, or at the window's end (maxDuration) the configured default (onInconclusive).
+   */
+  action: 'promote' | 'reject' | 'keep' | 'rollback' | 'continue';
+  /** evidence: a pass or fail; default: inconclusive at the window's end; waiting: inconclusive, the window goes on. */
+  decidedBy: 'evidence' | 'default' | 'waiting';
+  rows: number;
+  /** The bounds the outcome was read from, sign-adjusted so that positive = contender better (null: too few rows). */
+  lower: number | null;
+  upper: number | null;
+  passAbove: number | null;
+  failBelow: number | null;
+  /** The sequential test's numbers (test: sequential). */
+  sequential: SequentialLossEvidence | null;
+  /** The primary metric with its paired bootstrap interval: decides with `fixed`, reported beside with `sequential`. */
+  primary: ShadowComparison | null;
+  /** One line for people; says "inconclusive", never "worse", when the evidence does not show harm. */
+  reason: string;
+}
