@@ -12,9 +12,18 @@ const comparisonFields = {
   minLabeledRows: z.number().int().min(1).default(500),
   /** How often the prediction log is read while the window is open. */
   pollInterval: durationMs.default(10_000),
-  /** The newer model may be worse than the other by at most this much of the primary metric … */
+  /**
+   * Labels come after predictions (hours, days): after maxDuration the window waits this much longer for the labels
+   * of the predictions it already holds, then decides on them (no prediction made after maxDuration counts).
+   */
+  labelWait: durationMs.default(0),
+  /** sequential: a confidence sequence on the per-row loss, checked at every poll; fixed: the paired bootstrap, once. */
+  test: z.enum(['sequential', 'fixed']).default('sequential'),
+  /** fixed: the contender may be worse than the baseline by at most this much of the primary metric … */
   margin: z.number().nonnegative().default(0.01),
-  /** … with this confidence (the lower end of a paired bootstrap interval of the difference). */
+  /** sequential: … or by at most this share of the baseline's mean per-row loss (Brier score, squared error). */
+  lossMargin: z.number().nonnegative().lt(1).default(0.005),
+  /** … with this confidence (the paired bootstrap interval, or the confidence sequence, two-sided). */
   confidence: z.number().gt(0.5).lt(1).default(0.95),
   resamples: z.number().int().min(100).max(100_000).default(1000),
   /** The comparison uses the first this-many labeled rows of the window: the log only grows, so a window measured
@@ -31,12 +40,25 @@ const windowRefine = (w: { minDuration: number; maxDuration: number; pollInterva
 };
 
 /** The shadow window: the candidate scores mirrored live requests beside the champion before it may be promoted. */
-export const shadowSchema = z.object(comparisonFields).strict().superRefine(windowRefine);
+export const shadowSchema = z
+  .object({
+    ...comparisonFields,
+    /** Still inconclusive at maxDuration: reject the candidate (default) or promote it. */
+    onInconclusive: z.enum(['reject', 'promote']).default('reject'),
+  })
+  .strict()
+  .superRefine(windowRefine);
 
 /** The guard window: after a promotion, the previous champion keeps scoring in shadow; a regression rolls back. */
 export const guardSchema = z
   .object({
     ...comparisonFields,
+    /** Still inconclusive at maxDuration: keep the new champion (default) or roll back. */
+    onInconclusive: z.enum(['keep', 'rollback']).default('keep'),
+    /** fixed: roll back on evidence that the new champion is worse by more than this (primary-metric units; 0: worse at all). */
+    harmMargin: z.number().nonnegative().default(0),
+    /** sequential: the same as a share of the previous champion's mean per-row loss. */
+    lossHarmMargin: z.number().nonnegative().lt(1).default(0),
     /** Roll back when more than this share of the new champion's requests fail (server-side errors). */
     maxErrorRate: z.number().min(0).max(1).default(0.01),
     /** Roll back when the new champion's p99 latency exceeds this (ms), with at least minLabeledRows requests. */
@@ -65,7 +87,9 @@ export const rolloutSchema = z
 
 /** A resolved rollout block. */
 export type RolloutConfig = z.infer<typeof rolloutSchema>;
-/** A resolved shadow or guard window. */
-export type WindowConfig = z.infer<typeof shadowSchema>;
+/** A resolved shadow window. */
+export type ShadowConfig = z.infer<typeof shadowSchema>;
 /** A resolved guard window. */
 export type GuardConfig = z.infer<typeof guardSchema>;
+/** The fields a shadow and a guard window share (either one fits). */
+export type WindowConfig = Omit<ShadowConfig, 'onInconclusive'> & { onInconclusive: ShadowConfig['onInconclusive'] | GuardConfig['onInconclusive'] };
