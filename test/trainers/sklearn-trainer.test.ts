@@ -2,7 +2,7 @@
 // then opens its model.onnx with onnxruntime-node and checks it against the trainer's own native probe outputs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +25,9 @@ import { VENV_PYTHON } from '../../src/paths';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 const TRAIN_PY = path.join(PROJECT_ROOT, 'trainers', 'sklearn', 'train.py');
+// The real trainer with one step made to raise (test/fixtures/trainers/fault-in-trainer.py).
+const FAULT_IN_TRAINER = path.join(PROJECT_ROOT, 'test', 'fixtures', 'trainers', 'fault-in-trainer.py');
+const EXIT_RETRYABLE = 1;
 const ROWS = 2000;
 const HOLDOUT_FROM = 1800;
 const PARITY_TOLERANCE = 1e-4;
@@ -101,7 +104,8 @@ interface TrainerRun {
 }
 
 let jobCounter = 0;
-function runTrainer(ws: Workspace, overrides: Partial<JobSpec>, env: Record<string, string> = {}): TrainerRun {
+/** Runs train.py (or `job`, a wrapper of it, followed by the spec path) on a spec made of the defaults and `overrides`. */
+function runTrainer(ws: Workspace, overrides: Partial<JobSpec>, env: Record<string, string> = {}, job: string[] = [TRAIN_PY]): TrainerRun {
   jobCounter += 1;
   const outputDir = path.join(ws.dir, `out-${jobCounter}`);
   const spec: JobSpec = {
@@ -122,7 +126,7 @@ function runTrainer(ws: Workspace, overrides: Partial<JobSpec>, env: Record<stri
   };
   const specPath = path.join(ws.dir, `spec-${jobCounter}.json`);
   writeFileSync(specPath, JSON.stringify(spec));
-  const result = spawnSync(VENV_PYTHON, [TRAIN_PY, specPath], {
+  const result = spawnSync(VENV_PYTHON, [...job, specPath], {
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, ...env },
@@ -314,6 +318,40 @@ describe('sklearn reference trainer', () => {
     const error = failedWithBadParams(runTrainer(ws, { params: { C: -3 } }));
     assert.match(error, /params\.C\b/);
   });
+
+  // Exit 2 means "never retried", so it is kept for input a retry cannot fix; a fault of the machine or of the code
+  // exits 1 and the launcher tries again. Each case names the step that raises, the exception, and what must follow.
+  const faults: Array<{ step: string; exception: string; exitCode: number; errorKind: string; error: RegExp; what: string }> = [
+    { step: 'export', exception: 'MemoryError', exitCode: EXIT_RETRYABLE, errorKind: 'resource', error: /^MemoryError: out of memory$/, what: 'export running out of memory' },
+    { step: 'export', exception: 'ENOSPC', exitCode: EXIT_RETRYABLE, errorKind: 'resource', error: /^OSError: \[Errno 28\] No space left on device$/, what: 'a full disk during export' },
+    { step: 'snapshot', exception: 'EIO', exitCode: EXIT_RETRYABLE, errorKind: 'resource', error: /^OSError: \[Errno 5\] Input\/output error$/, what: 'an I/O error reading the snapshot' },
+    { step: 'export', exception: 'KeyError', exitCode: EXIT_RETRYABLE, errorKind: 'internal', error: /^KeyError: 'n_features_in_'$/, what: 'an unexpected exception in export' },
+    {
+      step: 'export',
+      exception: 'NotImplementedError',
+      exitCode: EXIT_BAD_PARAMS,
+      errorKind: 'export',
+      error: /^estimator 'logistic_regression': skl2onnx cannot convert the fitted model with these params: NotImplementedError: Loss 'made_up' is not supported yet\.$/,
+      what: 'a model skl2onnx does not support',
+    },
+  ];
+  for (const fault of faults) {
+    test(`${fault.what} exits ${fault.exitCode}${fault.exitCode === EXIT_RETRYABLE ? ' (retryable)' : ' (never retried)'}, the error in status.json and on stderr`, () => {
+      const run = runTrainer(ws, {}, {}, [FAULT_IN_TRAINER, fault.step, fault.exception]);
+      assert.equal(run.exitCode, fault.exitCode, `exit code:\n${run.stdout}\n${run.stderr}`);
+      const status = z
+        .object({ status: z.literal('failed'), error: z.string(), errorKind: z.string(), exitCode: z.number(), role: z.string() })
+        .parse(run.status);
+      assert.equal(status.exitCode, fault.exitCode);
+      assert.equal(status.errorKind, fault.errorKind);
+      assert.equal(status.role, 'fold-2');
+      assert.match(status.error, fault.error);
+      // The launcher shows the last stderr lines of a retryable failure: the last one names the error.
+      const lastLine = run.stderr.trimEnd().split('\n').at(-1) ?? '';
+      assert.ok(lastLine.includes(status.error), `last stderr line ${lastLine}`);
+      assert.ok(!existsSync(path.join(run.outputDir, 'model.onnx')), 'no model.onnx after a failed export');
+    });
+  }
 
   test('an unknown estimator exits 2', () => {
     const error = failedWithBadParams(runTrainer(ws, { estimator: 'support_vector_machine' }));

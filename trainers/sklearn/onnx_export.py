@@ -9,6 +9,7 @@ import numpy as np
 import onnx
 import skl2onnx.common.tree_ensemble as tree_ensemble
 from skl2onnx import convert_sklearn
+from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from sklearn.pipeline import Pipeline
 
@@ -41,6 +42,10 @@ def _patch_hist_gradient_boosting_export() -> None:
 
 
 _patch_hist_gradient_boosting_export()
+
+# What skl2onnx raises for a model it does not support (a converter's NotImplementedError names the param, such as a
+# loss it lacks): the same model fails the same way, so the job reports bad params rather than a fault to retry.
+UNCONVERTIBLE: tuple[type[Exception], ...] = (MissingConverter, MissingShapeCalculator, NotImplementedError)
 
 _ELEM_TYPES = {onnx.TensorProto.FLOAT: "float", onnx.TensorProto.INT64: "int64", onnx.TensorProto.STRING: "string"}
 

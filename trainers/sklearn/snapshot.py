@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,14 +23,17 @@ class TrainingData:
 
 
 def _open_arrow_file(path: str, what: str) -> pa.Table:
+    if os.path.isdir(path):
+        raise JobInputError(f"{what} {path}: is a folder, not an Arrow IPC file", kind="data")
     try:
         # Memory-mapped so only the selected columns and rows are ever copied.
         with pa.memory_map(path, "r") as source:
             return pa.ipc.open_file(source).read_all()
     except FileNotFoundError:
         raise JobInputError(f"{what} {path}: file not found", kind="data") from None
-    except (pa.ArrowInvalid, OSError) as err:
+    except pa.ArrowInvalid as err:
         raise JobInputError(f"{what} {path}: not a readable Arrow IPC file ({err})", kind="data") from None
+    # Any other OSError is an I/O fault (the file's bytes could not be read), left to propagate: exit 1, retried.
 
 
 def _column(table: pa.Table, name: str, path: str, role: str) -> pa.ChunkedArray:

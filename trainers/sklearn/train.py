@@ -87,7 +87,7 @@ def run(spec: JobSpec, started: float) -> dict[str, Any]:
     from sklearn.metrics import r2_score
 
     from estimators import build_estimator, build_pipeline, param_error_from_fit
-    from onnx_export import export_onnx
+    from onnx_export import UNCONVERTIBLE, export_onnx
     from snapshot import load_training_data
 
     out = spec.output_dir
@@ -144,9 +144,11 @@ def run(spec: JobSpec, started: float) -> dict[str, Any]:
 
     try:
         onnx_bytes, onnx_description = export_onnx(pipeline, spec)
-    except Exception as err:
+    except UNCONVERTIBLE as err:
+        # Only what skl2onnx raises for a model it does not support: the same params would fail the same way. Anything
+        # else (out of memory, a full disk, a bug) propagates and exits 1, so the launcher tries again.
         raise JobInputError(
-            f"estimator '{spec.estimator}': skl2onnx could not convert the fitted model with these params: "
+            f"estimator '{spec.estimator}': skl2onnx cannot convert the fitted model with these params: "
             f"{type(err).__name__}: {str(err)[:500]}",
             kind="export",
         ) from None
@@ -247,9 +249,13 @@ def main(argv: list[str]) -> int:
         return EXIT_BAD_INPUT
     except Exception as err:  # noqa: BLE001 - every other fault is reported and left to the launcher to retry
         traceback.print_exc(file=sys.stderr)
-        message = f"{type(err).__name__}: {err}"
+        # Out of memory, a full disk, an I/O error: the machine's state, not the input, so another attempt may pass.
+        resource = isinstance(err, (MemoryError, OSError))
+        detail = str(err) or ("out of memory" if isinstance(err, MemoryError) else "no message")
+        message = f"{type(err).__name__}: {detail}"
+        print(f"error: {message} (exit {EXIT_RETRYABLE}: retryable)", file=sys.stderr)
         log(f"failed: {message}")
-        _failed_status(output_dir, message, EXIT_RETRYABLE, "internal", extra)
+        _failed_status(output_dir, message, EXIT_RETRYABLE, "resource" if resource else "internal", extra)
         return EXIT_RETRYABLE
 
 
