@@ -21,6 +21,11 @@ export interface ActivityDeps {
   predictionLogDir?: string;
   /** Poll interval of the training-job await loop. */
   jobPollMs?: number;
+  /**
+   * How fast shadow and guard windows see time pass (1: real time). Tests run a week-long window in seconds with a
+   * large factor; the window's checkpoints then come that much sooner, nothing else changes.
+   */
+  windowClockSpeed?: number;
 }
 
 const tableCache = new Map<string, Table>();

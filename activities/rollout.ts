@@ -1,11 +1,23 @@
 import { failFast } from '../src/errors';
 import { CHAMPION_ALIAS, SHADOW_ALIAS } from '../src/registry';
+import { Context } from '@temporalio/activity';
 import { type MeasureLiveInput, measureLiveWindow } from '../src/shadow/live-window';
+import { type RunWindowInput, type WindowProgress, type WindowResult, runWindow } from '../src/shadow/run-window';
 import type { ActivityDeps } from './deps';
 import type { LiveEvidence } from '../src/contracts';
 
+/** The window's clock: real time, or (tests) time that runs `speed` times faster from when the worker started. */
+function windowClock(speed: number): { now: () => number; sleep: (ms: number) => Promise<void> } {
+  const origin = Date.now();
+  return {
+    now: () => (speed === 1 ? Date.now() : origin + (Date.now() - origin) * speed),
+    sleep: (ms) => Context.current().sleep(Math.max(1, Math.ceil(ms / speed))),
+  };
+}
+
 /** Rollout activities: the shadow alias, the live-traffic measurement, evaluation records and the rollback. */
 export function createRolloutActivities(deps: ActivityDeps) {
+  const clock = windowClock(deps.windowClockSpeed ?? 1);
   return {
     /**
      * Points the `shadow` alias at a version (null clears it) by compare-and-set; with no expected version given, the
@@ -38,6 +50,28 @@ export function createRolloutActivities(deps: ActivityDeps) {
       return failFast(async () => {
         if (deps.predictionLogDir === undefined) throw new Error('the worker has no prediction log folder; shadow and guard windows need one');
         return measureLiveWindow({ ...input, logDir: deps.predictionLogDir });
+      });
+    },
+
+    /**
+     * Runs a whole shadow or guard window: looks at the prediction log at every checkpoint, heartbeats where it is,
+     * and returns the decision. A retried attempt resumes at the look its predecessor had reached.
+     */
+    async runLiveWindow(input: RunWindowInput): Promise<WindowResult> {
+      return failFast(async () => {
+        if (deps.predictionLogDir === undefined) throw new Error('the worker has no prediction log folder; shadow and guard windows need one');
+        const ctx = Context.current();
+        return runWindow(
+          input,
+          {
+            logDir: deps.predictionLogDir,
+            ...clock,
+            heartbeat: (progress) => ctx.heartbeat(progress),
+            // Ten seconds of real time between heartbeats, however fast the window's clock runs.
+            heartbeatEveryMs: 10_000 * (deps.windowClockSpeed ?? 1),
+          },
+          ctx.info.heartbeatDetails as WindowProgress | undefined,
+        );
       });
     },
 

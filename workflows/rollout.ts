@@ -1,11 +1,16 @@
 // The live-traffic steps after the gate: a shadow window (the candidate scores mirrored requests beside the
 // champion), an optional approval, the promotion, and a guard window (the old champion scores beside the new one;
-// a regression rolls the champion back). Every wait is a durable timer or condition, so a worker restart resumes
-// the window where it was; decisions come from the prediction log, read by activities.
-import { CancellationScope, condition, defineUpdate, proxyActivities } from '@temporalio/workflow';
+// a regression rolls the champion back). A window runs inside one heartbeating activity (runLiveWindow), so a window
+// of days adds a handful of events to the history, and a worker restart resumes it at the look it had reached;
+// decisions come from the prediction log. Runs started before that change kept polling from the workflow (the
+// unpatched branch below, kept so their histories replay).
+import { CancellationScope, condition, patched, proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import type { RolloutConfig, WindowConfig } from '../src/config/rollout';
-import type { DecidedBy, LiveEvidence, ManualDecisionInput, RetrainStatus, RolloutStep } from '../src/contracts';
+import type { GuardConfig, RolloutConfig, ShadowConfig, WindowConfig } from '../src/config/rollout';
+import type { DecidedBy, LiveEvidence, ManualDecisionInput, MetricName, RetrainStatus, RolloutStep, WindowDecision } from '../src/contracts';
+
+/** The patch that moved a window's polling from the workflow into one activity. */
+const WINDOW_IN_ONE_ACTIVITY = 'window-in-one-activity';
 
 type Activities = ReturnType<typeof activities.createActivities>;
 
@@ -116,6 +121,91 @@ async function liveWindow(
   return measure(true);
 }
 
+/** How long a window's activity may run: the window, the wait for late labels, and room for the last look. */
+function windowActivityTimeoutMs(window: WindowConfig): number {
+  return window.maxDuration + (window.labelWait ?? 0) + 15 * 60_000;
+}
+
+/**
+ * Runs a window in one activity and returns its decision, or (decision null) the evidence at the moment a person
+ * decided by update: the activity is then cancelled and the log measured once more, as the unpatched path did.
+ */
+async function decidedWindow(
+  ctx: RolloutContext,
+  phase: 'shadow' | 'guard',
+  window: ShadowConfig | GuardConfig,
+  baselineVersion: number,
+  contenderVersion: number,
+): Promise<{ evidence: LiveEvidence; decision: WindowDecision | null }> {
+  const since = new Date(Date.now()).toISOString();
+  ctx.status.detail =
+    `${phase === 'shadow' ? `candidate v${contenderVersion} in shadow of v${baselineVersion}` : `v${contenderVersion} guarded against v${baselineVersion}`}: ` +
+    `${window.test} test, deciding from ${fmtMs(window.minDuration)} on, at most ${fmtMs(window.maxDuration)}`;
+  ctx.status.progress = undefined;
+  ctx.showDetails();
+  const scope = new CancellationScope();
+  const run = scope.run(() =>
+    acts.runLiveWindow.executeWithOptions(
+      {
+        summary: `${phase} window: v${contenderVersion} vs v${baselineVersion} (${window.test})`,
+        startToCloseTimeout: windowActivityTimeoutMs(window),
+        heartbeatTimeout: '2 minutes',
+      },
+      [
+        {
+          model: ctx.registryModel,
+          phase,
+          baselineVersion,
+          contenderVersion,
+          since,
+          task: ctx.task as 'binary' | 'multiclass' | 'regression',
+          metric: ctx.primaryMetric as MetricName,
+          ...(ctx.classes !== undefined ? { classes: ctx.classes } : {}),
+          window,
+        },
+      ],
+    ),
+  );
+  const first = await Promise.race([run, condition(() => ctx.peekManual() !== undefined).then(() => null)]);
+  if (first !== null) return { evidence: first.evidence, decision: first.decision };
+  scope.cancel();
+  await run.catch(() => undefined);
+  const evidence = await acts.measureLiveWindow.executeWithOptions({ summary: `${phase}: measure v${contenderVersion} vs v${baselineVersion} at the manual decision` }, [
+    {
+      model: ctx.registryModel,
+      phase,
+      baselineVersion,
+      contenderVersion,
+      since,
+      task: ctx.task,
+      metric: ctx.primaryMetric,
+      classes: ctx.classes,
+      compare: true,
+      margin: window.margin,
+      confidence: window.confidence,
+      resamples: window.resamples,
+      seed: window.seed,
+      minRows: Math.min(30, window.minLabeledRows),
+      maxRows: window.maxCompareRows,
+    },
+  ]);
+  return { evidence, decision: null };
+}
+
+/** A window's decision as a rollout step. */
+function windowStep(phase: 'shadow' | 'guard', decision: WindowDecision, evidence: LiveEvidence): RolloutStep {
+  const action = decision.action === 'continue' ? (phase === 'shadow' ? 'reject' : 'keep') : decision.action;
+  return {
+    phase,
+    decision: action,
+    decidedBy: decision.decidedBy === 'default' ? 'default' : 'evidence',
+    outcome: decision.outcome,
+    reason: decision.reason,
+    evidence,
+    window: decision,
+  };
+}
+
 function evidenceLine(e: LiveEvidence): string {
   const c = e.comparison;
   if (c === null) return `${e.labeledRows} labeled rows`;
@@ -157,10 +247,13 @@ export async function beforePromotion(ctx: RolloutContext): Promise<PrePromotion
     let step: RolloutStep;
     try {
       await setShadow(ctx, v, undefined, `shadow window of v${v} against champion v${champion}`);
-      const evidence = await liveWindow(ctx, 'shadow', shadow, champion, v);
+      const decided = patched(WINDOW_IN_ONE_ACTIVITY) ? await decidedWindow(ctx, 'shadow', shadow, champion, v) : null;
+      const evidence = decided !== null ? decided.evidence : await liveWindow(ctx, 'shadow', shadow, champion, v);
       const manual = ctx.takeManual();
       if (manual !== undefined) {
         step = manualStep('shadow', manual, evidence);
+      } else if (decided?.decision) {
+        step = windowStep('shadow', decided.decision, evidence);
       } else {
         const c = evidence.comparison;
         const verdict = c?.verdict ?? 'insufficient';
@@ -226,10 +319,13 @@ export async function guardAfterPromotion(ctx: RolloutContext, previousChampion:
   let step: RolloutStep;
   try {
     await setShadow(ctx, previousChampion, undefined, `guard window of v${v}: previous champion v${previousChampion} keeps scoring`);
-    const evidence = await liveWindow(ctx, 'guard', guard, previousChampion, v);
+    const decided = patched(WINDOW_IN_ONE_ACTIVITY) ? await decidedWindow(ctx, 'guard', guard, previousChampion, v) : null;
+    const evidence = decided !== null ? decided.evidence : await liveWindow(ctx, 'guard', guard, previousChampion, v);
     const manual = ctx.takeManual();
     if (manual !== undefined) {
       step = manualStep('guard', manual, evidence);
+    } else if (decided?.decision) {
+      step = windowStep('guard', decided.decision, evidence);
     } else {
       const reasons: string[] = [];
       const h = evidence.contender;

@@ -56,8 +56,8 @@ export interface LiveEvidence {
   comparison: LiveComparison | null;
 }
 
-/** Who or what ended a rollout step. */
-export type DecidedBy = 'evidence' | 'timeout' | 'approve' | 'reject' | 'rollback';
+/** Who or what ended a rollout step (default: a window still inconclusive at its end took its configured default). */
+export type DecidedBy = 'evidence' | 'default' | 'timeout' | 'approve' | 'reject' | 'rollback';
 
 /** One rollout step's outcome: the shadow window, the approval, or the guard window. */
 export interface RolloutStep {
@@ -68,6 +68,10 @@ export interface RolloutStep {
   evidence?: LiveEvidence;
   /** Who answered by hand, as the CLI sent it. */
   by?: string;
+  /** A window's answer: pass, fail, or inconclusive (then `decidedBy` is `default`); absent for approvals and older runs. */
+  outcome?: WindowOutcome;
+  /** The window's full decision: the test, the bounds against the margins, the sequential and primary-metric numbers. */
+  window?: WindowDecision;
 }
 
 /** What a person sends with approve, reject or rollback. */

@@ -21,8 +21,13 @@ export interface CollectShadowEvidenceInput {
   shadowVersion: number;
   /** Entries (predictions, errors, feedback) logged at or after this time count. */
   since: Date;
-  /** Entries logged before this time count (default: no end). */
+  /** Predictions and errors logged before this time count (default: no end). */
   until?: Date;
+  /**
+   * Feedback logged before this time counts (default: `until`). Labels often come long after the prediction: a window
+   * counts a row by its prediction's time, and may wait past `until` for the labels of predictions it already holds.
+   */
+  labelsUntil?: Date;
   /** Classifiers: class labels in probability-column order (the version's `lineage.classes`); see `classes` below when omitted. */
   classes?: readonly ClassLabel[];
 }
@@ -93,15 +98,21 @@ export interface ShadowEvidence {
  */
 export async function collectShadowEvidence(input: CollectShadowEvidenceInput): Promise<ShadowEvidence> {
   const { logDir, model, championVersion, shadowVersion, since, until } = input;
+  const labelsUntil = input.labelsUntil ?? until;
+  const lastDay = until === undefined || labelsUntil === undefined ? undefined : labelsUntil > until ? labelsUntil : until;
   const all = await readPredictionLog({
     dir: logDir,
     model,
     fromDay: utcDay(since),
-    ...(until !== undefined ? { toDay: utcDay(until) } : {}),
+    ...(lastDay !== undefined ? { toDay: utcDay(lastDay) } : {}),
   });
   const sinceMs = since.getTime();
   const untilMs = until?.getTime() ?? Number.POSITIVE_INFINITY;
-  const entries = all.filter((e) => e.at.getTime() >= sinceMs && e.at.getTime() < untilMs);
+  const labelsUntilMs = labelsUntil?.getTime() ?? Number.POSITIVE_INFINITY;
+  const entries = all.filter((e) => {
+    const at = e.at.getTime();
+    return at >= sinceMs && at < (e.kind === 'feedback' ? labelsUntilMs : untilMs);
+  });
 
   const versions = {
     champion: servingStats(entries, championVersion, 'champion'),

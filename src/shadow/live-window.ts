@@ -5,7 +5,7 @@ import type { LiveEvidence } from '../contracts';
 import type { MetricName } from '../metrics';
 import type { ClassLabel } from '../prediction-log';
 import { type ShadowTask, compareShadow } from './compare';
-import { type PairedOutputs, collectShadowEvidence } from './evidence';
+import { type PairedOutputs, type ShadowEvidence, type VersionServingStats, collectShadowEvidence } from './evidence';
 
 /** Which window to measure: the baseline is the version being defended, the contender the one on trial. */
 export interface MeasureLiveInput {
@@ -40,32 +40,89 @@ function firstRows(outputs: PairedOutputs, rows: number, total: number): PairedO
   };
 }
 
+/** A window's rows as the baseline and the contender scored them, oldest prediction first, and what the log counted. */
+export interface WindowRows {
+  evidence: ShadowEvidence;
+  /** The first `maxRows` labeled rows. */
+  labels: number[];
+  baseline: PairedOutputs;
+  contender: PairedOutputs;
+  /** The contender's serving figures over the window. */
+  health: VersionServingStats;
+}
+
 /**
- * Counts (and with `compare`, compares) what the prediction log in `logDir` holds for the window from `since` to
- * `until` (default now): the baseline against the contender on the labeled rows, each named by its version.
+ * Reads a window from the prediction log in `logDir`: predictions made from `since` to `until` (default now), with
+ * the feedback logged before `labelsUntil` (default `until`), paired and turned from the log's roles (champion
+ * answered, shadow mirrored) into the window's (baseline, contender).
  */
-export async function measureLiveWindow(input: MeasureLiveInput & { logDir: string; until?: Date }): Promise<LiveEvidence> {
+export async function readWindowRows(
+  input: Pick<MeasureLiveInput, 'model' | 'phase' | 'baselineVersion' | 'contenderVersion' | 'since' | 'classes' | 'maxRows'> & {
+    logDir: string;
+    until: Date;
+    labelsUntil?: Date;
+  },
+): Promise<WindowRows> {
   const shadowPhase = input.phase === 'shadow';
-  const until = input.until ?? new Date();
   const evidence = await collectShadowEvidence({
     logDir: input.logDir,
     model: input.model,
     championVersion: shadowPhase ? input.baselineVersion : input.contenderVersion,
     shadowVersion: shadowPhase ? input.contenderVersion : input.baselineVersion,
     since: new Date(input.since),
-    until,
+    until: input.until,
+    ...(input.labelsUntil !== undefined ? { labelsUntil: input.labelsUntil } : {}),
     ...(input.classes !== undefined ? { classes: input.classes } : {}),
   });
   const total = evidence.labels.length;
   const used = Math.min(total, input.maxRows ?? Number.POSITIVE_INFINITY);
-  const baseline = firstRows(shadowPhase ? evidence.champion : evidence.shadow, used, total);
-  const contender = firstRows(shadowPhase ? evidence.shadow : evidence.champion, used, total);
-  const health = shadowPhase ? evidence.versions.shadow : evidence.versions.champion;
+  return {
+    evidence,
+    labels: used < total ? evidence.labels.slice(0, used) : evidence.labels,
+    baseline: firstRows(shadowPhase ? evidence.champion : evidence.shadow, used, total),
+    contender: firstRows(shadowPhase ? evidence.shadow : evidence.champion, used, total),
+    health: shadowPhase ? evidence.versions.shadow : evidence.versions.champion,
+  };
+}
+
+/** The window's figures as the workflow keeps them: counts, the contender's health, and a comparison when made. */
+export function liveEvidenceOf(
+  input: Pick<MeasureLiveInput, 'phase' | 'baselineVersion' | 'contenderVersion' | 'since'>,
+  rows: WindowRows,
+  until: Date,
+  comparison: LiveEvidence['comparison'],
+): LiveEvidence {
+  return {
+    phase: input.phase,
+    baselineVersion: input.baselineVersion,
+    contenderVersion: input.contenderVersion,
+    since: input.since,
+    until: until.toISOString(),
+    pairedRequests: rows.evidence.counts.pairedRequests,
+    labeledRows: rows.evidence.counts.rows,
+    contender: {
+      requests: rows.health.predictions + rows.health.errors,
+      errorRate: rows.health.errorRate ?? 0,
+      p50LatencyMs: rows.health.latencyP50Ms,
+      p99LatencyMs: rows.health.latencyP99Ms,
+    },
+    comparison,
+  };
+}
+
+/**
+ * Counts (and with `compare`, compares) what the prediction log in `logDir` holds for the window from `since` to
+ * `until` (default now): the baseline against the contender on the labeled rows, each named by its version.
+ */
+export async function measureLiveWindow(input: MeasureLiveInput & { logDir: string; until?: Date }): Promise<LiveEvidence> {
+  const until = input.until ?? new Date();
+  const rows = await readWindowRows({ ...input, until });
+  const { evidence, baseline, contender } = rows;
   const comparison = input.compare
     ? compareShadow({
         task: input.task as ShadowTask,
         metric: input.metric as MetricName,
-        labels: used < total ? evidence.labels.slice(0, used) : evidence.labels,
+        labels: rows.labels,
         champion: baseline,
         shadow: contender,
         ...(evidence.classes !== null ? { classes: evidence.classes } : input.classes !== undefined ? { classes: input.classes } : {}),
@@ -78,20 +135,5 @@ export async function measureLiveWindow(input: MeasureLiveInput & { logDir: stri
         names: { champion: `v${input.baselineVersion}`, shadow: `v${input.contenderVersion}` },
       })
     : null;
-  return {
-    phase: input.phase,
-    baselineVersion: input.baselineVersion,
-    contenderVersion: input.contenderVersion,
-    since: input.since,
-    until: until.toISOString(),
-    pairedRequests: evidence.counts.pairedRequests,
-    labeledRows: evidence.counts.rows,
-    contender: {
-      requests: health.predictions + health.errors,
-      errorRate: health.errorRate ?? 0,
-      p50LatencyMs: health.latencyP50Ms,
-      p99LatencyMs: health.latencyP99Ms,
-    },
-    comparison,
-  };
+  return liveEvidenceOf(input, rows, until, comparison);
 }

@@ -40,6 +40,8 @@ export interface RelearnWorkerOptions {
   /** How long running activities get to finish or heartbeat after a shutdown request. */
   shutdownGraceMs?: number;
   maxConcurrentActivities?: number;
+  /** Shadow and guard windows see time pass this many times faster (tests of week-long windows); default 1. */
+  windowClockSpeed?: number;
 }
 
 let runtimeInstalled = false;
@@ -59,7 +61,7 @@ function installRuntime(): void {
 /** Creates a worker on the config's task queue with the retrain workflow and all activities. */
 export async function createRelearnWorker(loaded: LoadedConfig, target: TemporalTarget, opts: RelearnWorkerOptions = {}) {
   installRuntime();
-  const deps = buildActivityDeps(loaded);
+  const deps = { ...buildActivityDeps(loaded), ...(opts.windowClockSpeed !== undefined ? { windowClockSpeed: opts.windowClockSpeed } : {}) };
   const connection = await connectWorker(target);
   const worker = await Worker.create({
     connection,

@@ -13,7 +13,7 @@ import type { LaunchRecord } from '../../src/jobs/local';
 import { connectClient } from '../../src/temporal/connection';
 import { type DevServerInfo, type DevServerOptions, ensureDevServer, recordedDevServer } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
-import { createRelearnWorker } from '../../src/temporal/worker';
+import { createRelearnWorker, type RelearnWorkerOptions } from '../../src/temporal/worker';
 import type { RetrainResult } from '../../src/contracts';
 import { freePorts } from './free-port';
 import { waitFor } from './wait';
@@ -196,10 +196,10 @@ function failureChain(err: unknown): { message: string; type?: string } {
 export async function runPipeline(
   loaded: LoadedConfig,
   model: string,
-  opts: { window?: { from?: string; to?: string } } = {},
+  opts: { window?: { from?: string; to?: string }; worker?: RelearnWorkerOptions } = {},
 ): Promise<PipelineOutcome> {
   const { client, target, close } = await connectClient(loaded);
-  const { worker, deps, close: closeWorker } = await createRelearnWorker(loaded, target);
+  const { worker, deps, close: closeWorker } = await createRelearnWorker(loaded, target, opts.worker);
   try {
     const started = await startRetrain(client, target, loaded, model, { window: opts.window });
     const handle = client.workflow.getHandle(started.workflowId, started.runId);
