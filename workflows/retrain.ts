@@ -272,7 +272,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         artifact: candidate.artifact,
         snapshot: snapshot.artifact,
         params: trained.at(-1)!.job.params,
-        metrics: { cv: evaluated.summary, perFold: evaluated.perFold, holdout: evaluated.holdout, ...(searched ? { search: searched } : {}) },
+        // The reasons of undefined metrics travel with the numbers, so `relearn gate --what-if` and `show` can say why.
+        metrics: {
+          cv: evaluated.summary,
+          perFold: evaluated.perFold,
+          holdout: evaluated.holdout,
+          ...(evaluated.undefined ? { undefined: evaluated.undefined } : {}),
+          ...(searched ? { search: searched } : {}),
+        },
         gate,
         lineage: {
           trigger,

@@ -24,7 +24,7 @@ import { indent } from './inspect-format';
 import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
 import { registerRolloutCommands } from './rollout';
-import { primaryMetricOf, type RetrainResult, type Trigger } from '../contracts';
+import { primaryMetricOf, type RetrainResult, type Trigger, type UndefinedMetricsOfEvaluation } from '../contracts';
 
 function configOf(cmd: Command): LoadedConfig {
   return loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
@@ -70,8 +70,9 @@ export function registerCommands(program: Command): void {
     )
     .option('--server', 'only register the search attributes on the configured Temporal server')
     .option('--browser', 'also install Chromium for the browser tests (Debian package, needs root; npm test asks for it)')
-    .action(async (opts: { server?: boolean; browser?: boolean }, cmd: Command) => {
-      if (!opts.server) await runSetup({ browser: opts.browser });
+    .option('--test-clients', 'also install the Python clients the tests drive the server with (test/requirements.txt; npm test asks for it)')
+    .action(async (opts: { server?: boolean; browser?: boolean; testClients?: boolean }, cmd: Command) => {
+      if (!opts.server) await runSetup({ browser: opts.browser, testClients: opts.testClients });
       await setupServer(cmd, Boolean(opts.server));
     });
 
@@ -289,12 +290,14 @@ export function registerCommands(program: Command): void {
           table(
             ['version', 'created', 'aliases', `${primary} (CV)`, 'gate', 'snapshot', 'run id'],
             versions.map((v) => {
-              const cv = (v.metrics as { cv?: Record<string, { mean?: number; std?: number }> }).cv?.[primary];
+              const stored = v.metrics as { cv?: Record<string, { mean?: number; std?: number }>; undefined?: UndefinedMetricsOfEvaluation };
+              const cv = stored.cv?.[primary];
+              const undefinedWhy = stored.undefined?.summary?.[primary];
               return [
                 `v${v.version}`,
                 v.createdAt.replace('T', ' ').slice(0, 19),
                 aliases.filter((a) => a.version === v.version).map((a) => a.alias).join(', '),
-                cv ? `${num(cv.mean)} ± ${num(cv.std)}` : '',
+                undefinedWhy !== undefined ? `undefined (${undefinedWhy})` : cv ? `${num(cv.mean)} ± ${num(cv.std)}` : '',
                 String((v.gate as { verdict?: string }).verdict ?? ''),
                 v.snapshotSha256.slice(0, 12),
                 v.runId.slice(0, 8),

@@ -1,11 +1,56 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { RetrainResult, RolloutStep } from '../contracts';
+import type { RetrainResult, RolloutStep, UndefinedMetrics, UndefinedMetricsOfEvaluation } from '../contracts';
 
 /** A number for people: 4 decimals, NaN spelled out. */
 export function num(x: number | null | undefined, digits = 4): string {
   if (x === null || x === undefined || Number.isNaN(x)) return 'NaN';
   return x.toFixed(digits);
+}
+
+/**
+ * Cells of metrics that are undefined on their set, for a table: a cell reads `undefined [1]` and each distinct reason is
+ * listed once under the table as `[1] roc_auc undefined (class 'snow' never occurs in the 146 rows of the holdout)`.
+ * A metric without a reason prints its number (NaN in runs recorded before reasons existed).
+ */
+export class UndefinedMetricNotes {
+  private readonly notes: string[] = [];
+
+  /** The cell of `metric`: its number, or `undefined [k]` when `reasons` says why it has none. */
+  cell(metric: string, value: number | null | undefined, reasons: UndefinedMetrics | undefined, digits = 4): string {
+    const why = reasons?.[metric];
+    if (why === undefined) return num(value, digits);
+    const note = `${metric} undefined (${why})`;
+    let k = this.notes.indexOf(note);
+    if (k < 0) k = this.notes.push(note) - 1;
+    return `undefined [${k + 1}]`;
+  }
+
+  /** The footnotes, one line each; empty when every cell had a number. */
+  lines(): string[] {
+    return this.notes.map((note, k) => `[${k + 1}] ${note}`);
+  }
+}
+
+/** A table of metrics per fold, mean ± std and holdout rows, with a footnote per reason a metric is undefined. */
+export function metricRowsTable(input: {
+  metrics: string[];
+  perFold: Array<Record<string, number>>;
+  summary: Record<string, { mean?: number; std?: number } | undefined>;
+  holdout: Array<{ label: string; values: Record<string, number> | undefined; reasons: UndefinedMetrics | undefined }>;
+  undefined: UndefinedMetricsOfEvaluation | undefined;
+}): string {
+  const notes = new UndefinedMetricNotes();
+  const why = input.undefined;
+  const rows: Array<Array<string | number>> = input.perFold.map((m, k) => [`fold ${k + 1}`, ...input.metrics.map((name) => notes.cell(name, m[name], why?.perFold?.[k]))]);
+  rows.push([
+    'mean ± std',
+    ...input.metrics.map((name) =>
+      why?.summary?.[name] !== undefined ? notes.cell(name, Number.NaN, why.summary) : `${num(input.summary[name]?.mean)} ± ${num(input.summary[name]?.std)}`,
+    ),
+  ]);
+  for (const h of input.holdout) rows.push([h.label, ...input.metrics.map((name) => notes.cell(name, h.values?.[name], h.reasons))]);
+  return [table(['', ...input.metrics], rows), ...notes.lines()].join('\n');
 }
 
 /** An aligned table; borders only on a TTY so piped output stays greppable. */
@@ -52,15 +97,11 @@ export function printRunResult(result: RetrainResult, opts: { uiLink?: string } 
   console.log(
     `  split      ${result.split.folds} ${result.split.strategy} folds of ${result.split.foldRows.join('/')} rows + holdout of ${result.split.holdoutRows} most recent rows`,
   );
-  const metrics = Object.keys(result.evaluation.summary);
-  const rows: Array<Array<string | number>> = result.evaluation.perFold.map((m, k) => [`fold ${k + 1}`, ...metrics.map((name) => num(m[name]))]);
-  rows.push(['mean ± std', ...metrics.map((name) => `${num(result.evaluation.summary[name]?.mean)} ± ${num(result.evaluation.summary[name]?.std)}`)]);
-  rows.push([`holdout (${result.evaluation.holdout.rows})`, ...metrics.map((name) => num(result.evaluation.holdout.candidate[name]))]);
-  if (result.evaluation.holdout.champion) {
-    rows.push([`champion v${result.championBefore} holdout`, ...metrics.map((name) => num(result.evaluation.holdout.champion?.[name]))]);
-  }
+  const e = result.evaluation;
+  const holdout = [{ label: `holdout (${e.holdout.rows})`, values: e.holdout.candidate, reasons: e.undefined?.holdout?.candidate }];
+  if (e.holdout.champion) holdout.push({ label: `champion v${result.championBefore} holdout`, values: e.holdout.champion, reasons: e.undefined?.holdout?.champion });
   console.log(
-    table(['', ...metrics], rows)
+    metricRowsTable({ metrics: Object.keys(e.summary), perFold: e.perFold, summary: e.summary, holdout, undefined: e.undefined })
       .split('\n')
       .map((l) => `  ${l}`)
       .join('\n'),

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
-import { num, table } from './format';
-import type { MetricSummary } from '../contracts';
+import { metricRowsTable } from './format';
+import type { MetricSummary, UndefinedMetricsOfEvaluation } from '../contracts';
 
 /** A duration for people: 850 ms, 12.3 s, 4 min 05 s. */
 export function duration(ms: number | null | undefined): string {
@@ -26,21 +26,17 @@ export function indent(block: string, by = '  '): string {
     .join('\n');
 }
 
-/** The metrics table: one row per fold, mean ± std, candidate and champion on the holdout. */
+/** The metrics table: one row per fold, mean ± std, candidate and champion on the holdout; undefined metrics footnoted. */
 export function metricsTable(input: {
   perFold: Array<Record<string, number>>;
   summary: Record<string, MetricSummary>;
   holdout: { rows?: number; candidate?: Record<string, number>; champion?: Record<string, number> };
   championVersion: number | null;
+  undefined?: UndefinedMetricsOfEvaluation | undefined;
 }): string {
-  const metrics = Object.keys(input.summary);
-  const rows: Array<Array<string | number>> = input.perFold.map((m, k) => [`fold ${k + 1}`, ...metrics.map((name) => num(m[name]))]);
-  rows.push(['mean ± std', ...metrics.map((name) => `${num(input.summary[name]?.mean)} ± ${num(input.summary[name]?.std)}`)]);
-  if (input.holdout.candidate) {
-    rows.push([`candidate, holdout (${input.holdout.rows ?? '?'})`, ...metrics.map((name) => num(input.holdout.candidate?.[name]))]);
-  }
-  if (input.holdout.champion) {
-    rows.push([`champion v${input.championVersion ?? '?'}, holdout`, ...metrics.map((name) => num(input.holdout.champion?.[name]))]);
-  }
-  return table(['', ...metrics], rows);
+  const why = input.undefined?.holdout;
+  const holdout = [];
+  if (input.holdout.candidate) holdout.push({ label: `candidate, holdout (${input.holdout.rows ?? '?'})`, values: input.holdout.candidate, reasons: why?.candidate });
+  if (input.holdout.champion) holdout.push({ label: `champion v${input.championVersion ?? '?'}, holdout`, values: input.holdout.champion, reasons: why?.champion });
+  return metricRowsTable({ metrics: Object.keys(input.summary), perFold: input.perFold, summary: input.summary, holdout, undefined: input.undefined });
 }

@@ -45,11 +45,17 @@ export function registerLineageCommand(program: Command): void {
         console.log(`│                  sha256 ${l.artifact.sha256}, ${(l.artifact.sizeBytes / 1024).toFixed(1)} KiB`);
         const metrics = Object.entries(l.evaluation.cv);
         console.log(`├─ evaluations     cross-validation over ${l.evaluation.perFold.length} folds, holdout of ${l.evaluation.holdout.rows ?? '?'} rows`);
+        const why = l.evaluation.undefined;
+        // An undefined metric reads `undefined (reason)` in place of its number.
+        const shown = (value: number | undefined, reason: string | undefined) => (reason === undefined ? num(value) : `undefined (${reason})`);
         for (const [name, s] of metrics) {
           const cand = l.evaluation.holdout.candidate?.[name];
           const champ = l.evaluation.holdout.champion?.[name];
+          const cv = why?.summary?.[name] !== undefined ? shown(s.mean, why.summary[name]) : `${num(s.mean)} ± ${num(s.std)}`;
           console.log(
-            `│    ${name.padEnd(9)} CV ${num(s.mean)} ± ${num(s.std)}  holdout ${num(cand)}${champ !== undefined ? `  champion v${l.parentVersion ?? '?'} ${num(champ)}` : ''}`,
+            `│    ${name.padEnd(9)} CV ${cv}  holdout ${shown(cand, why?.holdout?.candidate?.[name])}${
+              champ !== undefined ? `  champion v${l.parentVersion ?? '?'} ${shown(champ, why?.holdout?.champion?.[name])}` : ''
+            }`,
           );
         }
         console.log(`├─ gate            ${l.gate?.verdict === 'PASS' ? pc.green('PASS') : pc.red(String(l.gate?.verdict ?? '?'))}`);

@@ -8,7 +8,7 @@ import { connectClient, runUrl } from '../temporal/connection';
 import { num, printRolloutStep, table } from './format';
 import { decisionWord, duration, indent, metricsTable } from './inspect-format';
 import { searchLines } from './search-format';
-import type { SearchSummary } from '../contracts';
+import type { SearchSummary, UndefinedMetricsOfEvaluation } from '../contracts';
 
 type StoredGate = { verdict?: string; primaryMetric?: string; rules?: Array<{ passed: boolean; reason: string }> };
 
@@ -48,13 +48,23 @@ function printReport(r: RunReport, url: string | undefined): void {
 
   const result = r.result;
   const metrics = r.registered?.metrics as
-    | { cv?: Record<string, never>; perFold?: Array<Record<string, number>>; holdout?: { rows?: number; candidate?: Record<string, number>; champion?: Record<string, number> } }
+    | {
+        cv?: Record<string, never>;
+        perFold?: Array<Record<string, number>>;
+        holdout?: { rows?: number; candidate?: Record<string, number>; champion?: Record<string, number> };
+        undefined?: UndefinedMetricsOfEvaluation;
+      }
     | undefined;
-  const evaluation = result?.evaluation ?? (metrics?.cv ? { summary: metrics.cv, perFold: metrics.perFold ?? [], holdout: metrics.holdout ?? {} } : undefined);
+  const evaluation =
+    result?.evaluation ?? (metrics?.cv ? { summary: metrics.cv, perFold: metrics.perFold ?? [], holdout: metrics.holdout ?? {}, undefined: metrics.undefined } : undefined);
   const championBefore = result?.championBefore ?? ((r.registered?.lineage as { parentVersion?: number | null } | undefined)?.parentVersion ?? null);
   if (evaluation) {
     console.log('\nmetrics (computed by Relearn with onnxruntime on the stored ONNX bytes)');
-    console.log(indent(metricsTable({ perFold: evaluation.perFold, summary: evaluation.summary, holdout: evaluation.holdout, championVersion: championBefore })));
+    console.log(
+      indent(
+        metricsTable({ perFold: evaluation.perFold, summary: evaluation.summary, holdout: evaluation.holdout, championVersion: championBefore, undefined: evaluation.undefined }),
+      ),
+    );
   }
   const search = result?.search ?? (r.registered?.metrics as { search?: SearchSummary } | undefined)?.search;
   if (search) console.log(`\n${searchLines(search).join('\n')}`);

@@ -19,9 +19,17 @@ export function judge(input: {
   const { gate, primaryMetric, evaluation, championVersion } = input;
   const rules: GateRuleResult[] = [];
   const mean = (m: string) => evaluation.summary[m]?.mean;
+  // A rule on a metric that has no value cannot pass; it says why instead of comparing a NaN or a stand-in number.
+  const undefinedInCv = (rule: string, metric: string): boolean => {
+    const why = evaluation.undefined?.summary?.[metric];
+    if (why === undefined) return false;
+    rules.push({ rule, passed: false, reason: `${metric} is undefined in cross-validation: ${why} — the rule cannot pass` });
+    return true;
+  };
 
   for (const [metric, min] of Object.entries(gate.minimums)) {
     if (min === undefined) continue;
+    if (undefinedInCv(`minimum ${metric}`, metric)) continue;
     const value = mean(metric);
     const passed = value !== undefined && !Number.isNaN(value) && value >= min;
     const brief = `${metric} ${fmt(value)} ${passed ? '≥' : '<'} ${fmt(min)}`;
@@ -29,6 +37,7 @@ export function judge(input: {
   }
   for (const [metric, max] of Object.entries(gate.maximums)) {
     if (max === undefined) continue;
+    if (undefinedInCv(`maximum ${metric}`, metric)) continue;
     const value = mean(metric);
     const passed = value !== undefined && !Number.isNaN(value) && value <= max;
     const brief = `${metric} ${fmt(value)} ${passed ? '≤' : '>'} ${fmt(max)}`;
@@ -36,14 +45,23 @@ export function judge(input: {
   }
   for (const [metric, maxStd] of Object.entries(gate.maxCvStd)) {
     if (maxStd === undefined) continue;
+    if (undefinedInCv(`max CV std ${metric}`, metric)) continue;
     const std = evaluation.summary[metric]?.std;
     const passed = std !== undefined && !Number.isNaN(std) && std <= maxStd;
     const brief = `${metric} std ${fmt(std)} ${passed ? '≤' : '>'} ${fmt(maxStd)}`;
     rules.push({ rule: `max CV std ${metric}`, passed, reason: `${brief} across folds`, brief });
   }
   const champion = evaluation.holdout.champion;
+  const candidateUndefined = evaluation.undefined?.holdout?.candidate?.[primaryMetric];
+  const championUndefined = evaluation.undefined?.holdout?.champion?.[primaryMetric];
   if (championVersion === null || champion === undefined) {
     rules.push({ rule: 'non-regression vs champion', passed: true, reason: 'no champion yet: judged by the minimums alone' });
+  } else if (candidateUndefined !== undefined || championUndefined !== undefined) {
+    const reason =
+      candidateUndefined !== undefined
+        ? `${primaryMetric} is undefined on the holdout: ${candidateUndefined} — the rule cannot pass`
+        : `${primaryMetric} of champion v${championVersion} is undefined on the holdout: ${championUndefined} — the rule cannot pass`;
+    rules.push({ rule: 'non-regression vs champion', passed: false, reason });
   } else {
     const cand = evaluation.holdout.candidate[primaryMetric];
     const champ = champion[primaryMetric];

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { ConfigError } from '../errors';
 import type { AliasRecord, AuditEntry, Registry } from '../registry';
-import type { GateResult, MetricSummary } from '../contracts';
+import type { GateResult, MetricSummary, UndefinedMetricsOfEvaluation } from '../contracts';
 
 /** One training job behind a version. */
 export interface LineageJob {
@@ -34,6 +34,8 @@ export interface VersionLineage {
     cv: Record<string, MetricSummary>;
     perFold: Array<Record<string, number>>;
     holdout: { rows?: number; candidate?: Record<string, number>; champion?: Record<string, number> };
+    /** Why metrics are undefined, for versions registered since reasons are recorded. */
+    undefined?: UndefinedMetricsOfEvaluation;
   };
   gate: GateResult | null;
   aliases: AliasRecord[];
@@ -84,6 +86,7 @@ export function versionLineage(registry: Registry, model: string, version: numbe
       cv: (metrics.cv as Record<string, MetricSummary> | undefined) ?? {},
       perFold: (metrics.perFold as Array<Record<string, number>> | undefined) ?? [],
       holdout: (metrics.holdout as VersionLineage['evaluation']['holdout'] | undefined) ?? {},
+      ...(metrics.undefined ? { undefined: metrics.undefined as UndefinedMetricsOfEvaluation } : {}),
     },
     gate: (v.gate as unknown as GateResult | undefined) ?? null,
     aliases: registry.listAliases(model).filter((a) => a.version === version),

@@ -25,7 +25,12 @@ export function rejudgeVersions(input: {
 }): WhatIfRow[] {
   const promotedRuns = new Set(input.audit.filter((a) => a.action === 'promote' && a.alias === 'champion').map((a) => `${a.toVersion}/${a.runId}`));
   return input.versions.map((v) => {
-    const metrics = v.metrics as { cv?: Evaluation['summary']; perFold?: Evaluation['perFold']; holdout?: Evaluation['holdout'] };
+    const metrics = v.metrics as {
+      cv?: Evaluation['summary'];
+      perFold?: Evaluation['perFold'];
+      holdout?: Evaluation['holdout'];
+      undefined?: Evaluation['undefined'];
+    };
     const lineage = v.lineage as { parentVersion?: number | null };
     const championVersion = lineage.parentVersion ?? null;
     const evaluation: Evaluation = {
@@ -33,6 +38,7 @@ export function rejudgeVersions(input: {
       perFold: metrics.perFold ?? [],
       holdout: metrics.holdout ?? { rows: 0, candidate: {} },
       rowsScored: 0,
+      ...(metrics.undefined ? { undefined: metrics.undefined } : {}),
     };
     const recordedVerdict = String((v.gate as { verdict?: string }).verdict ?? '?');
     const result = judge({ gate: input.gate, primaryMetric: input.primaryMetric, evaluation, championVersion });
