@@ -1,17 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, type FailureTypeName } from './contracts';
 
-/** Non-retryable failure types, named once; activities raise them, workflows and the CLI read them. */
-export const FailureType = {
-  Config: 'ConfigError',
-  DataContract: 'DataContractError',
-  DataSource: 'DataSourceError',
-  JobParams: 'JobParamsError',
-  JobContract: 'JobContractError',
-  ModelRejected: 'ModelRejected',
-  ArtifactIntegrity: 'ArtifactIntegrityError',
-} as const;
-
-export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+// The names live in src/contracts, where workflow code may import them too.
+export { FailureType, type FailureTypeName };
 
 /** A user-facing error that is never worth retrying; `type` is one of FailureType. */
 export class RelearnError extends Error {

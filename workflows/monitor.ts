@@ -1,7 +1,10 @@
 // The drift monitor: one long-running workflow per model (id `monitor/<model>`) that checks a recent data window
 // against the champion's training snapshot every `drift.every`, and starts retraining (trigger=drift) when the
 // dataset drifts, at most once per cooldown. Its cooldown state travels through continue-as-new.
+// An input no retry can mend (no drift block, a window no date can start) fails the run with a non-retryable
+// ConfigError: a plain Error thrown here would fail the workflow task, which Temporal retries forever.
 import {
+  ApplicationFailure,
   condition,
   continueAsNew,
   log,
@@ -10,8 +13,10 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import type { DriftConfig } from '../src/config/triggers';
 import { startRetrainChild } from './triggers';
 import {
+  FailureType,
   checkNowSignal,
   monitorStatusQuery,
   RelearnModel,
@@ -25,13 +30,41 @@ import {
 
 type Activities = ReturnType<typeof activities.createActivities>;
 
+/** A failure of the monitor's input, naming the key in temporal.yaml: fails the run, never retried. */
+function configFailure(model: string, key: string, message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`temporal.yaml: models.${model}.drift${key ? `.${key}` : ''}: ${message}`, FailureType.Config);
+}
+
+const isDuration = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
+
+/** The model's drift block, with the values the loop needs checked: a monitor cannot run without them. */
+function driftOf(input: DriftMonitorInput): DriftConfig {
+  const drift = input.modelConfig.drift;
+  if (!drift) throw configFailure(input.model, '', `model ${input.model} has no drift block in temporal.yaml; a drift monitor needs one`);
+  if (!isDuration(drift.every, 1)) throw configFailure(input.model, 'every', `expected a duration of at least 1 ms between checks, got ${JSON.stringify(drift.every)}`);
+  if (!isDuration(drift.cooldown, 0)) throw configFailure(input.model, 'cooldown', `expected a duration, got ${JSON.stringify(drift.cooldown)}`);
+  if (!(Number.isInteger(drift.checksPerRun) && drift.checksPerRun >= 1)) {
+    throw configFailure(input.model, 'checksPerRun', `expected a whole number of at least 1, got ${JSON.stringify(drift.checksPerRun)}`);
+  }
+  return drift;
+}
+
 /** The window a check covers: the input's, the configured fixed one, or the last `last` ms before now. */
 function checkWindow(input: DriftMonitorInput, nowMs: number): { from: string; to: string } {
   if (input.window) return input.window;
   const w = input.modelConfig.drift?.window;
   if (w?.from !== undefined || w?.to !== undefined) return { from: w?.from ?? '1970-01-01', to: w?.to ?? new Date(nowMs).toISOString() };
   const lastMs = w?.last ?? 7 * 86_400_000;
-  return { from: new Date(nowMs - lastMs).toISOString(), to: new Date(nowMs).toISOString() };
+  const from = new Date(nowMs - lastMs);
+  // A date holds ±8.64e15 ms around 1970: a longer `last` has no start, and toISOString would throw a RangeError.
+  if (!isDuration(lastMs, 1) || Number.isNaN(from.getTime())) {
+    throw configFailure(
+      input.model,
+      'window.last',
+      `expected a duration such as 7d that a date can reach back (at most about 270,000 years), got ${JSON.stringify(lastMs)} ms`,
+    );
+  }
+  return { from: from.toISOString(), to: new Date(nowMs).toISOString() };
 }
 
 /** What drifted, in a line: features, then predictions and the metric when they count. */
@@ -45,8 +78,7 @@ function driftReason(check: DriftCheckSummary): string {
 
 /** Checks drift every interval, triggers retraining on dataset drift outside the cooldown, continues as new. */
 export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorState> {
-  const drift = input.modelConfig.drift;
-  if (!drift) throw new Error(`model ${input.model} has no drift block in temporal.yaml`);
+  const drift = driftOf(input);
   const state: MonitorState = input.state ?? { checks: 0, driftsFound: 0, triggered: 0, suppressed: 0, absorbed: 0, lastTriggerAtMs: null };
   let nextCheckAtMs: number | null = null;
   let checkRequested = false;

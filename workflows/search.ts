@@ -16,6 +16,7 @@ import type { ModelConfig } from '../src/config/schema';
 import { boundedAll } from './retrain';
 import { planRungs, proposeTrials, rankByMetric } from './search-plan';
 import {
+  FailureType,
   metricDirection,
   trainFoldsOf,
   type ArtifactRef,
@@ -148,7 +149,7 @@ function message(err: unknown): string {
 export async function searchTrials(input: SearchTrialsInput): Promise<SearchSummary> {
   const cfg = input.modelConfig;
   const search = cfg.search;
-  if (!search) throw ApplicationFailure.nonRetryable(`model ${input.model} has no search block`, 'ConfigError');
+  if (!search) throw ApplicationFailure.nonRetryable(`model ${input.model} has no search block`, FailureType.Config);
   const metric = search.metric ?? input.primaryMetric;
   const direction = metricDirection(metric);
   const folds = search.folds ?? cfg.split.folds;
@@ -197,7 +198,8 @@ export async function searchTrials(input: SearchTrialsInput): Promise<SearchSumm
         record.jobs += outcome.jobs;
         const m = outcome.metrics[metric];
         record.metric = m ? { mean: m.mean, std: m.std } : undefined;
-        if (!m) throw new Error(`crossValidate reported no metric '${metric}'`);
+        // Recorded as the trial's failure just below (a failure thrown out of workflow code must never be a plain Error).
+        if (!m) throw ApplicationFailure.nonRetryable(`crossValidate reported no metric '${metric}'`, FailureType.Config);
       } catch (err) {
         if (isCancellation(err)) throw err;
         record.status = 'failed';
@@ -218,7 +220,7 @@ export async function searchTrials(input: SearchTrialsInput): Promise<SearchSumm
   const best = trials.find((t) => t.status === 'completed' && t.metric);
   if (!best) {
     const reasons = [...new Set(trials.map((t) => t.error).filter(Boolean))].slice(0, 3).join('; ');
-    throw ApplicationFailure.nonRetryable(`every search trial failed: ${reasons}`, 'SearchFailed');
+    throw ApplicationFailure.nonRetryable(`every search trial failed: ${reasons}`, FailureType.SearchFailed);
   }
   show(`best ${best.id}: ${metric} ${best.metric!.mean.toFixed(4)}`);
   return {

@@ -2,6 +2,8 @@
 // workflow ids, search attributes, queries/signals/updates, trigger and drift-check summaries, the seeded PRNG.
 // Defined once here and imported by workflows, activities, the CLI and the core. This folder is a leaf: at run time
 // it imports nothing of the project's (only `@temporalio/*`), so the workflow bundle can take it whole.
+export { FailureType } from './failures';
+export type { FailureTypeName } from './failures';
 export { trainFoldsOf } from './folds';
 export type { FoldPlan } from './folds';
 export { gateSummary, judge } from './gate';

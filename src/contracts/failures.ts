@@ -1,0 +1,17 @@
+// Names of the non-retryable failure types, defined once: activities raise them (src/errors.ts), workflow code
+// throws them as ApplicationFailure.nonRetryable(message, type), and the CLI and tests read them back.
+
+/** Non-retryable failure types. */
+export const FailureType = {
+  Config: 'ConfigError',
+  DataContract: 'DataContractError',
+  DataSource: 'DataSourceError',
+  JobParams: 'JobParamsError',
+  JobContract: 'JobContractError',
+  ModelRejected: 'ModelRejected',
+  ArtifactIntegrity: 'ArtifactIntegrityError',
+  /** A search whose every trial failed. */
+  SearchFailed: 'SearchFailed',
+} as const;
+
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
