@@ -3,7 +3,7 @@
 import { Table, Utf8, type Vector, makeVector, vectorFromArray } from 'apache-arrow';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
-import { joinFeedback, readPredictionLog, utcDay } from '../prediction-log';
+import { describeLogField, joinFeedback, parseLoggedInputs, parseLoggedOutputs, readPredictionLog, utcDay } from '../prediction-log';
 
 /** The recent window as read from the prediction log. */
 export interface RecentPredictions {
@@ -65,16 +65,16 @@ export async function readRecentPredictions(input: {
   const outputs: Array<number[] | number> = [];
   const labels: unknown[] = [];
   for (const e of withInputs) {
-    const parsed = JSON.parse(e.inputs!) as { features: string[]; rows: Array<Array<number | string | null>> };
+    const parsed = parseLoggedInputs(e);
     const at = features.map((f) => parsed.features.indexOf(f));
     const missing = features.filter((_, i) => at[i]! < 0);
-    if (missing.length > 0) throw new DataContractError(`prediction log request ${e.requestId}: inputs lack feature(s) ${missing.join(', ')}`);
-    const out = JSON.parse(e.outputs!) as { predictions?: unknown[]; probabilities?: number[][] };
+    if (missing.length > 0) throw new DataContractError(`${describeLogField(e, 'inputs')}: lacks feature(s) ${missing.join(', ')}`);
+    const out = parseLoggedOutputs(e);
     const fed = labelsOf.get(e.requestId);
     parsed.rows.forEach((row, r) => {
       rows.push(at.map((k) => row[k] ?? null));
       versions.push(e.version!);
-      outputs.push(input.task === 'regression' ? Number(out.predictions?.[r]) : (out.probabilities?.[r] ?? []));
+      outputs.push(input.task === 'regression' ? Number(out.predictions[r]) : (out.probabilities?.[r] ?? []));
       labels.push(fed?.[r]);
     });
   }

@@ -2,7 +2,7 @@
 import { Float64, Int32, Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
 import { z } from 'zod';
 import { DataContractError } from '../errors';
-import { PREDICTION_LOG_KINDS, type PredictionLogEntry, predictionLogRecordSchema } from './record';
+import { PREDICTION_LOG_KINDS, type PredictionLogEntry, noteOrigin, predictionLogRecordSchema } from './record';
 
 const KNOWN_KINDS: ReadonlySet<string> = new Set(PREDICTION_LOG_KINDS);
 
@@ -41,6 +41,7 @@ export function entriesFromTable(table: Table, source: string): PredictionLogEnt
     if (!parsed.success) {
       throw new DataContractError(`prediction log ${source}: row ${index} is malformed:\n${z.prettifyError(parsed.error)}`);
     }
+    noteOrigin(parsed.data, source, index);
     entries.push(parsed.data);
     index += 1;
   }

@@ -5,7 +5,25 @@ export type { LabeledPrediction } from './join-feedback';
 export { listSegments, utcDay } from './layout';
 export type { ReadPredictionLogOptions } from './layout';
 export { readPredictionLog } from './reader';
-export { PREDICTION_LOG_KINDS, classLabelSchema, errorLogEntry, predictionLogRecordSchema } from './record';
-export type { ClassLabel, PredictionLogEntry, PredictionLogKind } from './record';
+export {
+  PREDICTION_LOG_KINDS,
+  classLabelSchema,
+  describeLogField,
+  errorLogEntry,
+  loggedErrorSchema,
+  loggedInputsSchema,
+  loggedLabelsSchema,
+  loggedOutputsSchema,
+  parseLoggedError,
+  parseLoggedInputs,
+  parseLoggedLabels,
+  parseLoggedOutputs,
+  predictionLogRecordSchema,
+  serializeError,
+  serializeInputs,
+  serializeLabels,
+  serializeOutputs,
+} from './record';
+export type { ClassLabel, LoggedError, LoggedInputs, LoggedLabels, LoggedOutputs, PredictionLogEntry, PredictionLogKind } from './record';
 export { PredictionLogWriter } from './writer';
 export type { PredictionLogOptions } from './writer';

@@ -1,4 +1,4 @@
-import type { ClassLabel, PredictionLogEntry } from './record';
+import { type ClassLabel, type PredictionLogEntry, parseLoggedLabels, parseLoggedOutputs } from './record';
 
 /** A logged prediction with its parsed outputs and the labels that feedback attached to it (null when none came). */
 export interface LabeledPrediction {
@@ -18,12 +18,12 @@ export interface LabeledPrediction {
 export function joinFeedback(entries: readonly PredictionLogEntry[]): LabeledPrediction[] {
   const labels = new Map<string, ClassLabel[]>();
   for (const e of entries) {
-    if (e.kind === 'feedback' && e.labels !== null) labels.set(e.requestId, JSON.parse(e.labels) as ClassLabel[]);
+    if (e.kind === 'feedback' && e.labels !== null) labels.set(e.requestId, parseLoggedLabels(e));
   }
   const out: LabeledPrediction[] = [];
   for (const e of entries) {
     if (e.kind !== 'prediction' || e.outputs === null || e.version === null || e.role === null) continue;
-    const outputs = JSON.parse(e.outputs) as { predictions: Array<ClassLabel | number>; probabilities?: number[][] };
+    const outputs = parseLoggedOutputs(e);
     out.push({
       requestId: e.requestId,
       at: e.at,

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
-import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
+import { type PredictionLogWriter, errorLogEntry, serializeLabels, serializeOutputs } from '../prediction-log';
 import { CHAMPION_ALIAS } from '../registry';
 import { INFERENCE_HEADER, type OutputValues, attachBinaryInputs, binaryResponseBody, encodeBinaryTensor, inferenceHeaderLength, splitInferBody } from './binary-tensors';
 import { type FailureReason, HttpError } from './http-error';
@@ -352,7 +352,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
         rows: columns.rows,
         inputsSha256: digest,
         inputs: logInputs === 'full' ? canonical : null,
-        outputs: JSON.stringify(outputs),
+        outputs: serializeOutputs(outputs),
         labels: null,
         latencyMs,
       });
@@ -537,7 +537,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
           inputsSha256: null,
           inputs: null,
           outputs: null,
-          labels: JSON.stringify(e.labels),
+          labels: serializeLabels(e.labels),
           latencyMs: null,
         });
       }

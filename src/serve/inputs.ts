@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { serializeInputs } from '../prediction-log';
 import { HttpError } from './http-error';
 import { type ModelSignature, featureList } from './signature';
 
@@ -145,7 +146,7 @@ export function canonicalInputs(signature: ModelSignature, columns: FeatureColum
     for (const column of columns.categorical) row.push(column[r]!);
     rows.push(row);
   }
-  return JSON.stringify({ features, rows });
+  return serializeInputs({ features, rows });
 }
 
 /** SHA-256 of the canonical inputs: the same rows give the same digest whichever API or key order sent them. */

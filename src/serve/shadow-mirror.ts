@@ -1,4 +1,4 @@
-import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
+import { type PredictionLogWriter, errorLogEntry, serializeOutputs } from '../prediction-log';
 import type { MirroredRequest, RequestMirror } from './app';
 import type { FeatureColumns } from './inputs';
 import type { ServeMetrics } from './metrics';
@@ -142,7 +142,7 @@ export class ShadowMirror implements RequestMirror {
         rows: request.columns.rows,
         inputsSha256: request.inputsSha256,
         inputs: request.inputs,
-        outputs: JSON.stringify(rowOutputs(loaded.signature, out, request.columns.rows)),
+        outputs: serializeOutputs(rowOutputs(loaded.signature, out, request.columns.rows)),
         labels: null,
         latencyMs,
       });
