@@ -240,7 +240,7 @@ function finish(
     const why =
       kind === 'shadow'
         ? `the lower bound is below ${lines.margin} and the upper bound is not`
-        : `no evidence of harm (upper bound ≥ ${lines.harm}) and none that ${names.contender} is within the margin (lower bound < ${lines.margin})`;
+        : `no evidence of harm, upper bound ≥ ${lines.harm}; none that ${names.contender} is within the margin, lower bound < ${lines.margin}`;
     reason = `inconclusive: ${stat}; ${why}`;
   }
   return withAction(input, outcome, { ...bounds, reason: reason + beside });
@@ -305,7 +305,7 @@ function fmt(x: number): string {
   const a = Math.abs(x);
   if (a === 0) return '0';
   if (a >= 0.01) return x.toFixed(4);
-  if (a >= 1e-5) return x.toFixed(6).replace(/0+$/, '');
+  if (a >= 1e-5) return x.toPrecision(3).replace(/\.?0+$/, '');
   return x.toExponential(2);
 }
 

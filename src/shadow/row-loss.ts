@@ -3,10 +3,11 @@
 // on the same rows is an ordinary mean that a confidence sequence can follow row by row.
 //
 // Classifiers get the Brier score rather than log-loss: both are proper (a model scores best by reporting its true
-// probabilities), and in the window simulation (docs/shadow.md) they detect the same AUC drop equally well (their
-// mean-to-spread ratios differ by about 2%), but the Brier score of a row is bounded (0 to 1 for a binary model, 0 to
-// 2 for more classes) while one confidently wrong row has an unbounded log-loss; the confidence sequence rests on a
-// central limit approximation, which a bounded statistic meets at small row counts and a heavy-tailed one may not.
+// probabilities), and in the window simulation's model (docs/shadow.md) they detect the same AUC drop about equally
+// well (log-loss's mean-to-spread ratio per row is 2 to 3% higher), but the Brier score of a row is bounded (0 to 1
+// for a binary model, 0 to 2 for more classes) while one confidently wrong row has an unbounded log-loss; the
+// confidence sequence rests on a central limit approximation, which a bounded statistic meets at small row counts
+// and a heavy-tailed one may not.
 // Regression gets the squared error, the loss of RMSE (and of the Brier score, which is the squared error of the
 // probability vector).
 import type { ShadowTask } from './compare';
