@@ -59,7 +59,7 @@ function main(): void {
 
   const { baseRate, auc, correlation, rows, lookEvery } = DEMO_TRAFFIC;
   const mu = separationForAuc(auc);
-  const config = (kind: 'shadow' | 'guard', plannedRows = rows): DecideWindowConfig => ({
+  const config = (kind: 'shadow' | 'guard', plannedRows: number = rows): DecideWindowConfig => ({
     test: 'sequential',
     margin: 0.01,
     lossMargin: 0.005,
@@ -72,7 +72,7 @@ function main(): void {
     onInconclusive: kind === 'shadow' ? 'reject' : 'keep',
   });
   const pair = (contenderSeparation: number): BinormalPair => ({ baseRate, baselineSeparation: mu, contenderSeparation, correlation });
-  const scenario = (kind: 'shadow' | 'guard', contender: number, windowRows = rows): WindowScenario => ({
+  const scenario = (kind: 'shadow' | 'guard', contender: number, windowRows: number = rows): WindowScenario => ({
     kind,
     pair: pair(contender),
     rows: windowRows,
