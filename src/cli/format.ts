@@ -95,7 +95,10 @@ export function printRunResult(result: RetrainResult, opts: { uiLink?: string } 
   console.log(`  snapshot   ${s.rows.toLocaleString('en-US')} rows, ${s.timeRange.from} → ${s.timeRange.to}${sampled}`);
   console.log(`             sha256 ${s.artifact.sha256}  (${s.artifact.uri})`);
   console.log(
-    `  split      ${result.split.folds} ${result.split.strategy} folds of ${result.split.foldRows.join('/')} rows + holdout of ${result.split.holdoutRows} most recent rows`,
+    `  split      ${result.split.folds} ${result.split.strategy} folds of ${result.split.foldRows.join('/')} rows` +
+      // A forward-chained time split: each fold trained on the blocks before it, the earliest only ever trained on.
+      (result.split.firstBlockRows !== undefined ? `, each trained on the rows before it (the first ${result.split.firstBlockRows} train only)` : '') +
+      ` + holdout of ${result.split.holdoutRows} most recent rows`,
   );
   const e = result.evaluation;
   const holdout = [{ label: `holdout (${e.holdout.rows})`, values: e.holdout.candidate, reasons: e.undefined?.holdout?.candidate }];
