@@ -96,13 +96,13 @@ export function decideWindow(input: DecideWindowInput): WindowDecision {
   const final = input.final === true;
   const pct = `${Math.round(config.confidence * 1000) / 10}%`;
 
-  const primary = test === 'fixed' || input.reportPrimary !== false ? primaryComparison(input, names) : null;
-
   if (test === 'fixed') {
+    // The bootstrap runs only when the fixed test looks: it costs 2 × resamples metric computations.
     if (n < config.minLabeledRows && !final) {
-      return undecided(input, null, primary, n, `waiting: the fixed test looks once, at ${config.minLabeledRows} labeled rows; ${n} so far`);
+      return undecided(input, null, null, n, `waiting: the fixed test looks once, at ${config.minLabeledRows} labeled rows; ${n} so far`);
     }
-    const c = primary!;
+    const c = primaryComparison(input, names);
+    const primary = c;
     if (c.verdict === 'insufficient' || c.ciLow === null || c.ciHigh === null || c.diff === null) {
       return undecided(input, null, primary, n, c.reason);
     }
@@ -114,13 +114,14 @@ export function decideWindow(input: DecideWindowInput): WindowDecision {
       `diff ${signed(c.diff)} (positive = ${names.contender} better), ${pct} paired bootstrap CI [${signed(c.ciLow)}, ${signed(c.ciHigh)}]`;
     const lines = {
       margin: `${signed(passAbove)} (the margin)`,
-      harm: failBelow === 0 ? '0 (no difference)' : `${signed(failBelow)} (the harm margin)`,
+      harm: kind === 'shadow' ? `${signed(failBelow)} (the margin)` : failBelow === 0 ? '0 (no difference)' : `${signed(failBelow)} (the harm margin)`,
     };
     return finish(input, outcome, { lower: c.ciLow, upper: c.ciHigh, passAbove, failBelow, sequential: null, primary, rows: n }, stat, lines, '');
   }
 
   const minRows = input.minRows ?? DECIDE_DEFAULTS.sequentialMinRows;
-  if (n < minRows) return undecided(input, null, primary, n, `${n} labeled rows, fewer than the ${minRows} the sequential test needs`);
+  if (n < minRows) return undecided(input, null, null, n, `${n} labeled rows, fewer than the ${minRows} the sequential test needs`);
+  const primary = input.reportPrimary !== false ? primaryComparison(input, names) : null;
   const sequential = sequentialLossEvidence(input);
   const s = sequential;
   const outcome = classify(kind, s.passLow >= 0, s.failHigh < 0);

@@ -272,6 +272,11 @@ describe('decideWindow: two questions, three outcomes', () => {
     const lenient = decideWindow(demoInput('guard', rows, baseConfig({ test: 'fixed', minLabeledRows: 3000, harmMargin: 0.5, onInconclusive: 'keep' })));
     assert.equal(lenient.failBelow, -0.5);
     assert.notEqual(lenient.outcome, 'fail', lenient.reason);
+    assert.equal(waiting.primary, null, 'no bootstrap before the fixed test looks');
+    const shadow = decideWindow(demoInput('shadow', rows, baseConfig({ test: 'fixed', minLabeledRows: 3000 })));
+    assert.equal(shadow.outcome, 'fail');
+    assert.equal(shadow.action, 'reject');
+    assert.match(shadow.reason, /^v3 is worse than v1 by more than the margin: roc_auc: .*; upper bound < −0\.0100 \(the margin\) → fail$/);
     // At maxDuration the fixed test looks at what it has.
     const early = decideWindow(demoInput('guard', rows, baseConfig({ test: 'fixed', minLabeledRows: 5000, onInconclusive: 'keep' }), { final: true }));
     assert.equal(early.outcome, 'fail');
