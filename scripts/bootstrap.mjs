@@ -66,9 +66,17 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== lockDigest) {
 }
 
 const tsx = ['--import', 'tsx'];
-// Only the tests need a browser: `npm test` installs Chromium, `npm run setup -- --browser` too, the demo does not.
+// Only the tests need a browser and the Python test clients: `npm test` installs them, `npm run setup -- --browser`
+// and `npm run setup -- --test-clients` too, the demo does not.
 const browser = target === 'test' || (target === 'setup' && extra.includes('--browser'));
-const setupStatus = run(process.execPath, [...tsx, 'src/cli/main.ts', 'setup', ...(browser ? ['--browser'] : [])]);
+const testClients = target === 'test' || (target === 'setup' && extra.includes('--test-clients'));
+const setupStatus = run(process.execPath, [
+  ...tsx,
+  'src/cli/main.ts',
+  'setup',
+  ...(browser ? ['--browser'] : []),
+  ...(testClients ? ['--test-clients'] : []),
+]);
 if (setupStatus !== 0) process.exit(setupStatus);
 
 if (target === 'demo') {

@@ -8,14 +8,22 @@ import { findTemporalCli, installTemporalCli } from '../temporal/cli';
 
 const REQUIREMENTS = path.join(RELEARN_ROOT, 'trainers', 'sklearn', 'requirements.txt');
 const STAMP = path.join(VENV_DIR, '.requirements.sha256');
+/** Python packages only the tests use (the Triton/KServe HTTP client), installed into the same venv. */
+export const TEST_REQUIREMENTS = path.join(RELEARN_ROOT, 'test', 'requirements.txt');
+const TEST_STAMP = path.join(VENV_DIR, '.test-requirements.sha256');
 
-function requirementsDigest(): string {
-  return createHash('sha256').update(readFileSync(REQUIREMENTS)).digest('hex');
+function requirementsDigest(file: string = REQUIREMENTS): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** True when the venv exists and was installed from the current requirements file. */
 export function pythonEnvReady(): boolean {
   return existsSync(VENV_PYTHON) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === requirementsDigest();
+}
+
+/** True when the test requirements were installed into the venv from the current test/requirements.txt. */
+export function pythonTestClientsReady(): boolean {
+  return existsSync(VENV_PYTHON) && existsSync(TEST_STAMP) && readFileSync(TEST_STAMP, 'utf8').trim() === requirementsDigest(TEST_REQUIREMENTS);
 }
 
 function findSystemPython(): string {
@@ -65,9 +73,14 @@ async function installChromium(onLine: (line: string) => void): Promise<void> {
 export interface SetupOptions {
   /** Chromium for the browser tests (`npm test` asks for it; the demo does not need it). */
   browser?: boolean;
+  /** The Python packages of test/requirements.txt, for the client tests (`npm test` asks for them). */
+  testClients?: boolean;
 }
 
-/** Installs what a fresh clone lacks: the trainer's Python environment, the Temporal CLI and, when asked, Chromium. Idempotent. */
+/**
+ * Installs what a fresh clone lacks: the trainer's Python environment, the Temporal CLI and, when asked, Chromium
+ * and the Python test clients. Idempotent.
+ */
 export async function runSetup(opts: SetupOptions = {}): Promise<void> {
   const tasks = new Listr(
     [
@@ -88,6 +101,23 @@ export async function runSetup(opts: SetupOptions = {}): Promise<void> {
           );
           writeFileSync(STAMP, `${requirementsDigest()}\n`);
         },
+        rendererOptions: { bottomBar: 2 },
+      },
+      {
+        title: 'Python test clients (test/requirements.txt: tritonclient)',
+        enabled: () => opts.testClients === true,
+        skip: () => (pythonTestClientsReady() ? 'up to date' : false),
+        task: async (_ctx, task) => {
+          task.output = 'installing the pinned tritonclient[http] and its dependencies';
+          await runStreaming(
+            VENV_PYTHON,
+            ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', TEST_REQUIREMENTS],
+            (l) => (task.output = l.slice(0, 120)),
+          );
+          writeFileSync(TEST_STAMP, `${requirementsDigest(TEST_REQUIREMENTS)}\n`);
+        },
+        // Without the client only the client test fails (saying why); the other tests still run.
+        exitOnError: false,
         rendererOptions: { bottomBar: 2 },
       },
       {
