@@ -24,6 +24,7 @@ import { indent } from './inspect-format';
 import { registerTriggerCommands } from './triggers';
 import { registerServeCommand } from './serve';
 import { registerRolloutCommands } from './rollout';
+import { registerReportCommands } from './report';
 import { primaryMetricOf, type RetrainResult, type Trigger, type UndefinedMetricsOfEvaluation } from '../contracts';
 
 function configOf(cmd: Command): LoadedConfig {
@@ -340,4 +341,5 @@ export function registerCommands(program: Command): void {
 
   registerServeCommand(program);
   registerRolloutCommands(program);
+  registerReportCommands(program);
 }
