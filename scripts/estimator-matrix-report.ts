@@ -97,8 +97,6 @@ function render(results: z.infer<typeof resultsSchema>): string {
     lines.push('', 'Failures:', '');
     for (const c of failures) lines.push(`- ${c.dataset} ${c.task} \`${c.estimator}\`: ${c.error ?? 'no parity result'}`);
   }
-  const seconds = cells.reduce((sum, c) => sum + c.trainSeconds, 0);
-  lines.push('', `Training and export took ${seconds.toFixed(0)} s of job time in all (two jobs at a time).`);
   return lines.join('\n');
 }
 

@@ -19,7 +19,8 @@ import { pullSnapshot, readSnapshot } from '../../src/data';
 import { type JobSpec, jobStatusSchema, probeSchema } from '../../src/jobs/contract';
 import { checkParity, openSession, releaseSessions } from '../../src/onnx';
 import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
-import { assignFolds, splitToIpc } from '../../src/split';
+import { trainFoldsOf } from '../../src/contracts';
+import { splitTable } from '../../src/split/split-table';
 
 const run = promisify(execFile);
 const TRAIN_PY = path.join(RELEARN_ROOT, 'trainers', 'sklearn', 'train.py');
@@ -156,13 +157,12 @@ async function prepare(dir: string, dataset: MatrixDataset, task: Task): Promise
   const snapshotPath = path.join(folder, 'snapshot.arrow');
   writeFileSync(snapshotPath, pulled.bytes);
   const table = readSnapshot(snapshotPath);
-  const stratify = config.split.strategy === 'stratified' && task !== 'regression';
-  const labels = stratify ? (table.getChild(config.label)!.toArray() as ArrayLike<unknown>) : null;
-  const assignment = assignFolds(labels, table.numRows, { ...config.split, probeRows: config.trainer.probeRows });
+  const split = splitTable(table, { split: config.split, task, label: config.label, probeRows: config.trainer.probeRows });
   const splitPath = path.join(folder, 'split.arrow');
-  writeFileSync(splitPath, splitToIpc(assignment.fold));
-  const folds = Array.from({ length: config.split.folds }, (_, k) => k);
-  return { config, table, snapshotPath, splitPath, folds, probeRows: assignment.probeRows };
+  writeFileSync(splitPath, split.bytes);
+  // The final model's folds, as the retrain workflow picks them: every row before the holdout.
+  const folds = trainFoldsOf({ folds: config.split.folds, forwardChaining: split.assignment.firstBlockRows !== undefined }, 'final');
+  return { config, table, snapshotPath, splitPath, folds, probeRows: split.assignment.probeRows };
 }
 
 /** One cell's outcome, as the report shows it (scripts/estimator-matrix-report.ts reads it). */
