@@ -149,7 +149,7 @@ async function decidedWindow(
       {
         summary: `${phase} window: v${contenderVersion} vs v${baselineVersion} (${window.test})`,
         startToCloseTimeout: windowActivityTimeoutMs(window),
-        heartbeatTimeout: '2 minutes',
+        heartbeatTimeout: '30 seconds',
       },
       [
         {

@@ -138,8 +138,12 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     const [shadow, guard] = result.rollout ?? [];
     assert.equal(shadow?.phase, 'shadow');
     assert.equal(shadow?.decision, 'promote');
+    assert.equal(shadow?.outcome, 'pass');
+    assert.equal(shadow?.decidedBy, 'evidence');
+    assert.equal(shadow?.window?.test, 'sequential');
     assert.equal(shadow?.evidence?.comparison?.verdict, 'not-worse');
-    assert.ok((shadow?.evidence?.labeledRows ?? 0) >= WINDOW.minLabeledRows);
+    // The sequential test may decide before minLabeledRows (it is anytime-valid), never before its 100-row minimum.
+    assert.ok((shadow?.window?.rows ?? 0) >= 100, `decided on ${shadow?.window?.rows} rows`);
     // Same data, same seed: the candidate's outputs equal the champion's, so the paired difference is exactly 0.
     assert.equal(shadow?.evidence?.comparison?.diff, 0);
     assert.equal(guard?.phase, 'guard');
@@ -154,6 +158,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     assert.equal(r3?.gate.verdict, 'PASS', third.failure);
     assert.equal(r3.decision, 'rejected');
     assert.equal(r3.rollout?.[0]?.decision, 'reject');
+    assert.equal(r3.rollout?.[0]?.outcome, 'fail');
     assert.equal(r3.rollout?.[0]?.evidence?.comparison?.verdict, 'worse');
     assert.ok((r3.rollout?.[0]?.evidence?.comparison?.diff ?? 0) < -WINDOW.margin, r3.rollout?.[0]?.reason);
     assert.deepEqual(evaluations(3), ['shadow:reject']);
@@ -183,14 +188,15 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     assert.equal(r4?.decision, 'rolled-back', fourth.failure);
     assert.deepEqual(r4.rollout?.map((s) => `${s.phase}:${s.decision}:${s.decidedBy}`), ['approval:promote:approve', 'guard:rollback:evidence']);
     assert.equal(r4.rollout?.[0]?.by, 'tester');
-    assert.match(r4.rollout?.[1]?.reason ?? '', /worse than v2/);
+    assert.match(r4.rollout?.[1]?.reason ?? '', /^v4 is worse than v2/);
+    assert.equal(r4.rollout?.[1]?.outcome, 'fail');
     assert.equal(r4.championAfter, 2);
     assert.equal(registry.getAlias(name, CHAMPION_ALIAS)?.version, 2);
     const rollback = registry.auditLog(name).filter((e) => e.action === 'rollback');
     assert.equal(rollback.length, 1);
     assert.equal(rollback[0]?.fromVersion, 4);
     assert.equal(rollback[0]?.toVersion, 2);
-    assert.match(rollback[0]?.reason ?? '', /^guard: worse than v2/);
+    assert.match(rollback[0]?.reason ?? '', /^guard: v4 is worse than v2/);
     assert.deepEqual(evaluations(4), ['approval:promote', 'guard:rollback']);
   } finally {
     await close();
