@@ -11,6 +11,7 @@ import { type DemoServing, runBadCandidate, startDemoServing } from './demo-live
 import { printRunResult } from './format';
 import { searchLines } from './search-format';
 import { followRun } from './watch';
+import { demoReport } from './demo-report';
 import { retrainWorkflowId, type RetrainResult } from '../contracts';
 
 const MODEL = 'flights-delay';
@@ -89,6 +90,10 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
     });
     await closeWorker();
     console.log(`\n${pc.bold('done')} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${results.map((r) => `v${r.version} ${r.decision}`).join(', ')}`);
+    // The last run's report and the registry page (in the background, on the demo's registry: every run feeds one model).
+    const report = await demoReport(loaded, results.length > 0 ? `v${results.at(-1)!.version}` : undefined, target.uiUrl);
+    console.log(`run report: ${report.report}`);
+    console.log(`registry page: ${report.page}`);
     if (target.uiUrl) {
       const query = encodeURIComponent(`RelearnModel="${MODEL}"`);
       console.log(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows?query=${query}`);
