@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
+import { workerModelConfig } from '../src/config/run-config';
 import type { ModelConfig } from '../src/config/schema';
 import { failFast, JobContractError } from '../src/errors';
-import { probeSchema, readJsonFile } from '../src/jobs/contract';
-import { checkModelIsolated, checkParity, openSession } from '../src/onnx';
+import { probeMaxBytes, probeSchema, readJsonFile } from '../src/jobs/contract';
+import { scrubJobText } from '../src/jobs/local';
+import { checkModelIsolated, checkParity, copyModelForCheck, openSession } from '../src/onnx';
 import { type ActivityDeps, readTable } from './deps';
 import type { ArtifactRef, ExportedModel, TrainedJob } from '../src/contracts';
 
@@ -18,47 +22,59 @@ export function createExportActivities(deps: ActivityDeps) {
       features: ModelConfig['features'];
       snapshot: ArtifactRef;
       export: ModelConfig['export'];
+      configDigest?: string;
+      modelDigest?: string;
     }): Promise<ExportedModel> {
       return failFast(async () => {
         const ctx = Context.current();
+        // The limits, inputs and task are the worker's own (input.export is the run's copy, for display).
+        const { export: limits, features, task } = workerModelConfig(deps.config, input);
         const modelPath = path.join(input.job.outputDir, 'model.onnx');
         const probePath = path.join(input.job.outputDir, 'probe.json');
         if (!existsSync(modelPath)) throw new JobContractError(`training job ${input.job.jobId} wrote no model.onnx in ${input.job.outputDir}`);
         if (!existsSync(probePath)) throw new JobContractError(`training job ${input.job.jobId} wrote no probe.json in ${input.job.outputDir}`);
-        // Copied into the store first, so every check below runs on exactly the bytes that would ship. The model is
-        // opened first in a child process with memory and time limits: a hostile file cannot take the worker down.
-        const artifact = await deps.store.putFile('models', 'model.onnx', modelPath);
-        const storedPath = await deps.store.verifiedPath(artifact);
-        const check = await checkModelIsolated({
-          modelPath: storedPath,
-          modelName: `model.onnx of ${input.job.role}`,
-          maxSizeBytes: input.export.maxSizeBytes,
-          memoryLimitBytes: input.export.memoryLimitBytes,
-          timeoutMs: input.export.checkTimeoutMs,
-          expectedInputs: input.features,
-          task: input.task,
-        });
-        ctx.heartbeat({ checked: true });
-        const parsedProbe = readJsonFile(probePath, probeSchema);
-        if (!parsedProbe.ok) throw new JobContractError(`${probePath}: not a valid probe.json: ${parsedProbe.error}`);
-        const session = await openSession(await deps.store.readVerified(artifact));
-        const table = await readTable(deps, input.snapshot);
-        const parity = await checkParity({
-          session,
-          table,
-          probeRows: parsedProbe.data.rows,
-          features: input.features,
-          task: input.task,
-          expected: parsedProbe.data,
-          tolerance: input.export.parityTolerance,
-        });
-        return {
-          role: input.job.role,
-          artifact,
-          singleRowLatencyMs: check.singleRowLatencyMs,
-          parityMaxAbsDiff: parity.maxAbsDiff,
-          classes: input.job.classes,
-        };
+        const modelName = `model.onnx of ${input.job.role}`;
+        // Checked in this order, so nothing a job wrote reaches the store before it passed: size (before a byte is
+        // copied), then a private copy the job cannot change, opened first in a child process with memory and time
+        // limits (a hostile file cannot take the worker down), then parity; only then is that copy stored.
+        const checkDir = await mkdtemp(path.join(os.tmpdir(), 'relearn-model-check-'));
+        try {
+          const copy = await copyModelForCheck({ srcPath: modelPath, destDir: checkDir, maxSizeBytes: limits.maxSizeBytes, modelName });
+          const check = await checkModelIsolated({
+            modelPath: copy.path,
+            modelName,
+            maxSizeBytes: limits.maxSizeBytes,
+            memoryLimitBytes: limits.memoryLimitBytes,
+            timeoutMs: limits.checkTimeoutMs,
+            expectedInputs: features,
+            task,
+          });
+          ctx.heartbeat({ checked: true });
+          const parsedProbe = readJsonFile(probePath, probeSchema, probeMaxBytes(input.job.classes?.length ?? 1));
+          if (!parsedProbe.ok) throw new JobContractError(`${probePath}: not a valid probe.json: ${scrubJobText(parsedProbe.error)}`);
+          const session = await openSession(await readFile(copy.path));
+          const table = await readTable(deps, input.snapshot);
+          const parity = await checkParity({
+            session,
+            table,
+            probeRows: parsedProbe.data.rows,
+            features,
+            task,
+            expected: parsedProbe.data,
+            tolerance: limits.parityTolerance,
+          });
+          const artifact = await deps.store.putFile('models', 'model.onnx', copy.path);
+          if (artifact.sha256 !== copy.sha256) throw new Error(`${modelName}: the private copy changed before it was stored`);
+          return {
+            role: input.job.role,
+            artifact,
+            singleRowLatencyMs: check.singleRowLatencyMs,
+            parityMaxAbsDiff: parity.maxAbsDiff,
+            classes: input.job.classes,
+          };
+        } finally {
+          await rm(checkDir, { recursive: true, force: true });
+        }
       });
     },
   };

@@ -107,6 +107,12 @@ const trainerSchema = z
     probeRows: z.number().int().min(1).max(10_000).default(200),
     /** How soon a training attempt whose worker died is noticed and retried (the await loop heartbeats every second). */
     heartbeatTimeoutMs: z.number().int().min(1000).default(20_000),
+    /** The job's own environment variables; the rest of its environment is an allow-list (docs/security.md). */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits and _'), z.string()).default({}),
+    /** Names of worker variables passed to the job as they are (a store credential it needs): no value in the config. */
+    passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits and _')).default([]),
+    /** Threads each numeric library of the job may use (OMP_NUM_THREADS and kin). */
+    threads: z.number().int().min(1).max(256).default(1),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { z } from 'zod';
 
 /** The job spec a launcher writes to `spec.json` for the training job to read. */
@@ -51,14 +51,39 @@ export const probeSchema = z.union([
 
 export type ProbeOutputs = z.infer<typeof probeSchema>;
 
+/** The most probe rows a job is asked for (the config's `trainer.probeRows` stops there too). */
+export const MAX_PROBE_ROWS = 10_000;
+
+/** Cap on `status.json`: a status is a few hundred bytes; params and self-reported metrics stay far below this. */
+export const STATUS_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Cap on `probe.json` for `classes` output columns (1 for regression): up to MAX_PROBE_ROWS rows of pretty-printed
+ * numbers (about 30 bytes each, 48 allowed), plus the row ids, plus slack. Binary: about 1.9 MB.
+ */
+export function probeMaxBytes(classes: number): number {
+  const columns = Math.min(Math.max(1, classes), 1000);
+  return 64 * 1024 + MAX_PROBE_ROWS * 48 * (columns + 2);
+}
+
 /** Exit code meaning "bad params": never retried. */
 export const EXIT_BAD_PARAMS = 2;
 
-/** Reads a job output file against its schema; a file that is not JSON or not the right shape is an error string. */
-export function readJsonFile<T extends z.ZodType>(file: string, schema: T): { ok: true; data: z.infer<T> } | { ok: false; error: string } {
+/**
+ * Reads a job output file against its schema; a file over `maxBytes`, not a regular file, not JSON or not the right
+ * shape is an error string. The size is checked on the open file before a byte is read, and the read stops at the cap
+ * (a job still writing cannot grow it past the check).
+ */
+export function readJsonFile<T extends z.ZodType>(
+  file: string,
+  schema: T,
+  maxBytes: number,
+): { ok: true; data: z.infer<T> } | { ok: false; error: string } {
+  const text = readCappedText(file, maxBytes);
+  if (!text.ok) return text;
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text.text);
   } catch (err) {
     return { ok: false, error: `not JSON (${(err as Error).message.split('\n')[0]})` };
   }
@@ -78,4 +103,32 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
       return `${where.length > 0 ? where.map(String).join('.') : '(top level)'}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/** A job output file as text, refused when it is not a regular file (no symlinks) or larger than `maxBytes`. */
+export function readCappedText(file: string, maxBytes: number): { ok: true; text: string } | { ok: false; error: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, error: code === 'ELOOP' ? 'is a symbolic link, expected a regular file' : `cannot be read (${code ?? String(err)})` };
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return { ok: false, error: 'is not a regular file' };
+    if (info.size > maxBytes) return { ok: false, error: `${info.size} bytes, over the cap of ${maxBytes} bytes` };
+    // One byte more than the size: a file still growing (a job's straggling child) is caught, not read on.
+    const buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > info.size) return { ok: false, error: `grew while being read (it was ${info.size} bytes)` };
+    }
+    return { ok: true, text: buffer.toString('utf8', 0, length) };
+  } finally {
+    closeSync(fd);
+  }
 }

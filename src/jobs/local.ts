@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { JobContractError, JobParamsError } from '../errors';
-import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema, readJsonFile } from './contract';
+import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema, readJsonFile, STATUS_MAX_BYTES } from './contract';
+import { jobEnvironment } from './job-env';
+import { scrubSecrets, secretValuesOf } from './scrub-secrets';
 
 /**
  * The wrapper every job runs under. It records the launch itself (so a launch is counted even if the launcher dies
@@ -50,8 +52,18 @@ export interface LaunchOptions {
   command: string[];
   cwd: string;
   spec: Omit<JobSpec, 'outputDir' | 'jobId'>;
+  /** The job's own variables (`trainer.env`); the rest of its environment is an allow-list (see job-env.ts). */
   env?: Record<string, string>;
+  /** Worker variables the job gets as they are (`trainer.passEnv`). */
+  passEnv?: readonly string[];
+  /** Threads per numeric library (OMP_NUM_THREADS and kin); 1 by default. */
+  threads?: number;
 }
+
+/** Bytes of a job's stderr read for a failure message: its end, never the whole file. */
+export const STDERR_TAIL_BYTES = 4096;
+/** Cap on the job-written text (status.json's error) a failure message quotes. */
+const QUOTED_ERROR_MAX_CHARS = 2000;
 
 /** Job ids become folder names: keep them to a safe alphabet. */
 export function safeJobId(raw: string): string {
@@ -72,23 +84,58 @@ function isAlive(pid: number, jobId: string): boolean {
   }
 }
 
+// pid and exit_code sit in a folder the job can write to: read only their first bytes.
 function readInt(file: string): number | null {
+  let fd: number | undefined;
   try {
-    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+    const buffer = Buffer.alloc(32);
+    const n = Number.parseInt(buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0)).trim(), 10);
     return Number.isFinite(n) ? n : null;
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** The last `lines` lines of a log file, for failure messages. */
-export function tail(file: string, lines = 15): string {
+/**
+ * The last `lines` lines of a job's log for a failure message, which Temporal keeps in the run's history: only the
+ * last `maxBytes` are read (from the end of the file), and secrets are scrubbed (see scrub-secrets.ts).
+ */
+export function tail(file: string, lines = 15, maxBytes = STDERR_TAIL_BYTES): string {
+  let fd: number;
   try {
-    const text = readFileSync(file, 'utf8').trimEnd();
-    return text.split('\n').slice(-lines).join('\n');
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
   } catch {
     return '';
   }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) return '';
+    const length = Math.min(info.size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, info.size - length + read);
+      if (n === 0) break;
+      read += n;
+    }
+    let text = buffer.toString('utf8', 0, read);
+    // Cut in the middle of a line: drop the partial first line (unless it is all there is).
+    if (info.size > maxBytes && text.includes('\n')) text = text.slice(text.indexOf('\n') + 1);
+    return scrubJobText(text.trimEnd().split('\n').slice(-lines).join('\n'));
+  } catch {
+    return '';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Job-written text made fit for a failure message: secrets scrubbed, including the worker's own credentials. */
+export function scrubJobText(text: string, maxChars = QUOTED_ERROR_MAX_CHARS): string {
+  const scrubbed = scrubSecrets(text, secretValuesOf(process.env));
+  return scrubbed.length > maxChars ? `…${scrubbed.slice(-maxChars)}` : scrubbed;
 }
 
 /**
@@ -141,6 +188,8 @@ export class LocalLauncher {
       throw err;
     }
     mkdirSync(handle.outputDir);
+    const home = path.join(handle.runDir, 'home');
+    mkdirSync(home);
     const spec: JobSpec = { ...opts.spec, jobId, outputDir: handle.outputDir };
     const specPath = path.join(handle.runDir, 'spec.json');
     writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
@@ -150,8 +199,7 @@ export class LocalLauncher {
       detached: true,
       stdio: 'ignore',
       env: {
-        ...process.env,
-        ...opts.env,
+        ...jobEnvironment({ workerEnv: process.env, home, threads: opts.threads, passEnv: opts.passEnv, env: opts.env }),
         RELEARN_JOB_ID: jobId,
         RELEARN_JOB_RUN: String(run),
         RELEARN_RUN_DIR: handle.runDir,
@@ -196,20 +244,20 @@ export class LocalLauncher {
     const statusPath = path.join(handle.outputDir, 'status.json');
     let status: JobStatus | undefined;
     if (existsSync(statusPath)) {
-      const parsed = readJsonFile(statusPath, jobStatusSchema);
+      const parsed = readJsonFile(statusPath, jobStatusSchema, STATUS_MAX_BYTES);
       if (parsed.ok) status = parsed.data;
       // A failed job's status.json is only a better message; a broken one must not hide the exit code.
-      else if (exitCode === 0) throw new JobContractError(`${statusPath}: not a valid status.json: ${parsed.error}`);
+      else if (exitCode === 0) throw new JobContractError(`${statusPath}: not a valid status.json: ${scrubJobText(parsed.error)}`);
     }
     if (exitCode === 0) {
       if (!status) throw new JobContractError(`training job ${jobId} exited 0 but wrote no status.json in ${handle.outputDir}`);
       if (status.status !== 'succeeded') {
-        throw new JobContractError(`training job ${jobId} exited 0 but its status.json says '${status.status}'`);
+        throw new JobContractError(`training job ${jobId} exited 0 but its status.json says '${scrubJobText(status.status, 100)}'`);
       }
       return { kind: 'succeeded', status };
     }
     const detail =
-      status?.status === 'failed' ? status.error : tail(path.join(runDir, 'stderr.log')) || '(no stderr output)';
+      status?.status === 'failed' ? scrubJobText(status.error) : tail(path.join(runDir, 'stderr.log')) || '(no stderr output)';
     return {
       kind: 'failed',
       exitCode,

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelRejectedError } from '../errors';
+import { scrubSecrets, secretValuesOf } from '../jobs/scrub-secrets';
 import { checkExternalLocation, scanExternalData } from './external-data';
 import { featureInputNames, inputNameOf } from './feature-inputs';
 import { LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './score-rows';
@@ -16,6 +19,57 @@ const MAX_STDERR_BYTES = 64 * 1024;
 const EXIT_LIMIT_NOT_APPLIED = 125;
 const OUT_OF_MEMORY =
   /bad_alloc|bad allocation|failed to allocate|out of memory|cannot allocate memory|allocation failed|Fatal process OOM|std::length_error/i;
+
+/** A job's model copied to a folder only the worker writes, with the digest and size of exactly what was copied. */
+export interface PrivateModelCopy {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+/**
+ * Copies an untrusted model file (a job's `model.onnx`) into `destDir` for checking, refusing it before a byte is
+ * copied when it is not a regular file (a symlink could lead the worker to read any file it can) or over
+ * `maxSizeBytes`, and stopping the copy at the cap if the file grows meanwhile. Every check afterwards, and the copy
+ * into the store, read this private copy: the job can no longer change what is checked. `destDir` must exist and be
+ * the worker's own.
+ */
+export async function copyModelForCheck(opts: { srcPath: string; destDir: string; maxSizeBytes: number; modelName: string }): Promise<PrivateModelCopy> {
+  const { srcPath, maxSizeBytes, modelName: name } = opts;
+  let source;
+  try {
+    source = await open(srcPath, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new ModelRejectedError(`${name}: is a symbolic link (${srcPath}); a model must be a regular file`);
+    throw new ModelRejectedError(`${name}: cannot be read (${errorMessage(err)})`);
+  }
+  const destPath = path.join(opts.destDir, path.basename(srcPath));
+  try {
+    const info = await source.stat();
+    if (!info.isFile()) throw new ModelRejectedError(`${name}: is not a regular file (${srcPath})`);
+    if (info.size > maxSizeBytes) throw new ModelRejectedError(`${name}: ${sizeVersusCap(info.size, maxSizeBytes)}`);
+    const dest = await open(destPath, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let sizeBytes = 0;
+    try {
+      const chunk = Buffer.alloc(1 << 20);
+      for (;;) {
+        const { bytesRead } = await source.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        sizeBytes += bytesRead;
+        if (sizeBytes > maxSizeBytes) throw new ModelRejectedError(`${name}: grew past the cap of ${formatBytes(maxSizeBytes)} while it was copied`);
+        hash.update(chunk.subarray(0, bytesRead));
+        await dest.write(chunk, 0, bytesRead);
+      }
+    } finally {
+      await dest.close();
+    }
+    return { path: destPath, sha256: hash.digest('hex'), sizeBytes };
+  } finally {
+    await source.close();
+  }
+}
 
 /** Limits and expectations for checking one untrusted ONNX file. */
 export interface CheckModelOptions {
@@ -326,9 +380,9 @@ function runChild(
     return Promise.reject(new Error('checkModelIsolated needs a POSIX shell to limit the check process memory'));
   }
   const limitKb = Math.ceil(opts.memoryLimitBytes / 1024);
-  const env = { ...process.env };
-  // The parent's loader flags (tsx, inspectors) have no business in a sealed checker.
-  delete env.NODE_OPTIONS;
+  // Only what the child needs to start Node.js: the worker's credentials, and the parent's loader flags (tsx,
+  // inspectors, NODE_OPTIONS), have no business in a sealed checker.
+  const env = checkChildEnvironment(process.env);
   const child = spawn(
     '/bin/sh',
     [
@@ -368,12 +422,24 @@ function runChild(
   });
 }
 
+/** The check child's environment: the search path, the locale and the temp folder, nothing else. */
+export function checkChildEnvironment(workerEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const env: Record<string, string> = { PATH: workerEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  for (const [name, value] of Object.entries(workerEnv)) {
+    if (value !== undefined && (name === 'LANG' || name === 'TZ' || name === 'TMPDIR' || name.startsWith('LC_'))) env[name] = value;
+  }
+  return env;
+}
+
 function parseEvents(stdout: string): ChildEvent[] {
   const events: ChildEvent[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
-      events.push(JSON.parse(line) as ChildEvent);
+      const event = JSON.parse(line) as ChildEvent;
+      // onnxruntime's messages quote the untrusted file (node and tensor names): scrubbed like a job's stderr.
+      if (event.event === 'error') event.message = tail(String(event.message));
+      events.push(event);
     } catch {
       // A line cut short by a crash: what came before it is still usable.
     }
@@ -407,8 +473,9 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0]!.trim();
 }
 
+// The check child's stderr comes from onnxruntime parsing an untrusted file, and ends up in failure messages.
 function tail(text: string): string {
-  return text.trim().slice(-2000);
+  return scrubSecrets(text.trim().slice(-2000), secretValuesOf(process.env));
 }
 
 function errorMessage(err: unknown): string {

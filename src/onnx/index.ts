@@ -1,5 +1,5 @@
-export { checkModelIsolated, formatBytes } from './check-model';
-export type { CheckModelOptions, CheckModelResult, ModelValueInfo } from './check-model';
+export { checkModelIsolated, copyModelForCheck, formatBytes } from './check-model';
+export type { CheckModelOptions, CheckModelResult, ModelValueInfo, PrivateModelCopy } from './check-model';
 export { checkExternalLocation, scanExternalData } from './external-data';
 export type { ExternalDataCheck, ExternalDataRef, ExternalDataScan } from './external-data';
 export { FEATURE_INPUTS_KEY, featureInputNames, inputNameOf, readMetadataProps } from './feature-inputs';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, createReadStream } from 'node:fs';
-import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -20,8 +20,10 @@ export type ArtifactRef = z.infer<typeof ArtifactRefSchema>;
 export type VerifiableRef = Pick<ArtifactRef, 'uri' | 'sha256'>;
 
 const READ_CHUNK_BYTES = 1 << 20;
-// Stored files are never edited in place; read-only permissions make an accidental edit fail loudly.
-const STORED_FILE_MODE = 0o444;
+// Stored files are never edited in place; read-only permissions make an accidental edit fail loudly. Nothing is
+// world-readable: the owner and its group (a job user that must read snapshots, see docs/security.md) only.
+const STORED_FILE_MODE = 0o440;
+const STORE_DIR_MODE = 0o750;
 const TEMP_SUFFIX = '.tmp';
 
 /** A content-addressed folder of artifacts: `<root>/<kind>/<sha256[0:2]>/<sha256>/<name>`. */
@@ -163,12 +165,13 @@ export class ArtifactStore {
     const uri = formatStoreUri({ kind, sha256, name });
     const ref: ArtifactRef = { uri, sha256, sizeBytes };
     const finalPath = this.resolve(uri);
-    // Files appear only by rename after fsync, so one that exists with the right size is complete.
-    // A wrong size means damage; it is replaced below, which is safe because the content is known.
-    if (await isRegularFileOfSize(finalPath, sizeBytes)) return ref;
+    // Files appear only by rename after fsync, so one that exists is complete; its content is still hashed, since a
+    // file of the right size is not necessarily the right file. A mismatch means damage; it is replaced below, which
+    // is safe because the content is known.
+    if (await isStoredCopyOf(finalPath, sha256, sizeBytes)) return ref;
 
     const dir = path.dirname(finalPath);
-    const firstCreated = await mkdir(dir, { recursive: true });
+    const firstCreated = await mkdir(dir, { recursive: true, mode: STORE_DIR_MODE });
     // The leading dot keeps temp files out of reach of any URI (names may not start with a dot).
     const tempPath = path.join(dir, `.${name}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
     const handle = await open(tempPath, 'wx', STORED_FILE_MODE);
@@ -209,14 +212,16 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-async function isRegularFileOfSize(filePath: string, sizeBytes: number): Promise<boolean> {
+async function isStoredCopyOf(filePath: string, sha256: string, sizeBytes: number): Promise<boolean> {
   try {
-    const info = await stat(filePath);
-    return info.isFile() && info.size === sizeBytes;
+    // lstat: a symlink planted in the store is not a stored copy (it is replaced by the rename below).
+    const info = await lstat(filePath);
+    if (!info.isFile() || info.size !== sizeBytes) return false;
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return false;
     throw err;
   }
+  return (await hashFile(filePath)).sha256 === sha256;
 }
 
 // The rename, and any folders just created, are durable only once their parent folders are synced.

@@ -121,7 +121,7 @@ describe('content addressing', () => {
 });
 
 describe('atomic writes', () => {
-  test('stored files are read-only and no temp file remains after concurrent puts of the same content', async () => {
+  test('stored files are read-only and not world-readable, folders not world-readable; no temp file remains after concurrent puts of the same content', async () => {
     const store = await freshStore();
     const src = path.join(workDir, 'concurrent.bin');
     const bytes = randomBytes(2 * 1024 * 1024);
@@ -136,7 +136,8 @@ describe('atomic writes', () => {
     assert.ok(ref);
     const files = await listTree(store.rootDir);
     assert.deepEqual(files, [path.relative(store.rootDir, store.resolve(ref.uri))]);
-    assert.equal((await stat(store.resolve(ref.uri))).mode & 0o777, 0o444);
+    assert.equal((await stat(store.resolve(ref.uri))).mode & 0o777, 0o440);
+    assert.equal((await stat(path.dirname(store.resolve(ref.uri)))).mode & 0o007, 0, 'no access for others to the folder');
     assert.ok((await store.readVerified(ref)).equals(bytes));
   });
 
@@ -175,6 +176,16 @@ describe('atomic writes', () => {
     const bytes = Buffer.from('0123456789');
     const ref = await store.putBytes('splits', 'split.arrow', bytes);
     await tamper(ref, store, (b) => b.subarray(0, 4));
+    await assert.rejects(store.readVerified(ref), ArtifactIntegrityError);
+    await store.putBytes('splits', 'split.arrow', bytes);
+    assert.ok((await store.readVerified(ref)).equals(bytes));
+  });
+
+  test('a stored file of the right size but other content is replaced on the next put (its digest is checked)', async () => {
+    const store = await freshStore();
+    const bytes = Buffer.from('0123456789');
+    const ref = await store.putBytes('splits', 'split.arrow', bytes);
+    await tamper(ref, store, () => Buffer.from('9876543210'));
     await assert.rejects(store.readVerified(ref), ArtifactIntegrityError);
     await store.putBytes('splits', 'split.arrow', bytes);
     assert.ok((await store.readVerified(ref)).equals(bytes));
