@@ -117,7 +117,11 @@ describe('the run report and the registry page in headless Chromium', { timeout:
 
   it('relearn report writes one file that draws every chart offline from the stored evaluation', async () => {
     const t0 = performance.now();
-    const { stdout } = await execFileAsync(process.execPath, [path.join(RELEARN_ROOT, 'bin', 'relearn.mjs'), '--config', loaded.configPath, 'report', model, 'v2', '--json'], { cwd: RELEARN_ROOT });
+    const { stdout } = await execFileAsync(process.execPath, [path.join(RELEARN_ROOT, 'bin', 'relearn.mjs'), '--config', loaded.configPath, 'report', model, 'v2', '--json'], {
+      cwd: RELEARN_ROOT,
+      // The test config names a server but no Web UI: the CLI takes it from the environment, as an operator would give it.
+      env: { ...process.env, TEMPORAL_WEB_UI: uiBase },
+    });
     const cliMs = performance.now() - t0;
     const written = JSON.parse(stdout) as { path: string; sizeBytes: number; version: number; runId: string; buildMs: number };
     assert.equal(written.version, 2);
