@@ -79,6 +79,7 @@ guard:
         maxDuration: 600_000,
         minLabeledRows: 2000,
         pollInterval: 2000,
+        labelWait: 0,
         test: 'sequential',
         margin: 0.02,
         lossMargin: 0.005,
