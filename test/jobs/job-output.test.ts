@@ -1,11 +1,11 @@
 // The local launcher and the job-output readers on real processes and files, without Temporal: what a job's
 // environment holds, and how much of what it writes is read.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { JobContractError, ModelRejectedError } from '../../src/errors';
+import { ModelRejectedError } from '../../src/errors';
 import { probeMaxBytes, readJsonFile, STATUS_MAX_BYTES, jobStatusSchema } from '../../src/jobs/contract';
 import { jobEnvironment } from '../../src/jobs/job-env';
 import { type JobHandle, type JobState, LocalLauncher, tail } from '../../src/jobs/local';
@@ -128,6 +128,12 @@ describe('job output files are read with caps', () => {
     const copy = await copyModelForCheck({ srcPath: src, destDir: dest, maxSizeBytes: 8192, modelName: 'm' });
     assert.equal(copy.sizeBytes, 4096);
     assert.deepEqual(readFileSync(copy.path), Buffer.alloc(4096, 1));
-    assert.equal(JobContractError.name, 'JobContractError');
+    const link = path.join(dir, 'linked', 'model.onnx');
+    mkdirSync(path.dirname(link));
+    symlinkSync(src, link);
+    await assert.rejects(
+      copyModelForCheck({ srcPath: link, destDir: mkdtempSync(path.join(os.tmpdir(), 'relearn-check-')), maxSizeBytes: 8192, modelName: 'model.onnx of fold-0' }),
+      /model\.onnx of fold-0: is a symbolic link .*; a model must be a regular file/,
+    );
   });
 });
