@@ -29,6 +29,8 @@ export interface ReplayOptions {
   /** Base URL of `relearn serve` and its bearer token. */
   url: string;
   token: string | null;
+  /** Bearer token of the feedback scope (default: `token`, which serves only when the server takes it for feedback too). */
+  feedbackToken?: string | null;
   /** Rows drawn from the window (a seeded sample), cycled through in a shuffled order. */
   sampleRows?: number;
   rowsPerRequest?: number;
@@ -66,6 +68,9 @@ export async function startTrafficReplay(opts: ReplayOptions): Promise<TrafficRe
   const stats: TrafficStats = { requests: 0, rows: 0, feedback: 0, errors: 0, byVersion: {} };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.token !== null) headers.authorization = `Bearer ${opts.token}`;
+  const feedbackToken = opts.feedbackToken === undefined ? opts.token : opts.feedbackToken;
+  const feedbackHeaders: Record<string, string> = { 'content-type': 'application/json' };
+  if (feedbackToken !== null) feedbackHeaders.authorization = `Bearer ${feedbackToken}`;
   const per = opts.rowsPerRequest ?? 50;
   let stopped = false;
   let cursor = 0;
@@ -87,9 +92,10 @@ export async function startTrafficReplay(opts: ReplayOptions): Promise<TrafficRe
           stats.requests += 1;
           stats.rows += per;
           stats.byVersion[`v${body.version}`] = (stats.byVersion[`v${body.version}`] ?? 0) + 1;
+          // Labels go under the id the server issued (the response's `id`): the only id it takes feedback for.
           const fb = await fetch(`${opts.url}/models/${opts.model}/feedback`, {
             method: 'POST',
-            headers,
+            headers: feedbackHeaders,
             body: JSON.stringify({ id: body.id, labels: labels.slice(start, start + per) }),
           });
           await fb.body?.cancel();

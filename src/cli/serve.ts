@@ -8,8 +8,11 @@ import { Registry } from '../registry';
 import { SERVE_DEFAULTS, startServer } from '../serve';
 import { ArtifactStore } from '../store';
 
-/** Env var holding the bearer token clients must send. */
+/** Env var holding the bearer token clients must send (the predict scope). */
 export const SERVE_TOKEN_ENV = 'RELEARN_SERVE_TOKEN';
+/** Env vars of the feedback and metrics scopes' tokens. */
+export const FEEDBACK_TOKEN_ENV = 'RELEARN_FEEDBACK_TOKEN';
+export const METRICS_TOKEN_ENV = 'RELEARN_METRICS_TOKEN';
 const MIN_TOKEN_LENGTH = 16;
 
 function positiveInt(flag: string) {
@@ -33,6 +36,12 @@ interface ServeFlags {
   port: number;
   auth: boolean;
   tokenFile?: string;
+  feedbackTokenFile?: string;
+  metricsTokenFile?: string;
+  feedbackMemory: number;
+  logBufferBytes: number;
+  logRetentionDays: number;
+  logMaxBytesPerModel: number;
   maxBodyBytes: number;
   maxRows: number;
   timeoutMs: number;
@@ -44,6 +53,47 @@ interface ServeFlags {
   predictionLog: boolean;
   shadow: boolean;
   shadowQueue: number;
+}
+
+/** A token from `file`, else the env var; undefined when neither gives one. A ConfigError for a short or unreadable one. */
+function readToken(flag: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv): string | undefined {
+  const source = file !== undefined ? `${flag} ${file}` : `$${envName}`;
+  let token: string | undefined;
+  if (file !== undefined) {
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${source}: cannot be read (${err instanceof Error ? err.message : String(err)})`);
+    }
+  } else {
+    token = env[envName]?.trim();
+  }
+  if (token === undefined || token === '') return undefined;
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token)) {
+    throw new ConfigError(`${source}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (got ${token.length})`);
+  }
+  return token;
+}
+
+/**
+ * The feedback and metrics scopes' tokens (--feedback-token-file / $RELEARN_FEEDBACK_TOKEN, --metrics-token-file /
+ * $RELEARN_METRICS_TOKEN). Without auth both are null (open). Without a feedback token, feedback is refused; without
+ * a metrics token, /metrics takes the predict token. A scope's token must differ from the predict token.
+ */
+export function resolveScopeTokens(
+  opts: { auth: boolean; feedbackTokenFile?: string; metricsTokenFile?: string },
+  predictToken: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+): { feedbackToken?: string | null; metricsToken?: string | null } {
+  if (!opts.auth) return { feedbackToken: null, metricsToken: null };
+  const feedbackToken = readToken('--feedback-token-file', opts.feedbackTokenFile, FEEDBACK_TOKEN_ENV, env);
+  const metricsToken = readToken('--metrics-token-file', opts.metricsTokenFile, METRICS_TOKEN_ENV, env);
+  for (const [scope, token] of [['feedback', feedbackToken], ['metrics', metricsToken]] as const) {
+    if (token !== undefined && token === predictToken) {
+      throw new ConfigError(`serve: the ${scope} token is the same as the predict token; give each scope its own token, so that a predict token cannot post ${scope}`);
+    }
+  }
+  return { ...(feedbackToken !== undefined ? { feedbackToken } : {}), ...(metricsToken !== undefined ? { metricsToken } : {}) };
 }
 
 /** The bearer token from --token-file, else $RELEARN_SERVE_TOKEN; a ConfigError when auth is on and there is none. */
@@ -81,7 +131,13 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--port <port>', 'port to listen on (0: any free port)', nonNegativeInt('--port'), SERVE_DEFAULTS.port)
     .option('--no-auth', `serve without bearer-token authentication (by default a token from ${SERVE_TOKEN_ENV} or --token-file is required)`)
-    .option('--token-file <file>', `file holding the bearer token (instead of ${SERVE_TOKEN_ENV})`)
+    .option('--token-file <file>', `file holding the bearer token of the predict scope: predictions and model metadata (instead of ${SERVE_TOKEN_ENV})`)
+    .option('--feedback-token-file <file>', `file holding the token that may post feedback (instead of ${FEEDBACK_TOKEN_ENV}); without one, feedback is refused`)
+    .option('--metrics-token-file <file>', `file holding the token that may read /metrics (instead of ${METRICS_TOKEN_ENV}); default: the predict token`)
+    .option('--feedback-memory <n>', 'answered requests remembered for feedback; labels for older ones are refused', positiveInt('--feedback-memory'), SERVE_DEFAULTS.feedbackMemory)
+    .option('--log-buffer-bytes <n>', 'bytes of prediction-log entries held in memory at most; beyond, entries are dropped and counted', positiveInt('--log-buffer-bytes'), SERVE_DEFAULTS.logBufferBytes)
+    .option('--log-retention-days <n>', 'days of prediction log kept; older day folders are deleted', positiveInt('--log-retention-days'), SERVE_DEFAULTS.logRetentionDays)
+    .option('--log-max-bytes-per-model <n>', "bytes of prediction log kept per model; beyond, the oldest segments are deleted", positiveInt('--log-max-bytes-per-model'), SERVE_DEFAULTS.logMaxBytesPerModel)
     .option('--max-body-bytes <n>', 'largest request body', positiveInt('--max-body-bytes'), SERVE_DEFAULTS.maxBodyBytes)
     .option('--max-rows <n>', 'most rows per request', positiveInt('--max-rows'), SERVE_DEFAULTS.maxRows)
     .option('--timeout-ms <ms>', 'request timeout (504 after it)', positiveInt('--timeout-ms'), SERVE_DEFAULTS.requestTimeoutMs)
@@ -96,6 +152,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (opts: ServeFlags, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const token = resolveServeToken(opts);
+      const scopeTokens = resolveScopeTokens(opts, token);
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
       const predictionLogDir = path.join(loaded.stateDir, 'predictions');
@@ -108,6 +165,11 @@ export function registerServeCommand(program: Command): void {
           host: opts.host,
           port: opts.port,
           token,
+          ...scopeTokens,
+          feedbackMemory: opts.feedbackMemory,
+          logBufferBytes: opts.logBufferBytes,
+          logRetentionDays: opts.logRetentionDays,
+          logMaxBytesPerModel: opts.logMaxBytesPerModel,
           limits: { maxBodyBytes: opts.maxBodyBytes, maxRows: opts.maxRows, requestTimeoutMs: opts.timeoutMs },
           pollMs: opts.pollMs,
           batchWindowMs: opts.batchWindowMs,
@@ -124,7 +186,10 @@ export function registerServeCommand(program: Command): void {
       const served = server.models.list();
       log(`serving ${served.length === 0 ? 'no models yet (waiting for a champion)' : served.map((v) => `${v.model} v${v.version}`).join(', ')}`);
       log(`listening on ${server.url} (${server.pool.threads} scoring threads; auth ${token === null ? pc.yellow('off') : 'on'})`);
-      if (opts.predictionLog) log(`prediction log: ${predictionLogDir}`);
+      if (token !== null) {
+        log(`feedback ${scopeTokens.feedbackToken === undefined ? pc.yellow(`closed (no feedback token: set ${FEEDBACK_TOKEN_ENV} or pass --feedback-token-file)`) : 'takes its own token'}; metrics ${scopeTokens.metricsToken === undefined ? 'take the predict token' : 'take their own token'}`);
+      }
+      if (opts.predictionLog) log(`prediction log: ${predictionLogDir} (kept ${opts.logRetentionDays} days, at most ${(opts.logMaxBytesPerModel / 1024 ** 3).toFixed(2)} GiB per model)`);
       log(opts.shadow && opts.predictionLog ? `shadow mirroring on (queue ${opts.shadowQueue})` : `shadow mirroring off${opts.shadow ? ' (it needs the prediction log)' : ''}`);
       if (token === null && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
         log(pc.yellow(`authentication is off and ${opts.host} is not a loopback address: anyone who can reach it can call the models`));

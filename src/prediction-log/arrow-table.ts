@@ -21,6 +21,7 @@ export function entriesToTable(entries: readonly PredictionLogEntry[]): Table {
     outputs: vectorFromArray(entries.map((e) => e.outputs), new Utf8()),
     labels: vectorFromArray(entries.map((e) => e.labels), new Utf8()),
     latencyMs: vectorFromArray(entries.map((e) => e.latencyMs), new Float64()),
+    clientId: vectorFromArray(entries.map((e) => e.clientId ?? null), new Utf8()),
   });
 }
 

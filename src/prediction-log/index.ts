@@ -4,7 +4,8 @@ export { joinFeedback } from './join-feedback';
 export type { LabeledPrediction } from './join-feedback';
 export { listSegments, utcDay } from './layout';
 export type { ReadPredictionLogOptions } from './layout';
-export { readPredictionLog } from './reader';
+export { readPredictionLog, streamPredictionLog } from './reader';
+export { SERVER_REQUEST_ID_PREFIX, isServerRequestId, newServerRequestId } from './request-id';
 export {
   PREDICTION_LOG_KINDS,
   classLabelSchema,
@@ -25,5 +26,5 @@ export {
   serializeOutputs,
 } from './record';
 export type { ClassLabel, LoggedError, LoggedInputs, LoggedLabels, LoggedOutputs, PredictionLogEntry, PredictionLogKind } from './record';
-export { PredictionLogWriter } from './writer';
-export type { PredictionLogOptions } from './writer';
+export { PREDICTION_LOG_DEFAULTS, PredictionLogWriter } from './writer';
+export type { DropReason, PredictionLogOptions } from './writer';

@@ -12,13 +12,14 @@ export interface LabeledPrediction {
 }
 
 /**
- * Joins predictions with feedback by request id (the latest feedback for an id wins), one result per prediction
- * entry, so a champion and a shadow entry of the same request both get the labels.
+ * Joins predictions with feedback by request id, one result per prediction entry, so a champion and a shadow entry
+ * of the same request both get the labels. The first feedback for an id (in log order) is the one that counts: a
+ * later one never replaces it (the server refuses a second label and logs it as a `conflict`, which is not joined).
  */
 export function joinFeedback(entries: readonly PredictionLogEntry[]): LabeledPrediction[] {
   const labels = new Map<string, ClassLabel[]>();
   for (const e of entries) {
-    if (e.kind === 'feedback' && e.labels !== null) labels.set(e.requestId, parseLoggedLabels(e));
+    if (e.kind === 'feedback' && e.labels !== null && !labels.has(e.requestId)) labels.set(e.requestId, parseLoggedLabels(e));
   }
   const out: LabeledPrediction[] = [];
   for (const e of entries) {

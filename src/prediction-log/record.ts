@@ -63,13 +63,17 @@ export function serializeLabels(labels: LoggedLabels): string {
   return JSON.stringify(labels);
 }
 
-/** The kinds of record this version reads; rows of any other kind are skipped, so new kinds can be added. */
-export const PREDICTION_LOG_KINDS = ['prediction', 'feedback', 'error'] as const;
+/**
+ * The kinds of record this version reads; rows of any other kind are skipped, so new kinds can be added. A
+ * `conflict` is feedback the server refused because the request already had its labels (kept for audit, never joined).
+ */
+export const PREDICTION_LOG_KINDS = ['prediction', 'feedback', 'error', 'conflict'] as const;
 export type PredictionLogKind = (typeof PREDICTION_LOG_KINDS)[number];
 
 /**
- * One stored record: a scored request (`prediction`), one set of ground-truth labels (`feedback`), or a request a
- * version failed to score with a server-side error (`error`: outputs hold `{"error", "code"}`).
+ * One stored record: a scored request (`prediction`), one set of ground-truth labels (`feedback`), a request a
+ * version failed to score with a server-side error (`error`: outputs hold `{"error", "code"}`), or a second set of
+ * labels for a request that already had them, refused (`conflict`).
  */
 export const predictionLogRecordSchema = z.object({
   kind: z.enum(PREDICTION_LOG_KINDS),
@@ -92,6 +96,11 @@ export const predictionLogRecordSchema = z.object({
   labels: z.string().nullable(),
   /** Time from request to scored output, milliseconds; null for feedback. NaN is kept as written. */
   latencyMs: z.union([z.number(), z.nan()]).nullable(),
+  /**
+   * The id the client sent with the request (body `id` or `x-request-id`), kept only to correlate with the client's
+   * own records; `requestId` is always the server's. Absent in segments written before the column existed.
+   */
+  clientId: z.string().nullable().optional(),
 });
 
 /** What the server logs about one request, feedback or failure; what the readers return. */

@@ -1,10 +1,10 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
-import { type PredictionLogWriter, errorLogEntry, serializeLabels, serializeOutputs } from '../prediction-log';
+import { type PredictionLogEntry, type PredictionLogWriter, errorLogEntry, newServerRequestId, serializeLabels, serializeOutputs } from '../prediction-log';
 import { CHAMPION_ALIAS } from '../registry';
 import { INFERENCE_HEADER, type OutputValues, attachBinaryInputs, binaryResponseBody, encodeBinaryTensor, inferenceHeaderLength, splitInferBody } from './binary-tensors';
 import { type FailureReason, HttpError } from './http-error';
@@ -45,8 +45,21 @@ export interface ServeAppDeps {
   models: ServedModels;
   metrics: ServeMetrics;
   limits: ServeLimits;
-  /** Bearer token every route but /v2/health/* requires; null turns authentication off. */
+  /**
+   * Bearer token of the predict scope: every route but /v2/health/*, feedback and /metrics. null turns
+   * authentication off (for every scope not given its own token below).
+   */
   token: string | null;
+  /**
+   * Bearer token of the feedback scope (POST /models/:name/feedback). Default: none, so with authentication on,
+   * feedback is refused (403) until the server is given a feedback token; the predict token never posts feedback.
+   * null: feedback without authentication.
+   */
+  feedbackToken?: string | null;
+  /** Bearer token of the metrics scope (GET /metrics). Default: the predict token. null: metrics without authentication. */
+  metricsToken?: string | null;
+  /** Answered requests remembered so feedback can be checked against them (default 100 000). */
+  feedbackMemory?: number;
   predictionLog?: PredictionLogWriter;
   /** `digest`: log the SHA-256 of each request's inputs; `full`: the inputs themselves too. */
   logInputs?: 'digest' | 'full';
@@ -69,6 +82,11 @@ type Env = {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const RECENT_REQUESTS = 100_000;
+
+/** What a token may call: predictions and metadata, feedback, or the Prometheus metrics. */
+type Scope = 'predict' | 'feedback' | 'metrics';
+/** A scope's token: its digest, null when the scope needs none, 'closed' when no token was configured for it. */
+type ScopeToken = Buffer | null | 'closed';
 
 const PredictBodySchema = z
   .object({
@@ -145,22 +163,44 @@ function labelDatatype(classes: readonly ClassLabel[]): 'INT64' | 'BOOL' | 'BYTE
   return 'BYTES';
 }
 
-/** Remembers recent requests' row counts and versions, so feedback can be checked against them. */
-class RecentRequests {
-  private readonly entries = new Map<string, { model: string; version: number; rows: number }>();
+/** A request the server answered, as feedback checks it. */
+interface AnsweredRequest {
+  model: string;
+  version: number;
+  rows: number;
+  /** Whether feedback labeled it already (it is labeled once). */
+  labeled: boolean;
+}
 
-  remember(id: string, entry: { model: string; version: number; rows: number }): void {
-    this.entries.delete(id);
+/**
+ * The ids of the last `capacity` requests the server answered (ids are its own, so each is new), with their row
+ * counts and whether they were labeled: feedback is taken only for an id found here, and only once. Bounded: the
+ * oldest id is forgotten when a new one comes in at capacity, and feedback for it is then refused.
+ */
+class RecentRequests {
+  private readonly entries = new Map<string, AnsweredRequest>();
+
+  constructor(private readonly capacity: number) {}
+
+  remember(id: string, entry: AnsweredRequest): void {
     this.entries.set(id, entry);
-    if (this.entries.size > RECENT_REQUESTS) {
+    if (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
   }
 
-  get(id: string): { model: string; version: number; rows: number } | undefined {
+  get(id: string): AnsweredRequest | undefined {
     return this.entries.get(id);
   }
+}
+
+/** Which token a path needs; null for the health routes, which need none. */
+function scopeOf(path: string): Scope | null {
+  if (path.startsWith('/v2/health/')) return null;
+  if (path === '/metrics') return 'metrics';
+  if (/^\/models\/[^/]+\/feedback$/.test(path)) return 'feedback';
+  return 'predict';
 }
 
 /**
@@ -171,8 +211,15 @@ class RecentRequests {
 export function createServeApp(deps: ServeAppDeps): Hono<Env> {
   const { models, metrics, limits } = deps;
   const logInputs = deps.logInputs ?? 'digest';
-  const recent = new RecentRequests();
-  const expectedToken = deps.token === null ? null : tokenDigest(deps.token);
+  const capacity = deps.feedbackMemory ?? RECENT_REQUESTS;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`feedback memory must be a positive integer, got ${capacity}`);
+  const recent = new RecentRequests(capacity);
+  const predictToken: ScopeToken = deps.token === null ? null : tokenDigest(deps.token);
+  const scopeTokens: Record<Scope, ScopeToken> = {
+    predict: predictToken,
+    feedback: deps.feedbackToken === undefined ? (predictToken === null ? null : 'closed') : deps.feedbackToken === null ? null : tokenDigest(deps.feedbackToken),
+    metrics: deps.metricsToken === undefined ? predictToken : deps.metricsToken === null ? null : tokenDigest(deps.metricsToken),
+  };
   const app = new Hono<Env>();
 
   // Outermost: metrics for every request, whatever ends it (including auth and size refusals).
@@ -196,19 +243,30 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     }
   });
 
+  // Each scope has its own token: a predict token cannot post feedback (which decides shadow and guard windows).
   app.use('*', async (c, next) => {
-    if (expectedToken === null || c.req.path.startsWith('/v2/health/')) return next();
+    const scope = scopeOf(c.req.path);
+    if (scope === null) return next();
+    const expected = scopeTokens[scope];
+    if (expected === null) return next();
+    if (expected === 'closed') {
+      throw new HttpError(
+        'forbidden',
+        `${scope} is closed: this server was started without a ${scope} token (relearn serve --${scope}-token-file, or $RELEARN_${scope.toUpperCase()}_TOKEN)`,
+      );
+    }
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     // Digests of equal length make the comparison constant-time whatever the token's length.
-    if (match === null || !timingSafeEqual(tokenDigest(match[1]!), expectedToken)) {
-      c.header('WWW-Authenticate', 'Bearer realm="relearn"');
-      throw new HttpError(
-        'unauthorized',
-        match === null ? 'missing bearer token: send "Authorization: Bearer <token>"' : 'invalid bearer token',
-      );
-    }
-    return next();
+    const given = match === null ? null : tokenDigest(match[1]!);
+    if (given !== null && timingSafeEqual(given, expected)) return next();
+    const other = given === null ? undefined : (Object.keys(scopeTokens) as Scope[]).find((s) => {
+      const t = scopeTokens[s];
+      return t instanceof Buffer && timingSafeEqual(given, t);
+    });
+    if (other !== undefined) throw new HttpError('forbidden', `this is the ${other} token; ${scope} needs the ${scope} token`);
+    c.header('WWW-Authenticate', 'Bearer realm="relearn"');
+    throw new HttpError('unauthorized', match === null ? 'missing bearer token: send "Authorization: Bearer <token>"' : 'invalid bearer token');
   });
 
   app.use(
@@ -238,7 +296,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
       message = err.message;
     } else if (err instanceof HTTPException) {
       status = err.status;
-      reason = err.status === 413 ? 'too_large' : err.status === 401 ? 'unauthorized' : 'bad_request';
+      reason = err.status === 413 ? 'too_large' : err.status === 401 ? 'unauthorized' : err.status === 403 ? 'forbidden' : 'bad_request';
       message = err.message;
     } else {
       status = 500;
@@ -282,11 +340,21 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     }
   }
 
-  function requestId(c: Context<Env>, fromBody: string | undefined): string {
-    const id = fromBody ?? c.req.header('x-request-id');
-    if (id === undefined) return randomUUID();
-    if (!REQUEST_ID.test(id)) throw new HttpError('bad_request', `request id ${JSON.stringify(id.slice(0, 40))} must be 1-128 characters from [A-Za-z0-9._:-]`);
-    return id;
+  /**
+   * The request's ids: `id` is always a new server id (what the log, feedback and windows go by); an id the client
+   * sent (body `id`, else `x-request-id`) is only checked, logged as `clientId` and echoed back.
+   */
+  function requestIds(c: Context<Env>, fromBody: string | undefined): { id: string; clientId: string | null } {
+    const clientId = fromBody ?? c.req.header('x-request-id') ?? null;
+    if (clientId !== null && !REQUEST_ID.test(clientId)) {
+      throw new HttpError('bad_request', `request id ${JSON.stringify(clientId.slice(0, 40))} must be 1-128 characters from [A-Za-z0-9._:-]`);
+    }
+    return { id: newServerRequestId(), clientId };
+  }
+
+  function setIdHeaders(c: Context<Env>, ids: { id: string; clientId: string | null }): void {
+    c.header('x-request-id', ids.id);
+    if (ids.clientId !== null) c.header('x-client-request-id', ids.clientId);
   }
 
   /** Holds the served version of a model for the duration of `fn`; 404 for unknown models, 503 while not loaded. */
@@ -323,14 +391,15 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
   }
 
   /** Scores, logs and offers to the mirror; returns the raw outputs. */
-  async function scoreAndLog(c: Context<Env>, loaded: LoadedVersion, id: string, columns: FeatureColumns) {
+  async function scoreAndLog(c: Context<Env>, loaded: LoadedVersion, ids: { id: string; clientId: string | null }, columns: FeatureColumns) {
+    const { id, clientId } = ids;
     let out: { data: Float32Array; width: number };
     try {
       out = await loaded.score(columns);
     } catch (err) {
       // Server-side failures are logged per version so the guard window can compute an error rate; input errors are not.
       if (!(err instanceof HttpError && err.status < 500)) {
-        deps.predictionLog?.append(errorLogEntry(loaded, 'champion', id, columns.rows, err, performance.now() - c.get('startedAt')));
+        deps.predictionLog?.append({ ...errorLogEntry(loaded, 'champion', id, columns.rows, err, performance.now() - c.get('startedAt')), clientId });
       }
       throw err;
     }
@@ -338,7 +407,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     const outputs = rowOutputs(loaded.signature, out, columns.rows);
     metrics.rowsScored.inc({ model: loaded.model, version: String(loaded.version) }, columns.rows);
     metrics.scoringQueue.set(deps.scoringQueueDepth?.() ?? 0);
-    recent.remember(id, { model: loaded.model, version: loaded.version, rows: columns.rows });
+    recent.remember(id, { model: loaded.model, version: loaded.version, rows: columns.rows, labeled: false });
     if (deps.predictionLog !== undefined || deps.mirror !== undefined) {
       const canonical = canonicalInputs(loaded.signature, columns);
       const digest = inputsDigest(canonical);
@@ -355,6 +424,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
         outputs: serializeOutputs(outputs),
         labels: null,
         latencyMs,
+        clientId,
       });
       deps.mirror?.offer({
         model: loaded.model,
@@ -422,7 +492,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
       const binaryByDefault = booleanParameter(body.parameters?.binary_data_output, 'request parameter binary_data_output') ?? false;
       return withModel(c, name, async (loaded) => {
         checkVersion(loaded, c.req.param('version'));
-        const id = requestId(c, body.id);
+        const ids = requestIds(c, body.id);
         const columns = columnsFromOip(name, loaded.signature, inputs as OipInput[]);
         checkRows(columns.rows, `model '${name}'`);
         const s = loaded.signature;
@@ -436,7 +506,7 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
           }
           return { name: o.name, binary: booleanParameter(o.parameters?.binary_data, `output '${o.name}': parameter binary_data`) ?? binaryByDefault };
         });
-        const { out, outputs } = await scoreAndLog(c, loaded, id, columns);
+        const { out, outputs } = await scoreAndLog(c, loaded, ids, columns);
         const n = columns.rows;
         const tensors = wanted.map((w) => {
           const values: OutputValues =
@@ -446,9 +516,15 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
           const shape = w.name === 'label' ? [n] : [n, out.width];
           return { name: w.name, datatype: values.datatype, shape, values, binary: w.binary };
         });
-        c.header('x-request-id', id);
+        setIdHeaders(c, ids);
         c.header('x-model-version', String(loaded.version));
-        const head = { model_name: name, model_version: String(loaded.version), id };
+        // `id` is the server's (send it with feedback); the client's own id comes back as a response parameter.
+        const head = {
+          model_name: name,
+          model_version: String(loaded.version),
+          id: ids.id,
+          ...(ids.clientId !== null ? { parameters: { client_request_id: ids.clientId } } : {}),
+        };
         if (!tensors.some((t) => t.binary)) {
           return c.json({ ...head, outputs: tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: Array.from(t.values.data) })) });
         }
@@ -474,13 +550,14 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     const body = parsed.data;
     checkRows(body.rows.length, `model '${name}'`);
     return withModel(c, name, async (loaded) => {
-      const id = requestId(c, body.id);
+      const ids = requestIds(c, body.id);
       const columns = columnsFromRows(name, loaded.signature, body.rows);
-      const { outputs } = await scoreAndLog(c, loaded, id, columns);
-      c.header('x-request-id', id);
+      const { outputs } = await scoreAndLog(c, loaded, ids, columns);
+      setIdHeaders(c, ids);
       c.header('x-model-version', String(loaded.version));
       return c.json({
-        id,
+        id: ids.id,
+        ...(ids.clientId !== null ? { clientId: ids.clientId } : {}),
         model: name,
         version: loaded.version,
         ...(loaded.signature.kind === 'classifier' ? { classes: loaded.signature.classes } : {}),
@@ -489,6 +566,12 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     });
   });
 
+  /**
+   * Feedback: labels for requests this server answered, once each. An id the server did not answer for this model
+   * (or no longer remembers: the last `feedbackMemory` requests) is refused with 404; labels for a request that
+   * already has them are refused with 409 and logged as a `conflict` entry, so the first labels stand. A batch is
+   * all or nothing: nothing in it is accepted when any item is refused.
+   */
   app.post('/models/:name/feedback', timed, async (c) => {
     const name = c.req.param('name') ?? '';
     const parsed = FeedbackBodySchema.safeParse(await readJson(c));
@@ -500,15 +583,21 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     if (labelCount > limits.maxRows) throw new HttpError('too_large', `feedback: ${labelCount} labels, more than the limit of ${limits.maxRows} per request`);
     return withModel(c, name, async (loaded) => {
       const s = loaded.signature;
-      let matched = 0;
+      const unknown = items.filter((item) => recent.get(item.id)?.model !== name).map((item) => item.id);
+      if (unknown.length > 0) {
+        metrics.feedbackRefused.inc({ model: name, reason: 'unknown' }, unknown.length);
+        throw new HttpError(
+          'not_found',
+          `feedback: ${unknown.length === 1 ? 'request' : `${unknown.length} requests, e.g.`} ${JSON.stringify(unknown[0]!.slice(0, 64))} ` +
+            `${unknown.length === 1 ? 'was' : 'were'} not answered by this server for model '${name}' (or ${unknown.length === 1 ? 'is' : 'are'} older than the last ${capacity} requests it remembers); ` +
+            'labels are taken only for the id of a response (its "id" field or x-request-id header)',
+        );
+      }
       const entries = items.map((item, i) => {
         const labels = item.labels ?? [item.label!];
-        const known = recent.get(item.id);
-        if (known !== undefined && known.model === name) {
-          matched += 1;
-          if (known.rows !== labels.length) {
-            throw new HttpError('bad_request', `feedback ${i}: request ${item.id} had ${known.rows} rows, got ${labels.length} labels`);
-          }
+        const known = recent.get(item.id)!;
+        if (known.rows !== labels.length) {
+          throw new HttpError('bad_request', `feedback ${i}: request ${item.id} had ${known.rows} rows, got ${labels.length} labels`);
         }
         const normalized = labels.map((label, j) => {
           if (s.kind === 'regression') {
@@ -522,27 +611,54 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
           }
           return cls;
         });
-        return { id: item.id, labels: normalized };
+        return { id: item.id, labels: normalized, known };
       });
       const at = new Date();
-      for (const e of entries) {
-        deps.predictionLog?.append({
-          kind: 'feedback',
-          requestId: e.id,
-          at,
-          model: name,
-          version: null,
-          role: null,
-          rows: e.labels.length,
-          inputsSha256: null,
-          inputs: null,
-          outputs: null,
-          labels: serializeLabels(e.labels),
-          latencyMs: null,
-        });
+      const entry = (kind: 'feedback' | 'conflict', id: string, labels: ClassLabel[]): PredictionLogEntry => ({
+        kind,
+        requestId: id,
+        at,
+        model: name,
+        version: null,
+        role: null,
+        rows: labels.length,
+        inputsSha256: null,
+        inputs: null,
+        outputs: null,
+        labels: serializeLabels(labels),
+        latencyMs: null,
+      });
+      const seen = new Set<string>();
+      const conflicts = entries.filter((e) => {
+        const again = e.known.labeled || seen.has(e.id);
+        seen.add(e.id);
+        return again;
+      });
+      if (conflicts.length > 0) {
+        for (const e of conflicts) deps.predictionLog?.append(entry('conflict', e.id, e.labels));
+        metrics.feedbackRefused.inc({ model: name, reason: 'conflict' }, conflicts.length);
+        throw new HttpError(
+          'conflict',
+          `feedback: request ${conflicts.map((e) => e.id).slice(0, 3).join(', ')}${conflicts.length > 3 ? ` and ${conflicts.length - 3} more` : ''} ` +
+            'already has labels; a request is labeled once and the first labels stand (the refused labels are logged as a conflict); nothing in this request was accepted',
+        );
       }
-      metrics.feedback.inc({ model: name }, labelCount);
-      return c.json({ accepted: entries.length, labels: labelCount, matched }, 202);
+      const unrecorded: string[] = [];
+      for (const e of entries) {
+        // Marked labeled only once its entry is in the log's buffer: labels the log dropped may be sent again.
+        if (deps.predictionLog === undefined || deps.predictionLog.append(entry('feedback', e.id, e.labels))) e.known.labeled = true;
+        else unrecorded.push(e.id);
+      }
+      const recorded = entries.length - unrecorded.length;
+      const recordedLabels = entries.filter((e) => e.known.labeled).reduce((sum, e) => sum + e.labels.length, 0);
+      metrics.feedback.inc({ model: name }, recordedLabels);
+      if (unrecorded.length > 0) {
+        throw new HttpError(
+          'overloaded',
+          `feedback: the prediction log's buffer is full; ${recorded} of ${entries.length} were recorded, send these again later: ${unrecorded.slice(0, 3).join(', ')}${unrecorded.length > 3 ? ` and ${unrecorded.length - 3} more` : ''}`,
+        );
+      }
+      return c.json({ accepted: recorded, labels: recordedLabels, matched: recorded }, 202);
     });
   });
 

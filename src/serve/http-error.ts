@@ -2,17 +2,21 @@
 export type FailureReason =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
+  | 'conflict'
   | 'too_large'
   | 'not_ready'
   | 'overloaded'
   | 'timeout'
   | 'internal';
 
-const STATUS: Record<FailureReason, 400 | 401 | 404 | 413 | 503 | 504 | 500> = {
+const STATUS: Record<FailureReason, 400 | 401 | 403 | 404 | 409 | 413 | 503 | 504 | 500> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  conflict: 409,
   too_large: 413,
   not_ready: 503,
   overloaded: 503,
@@ -22,7 +26,7 @@ const STATUS: Record<FailureReason, 400 | 401 | 404 | 413 | 503 | 504 | 500> = {
 
 /** The one exception HTTP handlers throw; the app turns it into `{"error": message, "code": reason}`. */
 export class HttpError extends Error {
-  readonly status: 400 | 401 | 404 | 413 | 503 | 504 | 500;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 503 | 504 | 500;
 
   constructor(
     readonly reason: FailureReason,

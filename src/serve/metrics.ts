@@ -14,8 +14,11 @@ export interface ServeMetrics {
   modelLoads: Counter<'model' | 'outcome'>;
   feedback: Counter<'model'>;
   predictionLogPending: Gauge;
+  predictionLogPendingBytes: Gauge;
   predictionLogRows: Counter;
-  predictionLogDropped: Counter;
+  predictionLogDropped: Counter<'reason'>;
+  predictionLogDeletedSegments: Counter;
+  feedbackRefused: Counter<'model' | 'reason'>;
   predictionLogFlushErrors: Counter;
   shadowQueueDepth: Gauge<'model'>;
   shadowDropped: Counter<'model'>;
@@ -99,6 +102,11 @@ export function createServeMetrics(options: { defaults?: boolean } = {}): ServeM
       help: 'Prediction-log records waiting to be written',
       registers,
     }),
+    predictionLogPendingBytes: new Gauge({
+      name: 'relearn_serve_prediction_log_pending_bytes',
+      help: 'Estimated bytes of prediction-log records held in memory (capped by --log-buffer-bytes)',
+      registers,
+    }),
     predictionLogRows: new Counter({
       name: 'relearn_serve_prediction_log_records_total',
       help: 'Prediction-log records written to Arrow IPC files',
@@ -106,12 +114,24 @@ export function createServeMetrics(options: { defaults?: boolean } = {}): ServeM
     }),
     predictionLogDropped: new Counter({
       name: 'relearn_serve_prediction_log_dropped_total',
-      help: 'Prediction-log records dropped because the write buffer was full',
+      help: 'Prediction-log records dropped, by reason: buffer_full (the in-memory buffer was at its byte cap) or write_failed (writing them failed, e.g. disk full)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    predictionLogDeletedSegments: new Counter({
+      name: 'relearn_serve_prediction_log_deleted_segments_total',
+      help: 'Prediction-log segment files deleted by retention (older than --log-retention-days, or over --log-max-bytes-per-model)',
+      registers,
+    }),
+    feedbackRefused: new Counter({
+      name: 'relearn_serve_feedback_refused_total',
+      help: 'Feedback items refused, by model and reason: unknown (an id the server did not answer, or no longer remembers) or conflict (the request already had labels)',
+      labelNames: ['model', 'reason'],
       registers,
     }),
     predictionLogFlushErrors: new Counter({
       name: 'relearn_serve_prediction_log_flush_errors_total',
-      help: 'Prediction-log flushes that failed (records kept for the next flush while the buffer has room)',
+      help: 'Prediction-log writes that failed (their records are dropped and counted in relearn_serve_prediction_log_dropped_total)',
       registers,
     }),
     shadowQueueDepth: new Gauge({

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { PredictionLogWriter } from '../prediction-log';
+import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter } from '../prediction-log';
 import { CHAMPION_ALIAS, type Registry } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type RequestMirror, type ServeLimits, createServeApp } from './app';
@@ -21,8 +21,12 @@ export const SERVE_DEFAULTS = {
   pollMs: 1000,
   batchWindowMs: 2,
   maxBatchRows: 512,
-  logFlushRows: 1000,
-  logFlushIntervalMs: 1000,
+  logFlushRows: PREDICTION_LOG_DEFAULTS.flushRows,
+  logFlushIntervalMs: PREDICTION_LOG_DEFAULTS.flushIntervalMs,
+  logBufferBytes: PREDICTION_LOG_DEFAULTS.maxBufferedBytes,
+  logRetentionDays: PREDICTION_LOG_DEFAULTS.retentionDays,
+  logMaxBytesPerModel: PREDICTION_LOG_DEFAULTS.maxBytesPerModel,
+  feedbackMemory: 100_000,
   shadowQueue: SHADOW_MIRROR_DEFAULTS.queueSize,
 } as const;
 
@@ -33,7 +37,14 @@ export interface ServingOptions {
   /** Folder of the prediction log (`<stateDir>/predictions`); none turns the log off. */
   predictionLogDir?: string;
   logInputs?: 'digest' | 'full';
+  /** Token of the predict scope (every route but health, feedback and metrics); null turns authentication off. */
   token: string | null;
+  /** Token of the feedback scope; see ServeAppDeps.feedbackToken for the default. */
+  feedbackToken?: string | null;
+  /** Token of the metrics scope; see ServeAppDeps.metricsToken for the default. */
+  metricsToken?: string | null;
+  /** Answered requests remembered for feedback (most recent first out of memory last); default 100 000. */
+  feedbackMemory?: number;
   limits?: Partial<ServeLimits>;
   pool?: ScorePoolOptions;
   pollMs?: number;
@@ -41,6 +52,10 @@ export interface ServingOptions {
   maxBatchRows?: number;
   logFlushRows?: number;
   logFlushIntervalMs?: number;
+  /** Bounds of the prediction log: bytes buffered in memory, days and bytes per model kept on disk. */
+  logBufferBytes?: number;
+  logRetentionDays?: number;
+  logMaxBytesPerModel?: number;
   /** Adds prom-client's process metrics (on by default; tests turn them off). */
   processMetrics?: boolean;
   /** Replaces the shadow mirror (tests); by default a ShadowMirror is made unless `shadow` is false. */
@@ -92,13 +107,22 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
           dir: options.predictionLogDir,
           flushRows: options.logFlushRows ?? SERVE_DEFAULTS.logFlushRows,
           flushIntervalMs: options.logFlushIntervalMs ?? SERVE_DEFAULTS.logFlushIntervalMs,
+          maxBufferedBytes: options.logBufferBytes ?? SERVE_DEFAULTS.logBufferBytes,
+          retentionDays: options.logRetentionDays ?? SERVE_DEFAULTS.logRetentionDays,
+          maxBytesPerModel: options.logMaxBytesPerModel ?? SERVE_DEFAULTS.logMaxBytesPerModel,
           onWritten: (n) => metrics.predictionLogRows.inc(n),
-          onDropped: (n) => metrics.predictionLogDropped.inc(n),
-          onPending: (n) => metrics.predictionLogPending.set(n),
-          onFlushError: (err) => {
-            metrics.predictionLogFlushErrors.inc();
-            options.log?.(`prediction log: write failed: ${err instanceof Error ? err.message : String(err)}`);
+          onDropped: (n, reason) => metrics.predictionLogDropped.inc({ reason }, n),
+          onPending: (records, bytes) => {
+            metrics.predictionLogPending.set(records);
+            metrics.predictionLogPendingBytes.set(bytes);
           },
+          // The writer logs one line per burst of drops; a failed write is counted here and dropped there.
+          onFlushError: () => metrics.predictionLogFlushErrors.inc(),
+          onRetention: (model, files, bytes) => {
+            metrics.predictionLogDeletedSegments.inc(files);
+            options.log?.(`prediction log: retention deleted ${files} old segment(s) of ${model} (${(bytes / 1024 / 1024).toFixed(1)} MiB)`);
+          },
+          log: (line) => (options.log ?? ((l: string) => console.warn(l)))(line),
         });
   const shadowMirror = mirroring
     ? new ShadowMirror({
@@ -124,6 +148,9 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     models,
     metrics,
     token: options.token,
+    ...(options.feedbackToken !== undefined ? { feedbackToken: options.feedbackToken } : {}),
+    ...(options.metricsToken !== undefined ? { metricsToken: options.metricsToken } : {}),
+    feedbackMemory: options.feedbackMemory ?? SERVE_DEFAULTS.feedbackMemory,
     limits: {
       maxBodyBytes: options.limits?.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes,
       maxRows: options.limits?.maxRows ?? SERVE_DEFAULTS.maxRows,

@@ -4,8 +4,9 @@ import {
   type ClassLabel,
   type LabeledPrediction,
   type PredictionLogEntry,
+  isServerRequestId,
   joinFeedback,
-  readPredictionLog,
+  streamPredictionLog,
   utcDay,
 } from '../prediction-log';
 import type { ShadowTask } from './compare';
@@ -80,6 +81,11 @@ export interface ShadowEvidence {
     rows: number;
     /** Paired requests with feedback that could not be used (label count ≠ rows, or a label that is not a class). */
     unusableFeedback: number;
+    /**
+     * Entries in range skipped because their request id is not one the server issues (`rq_` and 128 random bits):
+     * written by something other than the server, or from before ids were the server's. They never count.
+     */
+    foreignIds: number;
   };
   /** Classifiers: true class index per row; regression: true value per row. */
   labels: number[];
@@ -94,25 +100,37 @@ export interface ShadowEvidence {
  * flattens the pairs to per-row arrays. Versions are named, not "old/new", so the guard window (the new champion
  * answering, the previous one mirrored) uses the same function. Without `classes`, a classifier's classes are taken
  * to be the sorted labels and predictions seen (scikit-learn's `classes_` order), which must account for every
- * probability column.
+ * probability column. Only entries with a server-issued request id count (see isServerRequestId): a client
+ * never chooses the id a window pairs on. The log is streamed a segment at a time and only the entries of the two
+ * versions (and feedback) are kept.
  */
 export async function collectShadowEvidence(input: CollectShadowEvidenceInput): Promise<ShadowEvidence> {
   const { logDir, model, championVersion, shadowVersion, since, until } = input;
   const labelsUntil = input.labelsUntil ?? until;
   const lastDay = until === undefined || labelsUntil === undefined ? undefined : labelsUntil > until ? labelsUntil : until;
-  const all = await readPredictionLog({
+  const sinceMs = since.getTime();
+  const untilMs = until?.getTime() ?? Number.POSITIVE_INFINITY;
+  const labelsUntilMs = labelsUntil?.getTime() ?? Number.POSITIVE_INFINITY;
+  const entries: PredictionLogEntry[] = [];
+  let foreignIds = 0;
+  for await (const segment of streamPredictionLog({
     dir: logDir,
     model,
     fromDay: utcDay(since),
     ...(lastDay !== undefined ? { toDay: utcDay(lastDay) } : {}),
-  });
-  const sinceMs = since.getTime();
-  const untilMs = until?.getTime() ?? Number.POSITIVE_INFINITY;
-  const labelsUntilMs = labelsUntil?.getTime() ?? Number.POSITIVE_INFINITY;
-  const entries = all.filter((e) => {
-    const at = e.at.getTime();
-    return at >= sinceMs && at < (e.kind === 'feedback' ? labelsUntilMs : untilMs);
-  });
+  })) {
+    for (const e of segment) {
+      const at = e.at.getTime();
+      if (at < sinceMs || at >= (e.kind === 'feedback' ? labelsUntilMs : untilMs)) continue;
+      const ours = e.kind === 'feedback' || (e.version === championVersion && e.role === 'champion') || (e.version === shadowVersion && e.role === 'shadow');
+      if (!ours) continue;
+      if (!isServerRequestId(e.requestId)) {
+        foreignIds += 1;
+        continue;
+      }
+      entries.push(e);
+    }
+  }
 
   const versions = {
     champion: servingStats(entries, championVersion, 'champion'),
@@ -148,6 +166,7 @@ export async function collectShadowEvidence(input: CollectShadowEvidenceInput): 
       labeledRequests: 0,
       rows: 0,
       unusableFeedback: 0,
+      foreignIds,
     },
     labels: [],
     champion: { predicted: [] },

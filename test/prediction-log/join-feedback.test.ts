@@ -13,14 +13,15 @@ function feedback(requestId: string, seconds: number, labels: unknown[]): Predic
 }
 
 describe('joining feedback to predictions', () => {
-  test('by request id, one result per prediction entry, the latest feedback winning; errors and feedback are not predictions', () => {
+  test('by request id, one result per prediction entry, the first feedback standing (a later one, or a conflict entry, never replaces it); errors and feedback are not predictions', () => {
     const entries: PredictionLogEntry[] = [
       prediction('a', 0, 1, 'champion', { predictions: ['yes'], probabilities: [[0.2, 0.8]] }),
       prediction('a', 1, 2, 'shadow', { predictions: ['no'], probabilities: [[0.6, 0.4]] }),
       prediction('b', 2, 1, 'champion', { predictions: [4.5] }),
       { ...prediction('c', 3, 1, 'champion', {}), kind: 'error', outputs: '{"error":"boom","code":"internal"}' },
-      feedback('a', 4, ['no']),
-      feedback('a', 5, ['yes']),
+      feedback('a', 4, ['yes']),
+      feedback('a', 5, ['no']),
+      { ...feedback('b', 5.5, [9]), kind: 'conflict' },
       feedback('z', 6, ['orphan']),
     ];
     assert.deepEqual(joinFeedback(entries), [

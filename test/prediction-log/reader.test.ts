@@ -15,7 +15,7 @@ import {
 
 const base: PredictionLogEntry = {
   kind: 'prediction', requestId: 'r', at: new Date('2024-05-01T10:00:00Z'), model: 'm', version: 3, role: 'champion',
-  rows: 2, inputsSha256: 'a'.repeat(64), inputs: '{"features":["x"],"rows":[[1],[2]]}', outputs: '{"predictions":[0,1]}', labels: null, latencyMs: 2.25,
+  rows: 2, inputsSha256: 'a'.repeat(64), inputs: '{"features":["x"],"rows":[[1],[2]]}', outputs: '{"predictions":[0,1]}', labels: null, latencyMs: 2.25, clientId: 'client-7',
 };
 
 async function writeFlushes(dir: string, flushes: PredictionLogEntry[][]): Promise<void> {

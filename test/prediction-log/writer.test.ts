@@ -14,11 +14,12 @@ function prediction(requestId: string, at: string, model = 'm'): PredictionLogEn
 }
 
 describe('prediction log writer', () => {
-  test('entries past the buffer cap are dropped and counted, never waited for', async () => {
+  test("entries past the buffer's byte cap are dropped and counted, never waited for", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-log-'));
     let dropped = 0;
     let written = 0;
-    const writer = new PredictionLogWriter({ dir, maxPendingRecords: 2, flushIntervalMs: 60_000, onDropped: (n) => (dropped += n), onWritten: (n) => (written += n) });
+    // Each entry is estimated at about 400 bytes: two fit under 1000, a third does not.
+    const writer = new PredictionLogWriter({ dir, maxBufferedBytes: 1000, flushIntervalMs: 60_000, onDropped: (n) => (dropped += n), onWritten: (n) => (written += n) });
     const entry = (id: string) => ({
       kind: 'prediction' as const, requestId: id, at: new Date('2024-05-01T10:00:00Z'), model: 'm', version: 1, role: 'champion' as const,
       rows: 1, inputsSha256: 'a'.repeat(64), inputs: null, outputs: '{"predictions":[1]}', labels: null, latencyMs: 1.5,
@@ -56,7 +57,7 @@ describe('prediction log writer', () => {
       table.schema.fields.map((f) => `${f.name}: ${String(f.type)}`),
       [
         'kind: Utf8', 'requestId: Utf8', 'at: Timestamp<MILLISECOND>', 'model: Utf8', 'version: Int32', 'role: Utf8', 'rows: Int32',
-        'inputsSha256: Utf8', 'inputs: Utf8', 'outputs: Utf8', 'labels: Utf8', 'latencyMs: Float64',
+        'inputsSha256: Utf8', 'inputs: Utf8', 'outputs: Utf8', 'labels: Utf8', 'latencyMs: Float64', 'clientId: Utf8',
       ],
     );
   });

@@ -8,6 +8,8 @@ import { FIXTURES, expected, jsonRows, serveFixture, table } from './helpers';
 
 const TOKEN = 'serve-test-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
+const FEEDBACK_TOKEN = 'serve-test-feedback-token-0123456789';
+const feedbackAuth = { Authorization: `Bearer ${FEEDBACK_TOKEN}` };
 const json = { 'Content-Type': 'application/json' };
 
 const fixture = serveFixture();
@@ -34,6 +36,7 @@ before(async () => {
     predictionLogDir: fixture.predictionsDir,
     logInputs: 'full',
     token: TOKEN,
+    feedbackToken: FEEDBACK_TOKEN,
     processMetrics: false,
     pool: { threads: 2 },
     batchWindowMs: 1,
@@ -106,10 +109,13 @@ describe('inference', () => {
   test('predict on all 300 fixture rows equals src/onnx scoreRows on the same rows, and scikit-learn within 1e-5', async () => {
     const res = await post('/models/flights/predict', { id: 'req-all-rows', rows: jsonRows(0, expected.rows) });
     assert.equal(res.status, 200);
-    assert.equal(res.headers.get('x-request-id'), 'req-all-rows');
+    // The id is the server's; the client's own id is only echoed back.
+    assert.match(res.headers.get('x-request-id') ?? '', /^rq_[0-9a-f]{32}$/);
+    assert.equal(res.headers.get('x-client-request-id'), 'req-all-rows');
     assert.equal(res.headers.get('x-model-version'), '1');
-    const body = (await res.json()) as { id: string; version: number; classes: number[]; predictions: number[]; probabilities: number[][] };
-    assert.equal(body.id, 'req-all-rows');
+    const body = (await res.json()) as { id: string; clientId: string; version: number; classes: number[]; predictions: number[]; probabilities: number[][] };
+    assert.equal(body.id, res.headers.get('x-request-id'));
+    assert.equal(body.clientId, 'req-all-rows');
     assert.equal(body.version, 1);
     assert.deepEqual(body.classes, [0, 1]);
     const session = await openSession(path.join(FIXTURES, 'classifier-binary.onnx'));
@@ -127,8 +133,9 @@ describe('inference', () => {
     ];
     const oip = await post('/v2/models/flights/infer', { id: 'oip-1', inputs });
     assert.equal(oip.status, 200);
-    const body = (await oip.json()) as { model_name: string; model_version: string; id: string; outputs: Array<{ name: string; datatype: string; shape: number[]; data: number[] }> };
-    assert.deepEqual([body.model_name, body.model_version, body.id], ['flights', '1', 'oip-1']);
+    const body = (await oip.json()) as { model_name: string; model_version: string; id: string; parameters: { client_request_id: string }; outputs: Array<{ name: string; datatype: string; shape: number[]; data: number[] }> };
+    assert.deepEqual([body.model_name, body.model_version, body.parameters.client_request_id], ['flights', '1', 'oip-1']);
+    assert.match(body.id, /^rq_[0-9a-f]{32}$/);
     const simple = (await (await post('/models/flights/predict', { rows })).json()) as { probabilities: number[][]; predictions: number[] };
     const probabilities = body.outputs.find((o) => o.name === 'probabilities')!;
     assert.deepEqual(probabilities.shape, [10, 2]);
@@ -232,21 +239,24 @@ describe('input validation and limits', () => {
 
 describe('feedback and the prediction log', () => {
   test('feedback checks labels against the classes and the row count of the request it names', async () => {
-    await post('/models/flights/predict', { id: 'fb-1', rows: jsonRows(0, 3) });
-    const wrongClass = await errorOf(await post('/models/flights/feedback', { id: 'fb-1', labels: [0, 1, 'yes'] }));
+    const { id } = (await (await post('/models/flights/predict', { id: 'fb-1', rows: jsonRows(0, 3) })).json()) as { id: string };
+    const wrongClass = await errorOf(await post('/models/flights/feedback', { id, labels: [0, 1, 'yes'] }, feedbackAuth));
     assert.equal(wrongClass.status, 400);
     assert.match(wrongClass.error, /"yes" is not a class of model 'flights' \(classes: 0, 1\)/);
-    const wrongCount = await errorOf(await post('/models/flights/feedback', { id: 'fb-1', labels: [0, 1] }));
-    assert.match(wrongCount.error, /request fb-1 had 3 rows, got 2 labels/);
-    const ok = await post('/models/flights/feedback', [{ id: 'fb-1', labels: [0, '1', 1] }, { id: 'from-yesterday', label: 0 }]);
+    const wrongCount = await errorOf(await post('/models/flights/feedback', { id, labels: [0, 1] }, feedbackAuth));
+    assert.match(wrongCount.error, new RegExp(`request ${id} had 3 rows, got 2 labels`));
+    // The client's own id is not a request id the server answered.
+    const byClientId = await errorOf(await post('/models/flights/feedback', { id: 'fb-1', labels: [0, 1, 1] }, feedbackAuth));
+    assert.deepEqual([byClientId.status, byClientId.code], [404, 'not_found']);
+    const ok = await post('/models/flights/feedback', [{ id, labels: [0, '1', 1] }], feedbackAuth);
     assert.equal(ok.status, 202);
-    assert.deepEqual(await ok.json(), { accepted: 2, labels: 4, matched: 1 });
+    assert.deepEqual(await ok.json(), { accepted: 1, labels: 3, matched: 1 });
   });
 
   test('the log round-trips through Arrow IPC: ids, versions, digests, inputs, outputs and joined labels', async () => {
     const rows = jsonRows(40, 44);
-    const predicted = (await (await post('/models/flights/predict', { id: 'log-1', rows })).json()) as { probabilities: number[][]; predictions: number[] };
-    await post('/models/flights/feedback', { id: 'log-1', labels: [1, 0, 1, 1] });
+    const predicted = (await (await post('/models/flights/predict', { id: 'log-1', rows })).json()) as { id: string; probabilities: number[][]; predictions: number[] };
+    assert.equal((await post('/models/flights/feedback', { id: predicted.id, labels: [1, 0, 1, 1] }, feedbackAuth)).status, 202);
     // The same rows through OIP (different key order, same values) give the same inputs digest.
     const inputs = [...expected.categorical, ...expected.numeric].map((f) => ({
       name: f,
@@ -254,12 +264,17 @@ describe('feedback and the prediction log', () => {
       shape: [4],
       data: rows.map((r) => r[f]),
     }));
-    assert.equal((await post('/v2/models/flights/infer', { id: 'log-2', inputs })).status, 200);
+    const oip = await post('/v2/models/flights/infer', { id: 'log-2', inputs });
+    assert.equal(oip.status, 200);
+    const oipBody = (await oip.json()) as { id: string; parameters: { client_request_id: string } };
+    assert.deepEqual([oipBody.id, oipBody.parameters.client_request_id], [oip.headers.get('x-request-id'), 'log-2']);
     await serving.predictionLog!.flush();
 
     const entries = await readPredictionLog({ dir: fixture.predictionsDir, model: 'flights' });
-    const first = entries.find((e) => e.requestId === 'log-1' && e.kind === 'prediction')!;
-    const second = entries.find((e) => e.requestId === 'log-2')!;
+    const first = entries.find((e) => e.requestId === predicted.id && e.kind === 'prediction')!;
+    const second = entries.find((e) => e.requestId === oipBody.id)!;
+    // The client's ids are kept beside the server's, only to correlate.
+    assert.deepEqual([first.clientId, second.clientId], ['log-1', 'log-2']);
     assert.equal(first.version, 1);
     assert.equal(first.role, 'champion');
     assert.equal(first.rows, 4);
@@ -269,10 +284,10 @@ describe('feedback and the prediction log', () => {
     assert.ok(first.latencyMs! > 0);
     assert.deepEqual(JSON.parse(first.outputs!), { predictions: predicted.predictions, probabilities: predicted.probabilities });
 
-    const joined = joinFeedback(entries).find((p) => p.requestId === 'log-1')!;
+    const joined = joinFeedback(entries).find((p) => p.requestId === predicted.id)!;
     assert.deepEqual(joined.labels, [1, 0, 1, 1]);
     assert.deepEqual(joined.predictions, predicted.predictions);
-    assert.equal(joinFeedback(entries).find((p) => p.requestId === 'log-2')!.labels, null);
+    assert.equal(joinFeedback(entries).find((p) => p.requestId === oipBody.id)!.labels, null);
   });
 });
 

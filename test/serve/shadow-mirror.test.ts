@@ -69,7 +69,7 @@ describe('shadow mirroring on a real port', () => {
             headers,
             body: JSON.stringify({ id: `req-${k}`, rows: jsonRows(k * ROWS_PER_REQUEST, (k + 1) * ROWS_PER_REQUEST) }),
           });
-          return { status: res.status, body: (await res.json()) as { version: number; probabilities: number[][] } };
+          return { status: res.status, body: (await res.json()) as { id: string; version: number; probabilities: number[][] } };
         }),
       );
       for (const [k, r] of responses.entries()) {
@@ -83,7 +83,8 @@ describe('shadow mirroring on a real port', () => {
       const byId = new Map<string, PredictionLogEntry[]>();
       for (const e of entries) byId.set(e.requestId, [...(byId.get(e.requestId) ?? []), e]);
       for (let k = 0; k < requests; k++) {
-        const pair = byId.get(`req-${k}`) ?? [];
+        // The shadow's entry carries the champion's request id: the server's, from the response.
+        const pair = byId.get(responses[k]!.body.id) ?? [];
         const champion = pair.find((e) => e.role === 'champion');
         const shadow = pair.find((e) => e.role === 'shadow');
         assert.ok(champion && shadow, `req-${k}: ${pair.length} entries`);
@@ -238,7 +239,7 @@ describe('no shadow, shadow off, server-side errors', () => {
       await serving.predictionLog!.flush();
       const entries = await readPredictionLog({ dir: fixture.predictionsDir, model: 'failing' });
       assert.deepEqual(
-        entries.map((e) => [e.kind, e.requestId, e.version, e.role]),
+        entries.map((e) => [e.kind, e.clientId, e.version, e.role]),
         [
           ['prediction', 'ok-1', v1, 'champion'],
           ['error', 'fail-1', v1, 'champion'],
@@ -249,7 +250,7 @@ describe('no shadow, shadow off, server-side errors', () => {
       assert.equal((JSON.parse(error.outputs!) as { code: string }).code, 'internal');
       assert.ok(error.latencyMs !== null);
       // Readers that join feedback skip error entries.
-      assert.deepEqual(joinFeedback(entries).map((p) => p.requestId), ['ok-1']);
+      assert.deepEqual(joinFeedback(entries).map((p) => p.requestId), [entries[0]!.requestId]);
     } finally {
       await serving.close();
       fixture.registry.close();

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { type PredictionLogEntry, PredictionLogWriter } from '../../src/prediction-log';
 import { collectShadowEvidence, compareShadow } from '../../src/shadow';
 
@@ -10,16 +11,19 @@ const DAY1 = '2025-03-10';
 const DAY2 = '2025-03-11';
 const at = (day: string, seconds: number) => new Date(Date.parse(`${day}T00:00:00.000Z`) + seconds * 1000);
 
+/** A request id of the server's form (`rq_` and 32 hex digits) made from a readable name; windows count only these. */
+const sid = (name: string) => `rq_${createHash('md5').update(name).digest('hex')}`;
+
 function prediction(requestId: string, when: Date, version: number, role: 'champion' | 'shadow', outputs: object, latencyMs: number, rows = 2): PredictionLogEntry {
-  return { kind: 'prediction', requestId, at: when, model: 'm', version, role, rows, inputsSha256: 'x', inputs: null, outputs: JSON.stringify(outputs), labels: null, latencyMs };
+  return { kind: 'prediction', requestId: sid(requestId), at: when, model: 'm', version, role, rows, inputsSha256: 'x', inputs: null, outputs: JSON.stringify(outputs), labels: null, latencyMs };
 }
 
 function feedback(requestId: string, when: Date, labels: unknown[]): PredictionLogEntry {
-  return { kind: 'feedback', requestId, at: when, model: 'm', version: null, role: null, rows: labels.length, inputsSha256: null, inputs: null, outputs: null, labels: JSON.stringify(labels), latencyMs: null };
+  return { kind: 'feedback', requestId: sid(requestId), at: when, model: 'm', version: null, role: null, rows: labels.length, inputsSha256: null, inputs: null, outputs: null, labels: JSON.stringify(labels), latencyMs: null };
 }
 
 function error(requestId: string, when: Date, version: number, role: 'champion' | 'shadow'): PredictionLogEntry {
-  return { kind: 'error', requestId, at: when, model: 'm', version, role, rows: 2, inputsSha256: null, inputs: null, outputs: '{"error":"boom","code":"internal"}', labels: null, latencyMs: 3 };
+  return { kind: 'error', requestId: sid(requestId), at: when, model: 'm', version, role, rows: 2, inputsSha256: null, inputs: null, outputs: '{"error":"boom","code":"internal"}', labels: null, latencyMs: 3 };
 }
 
 async function writeLog(entries: PredictionLogEntry[]): Promise<string> {
@@ -52,9 +56,10 @@ describe('collectShadowEvidence', () => {
       const t = 100 + k * 10;
       entries.push(prediction(`r${k}`, at(DAY1, t), 1, 'champion', binary(0.1 * k, 0.95 - 0.1 * k), k + 1));
       if (k !== 8) entries.push(prediction(`r${k}`, at(DAY1, t + 1), 2, 'shadow', binary(0.05 * k, 0.5), 0.5 * (k + 1)));
-      if (k < 8) entries.push(feedback(`r${k}`, at(DAY1, t + 2), [k % 2, 1]));
+      if (k < 7) entries.push(feedback(`r${k}`, at(DAY1, t + 2), [k % 2, 1]));
     }
-    entries.push(feedback('r7', at(DAY1, 195), [0, 0, 1])); // the latest feedback wins: wrong label count → unusable
+    entries.push(feedback('r7', at(DAY1, 172), [0, 0, 1])); // wrong label count → unusable
+    entries.push(feedback('r7', at(DAY1, 195), [1, 1])); // a later feedback never replaces the first: r7 stays unusable
     entries.push(prediction('shadow-only', at(DAY1, 300), 2, 'shadow', binary(0.5, 0.5), 1));
     entries.push(prediction('other-version', at(DAY1, 301), 3, 'champion', binary(0.5, 0.5), 1));
     entries.push(error('e1', at(DAY1, 302), 1, 'champion'));
@@ -63,7 +68,7 @@ describe('collectShadowEvidence', () => {
     const ev = await collectShadowEvidence({ logDir, model: 'm', championVersion: 1, shadowVersion: 2, since: at(DAY1, 50) });
     assert.equal(ev.task, 'binary');
     assert.deepEqual(ev.classes, [0, 1]);
-    assert.deepEqual(ev.counts, { championRequests: 10, shadowRequests: 10, pairedRequests: 9, labeledRequests: 7, rows: 14, unusableFeedback: 1 });
+    assert.deepEqual(ev.counts, { championRequests: 10, shadowRequests: 10, pairedRequests: 9, labeledRequests: 7, rows: 14, unusableFeedback: 1, foreignIds: 0 });
     // r0..r6 in time order, two rows each.
     assert.deepEqual(ev.labels, [0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1]);
     const k = 3;
@@ -118,7 +123,7 @@ describe('collectShadowEvidence', () => {
     assert.equal(ev.task, 'regression');
     assert.equal(ev.classes, null);
     // DAY1 k=1,2 and DAY2 k=0,1 (k=2 at 120 s is after the end).
-    assert.deepEqual(ev.counts, { championRequests: 4, shadowRequests: 4, pairedRequests: 4, labeledRequests: 4, rows: 8, unusableFeedback: 0 });
+    assert.deepEqual(ev.counts, { championRequests: 4, shadowRequests: 4, pairedRequests: 4, labeledRequests: 4, rows: 8, unusableFeedback: 0, foreignIds: 0 });
     assert.deepEqual(ev.labels, [1.25, 2, 2.25, 2, 0.25, 2, 1.25, 2]);
     assert.deepEqual(ev.champion.predicted, [1.5, 2, 3, 2, 1, 2, 2.5, 2]);
     assert.deepEqual(ev.shadow.predicted, [1, 2.5, 2, 2.5, 0, 2.5, 1, 2.5]);

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { type PredictionLogEntry, PredictionLogWriter } from '../../src/prediction-log';
+import { type PredictionLogEntry, PredictionLogWriter, newServerRequestId } from '../../src/prediction-log';
 import { type MeasureLiveInput, measureLiveWindow } from '../../src/shadow/live-window';
 
 const DAY = '2025-03-10';
@@ -32,11 +32,12 @@ async function writeLog(answering: number, mirrored: number): Promise<string> {
   const writer = new PredictionLogWriter({ dir, flushIntervalMs: 3_600_000 });
   const out = (version: number) => (version === 1 ? outputs(0.9, 0.1) : outputs(0.9, 0.8));
   for (let k = 0; k < REQUESTS; k++) {
-    writer.append(prediction(`r${k}`, at(100 + 10 * k), answering, 'champion', out(answering)));
-    writer.append(prediction(`r${k}`, at(101 + 10 * k), mirrored, 'shadow', out(mirrored)));
-    writer.append({ kind: 'feedback', requestId: `r${k}`, at: at(102 + 10 * k), model: 'm', version: null, role: null, rows: 2, inputsSha256: null, inputs: null, outputs: null, labels: '[1,0]', latencyMs: null });
+    const id = newServerRequestId();
+    writer.append(prediction(id, at(100 + 10 * k), answering, 'champion', out(answering)));
+    writer.append(prediction(id, at(101 + 10 * k), mirrored, 'shadow', out(mirrored)));
+    writer.append({ kind: 'feedback', requestId: id, at: at(102 + 10 * k), model: 'm', version: null, role: null, rows: 2, inputsSha256: null, inputs: null, outputs: null, labels: '[1,0]', latencyMs: null });
   }
-  writer.append({ kind: 'error', requestId: 'e', at: at(50), model: 'm', version: mirrored, role: 'shadow', rows: 2, inputsSha256: null, inputs: null, outputs: '{"error":"boom","code":"internal"}', labels: null, latencyMs: 3 });
+  writer.append({ kind: 'error', requestId: newServerRequestId(), at: at(50), model: 'm', version: mirrored, role: 'shadow', rows: 2, inputsSha256: null, inputs: null, outputs: '{"error":"boom","code":"internal"}', labels: null, latencyMs: 3 });
   await writer.close();
   return dir;
 }

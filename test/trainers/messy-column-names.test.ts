@@ -279,7 +279,7 @@ describe('column names as users have them, from birdstrikes.csv to a served mode
 
     await serving.predictionLog!.flush();
     const entries = await readPredictionLog({ dir: fixture.predictionsDir, model: MODEL });
-    const logged = entries.find((e) => e.requestId === 'messy-oip' && e.kind === 'prediction');
+    const logged = entries.find((e) => e.clientId === 'messy-oip' && e.kind === 'prediction');
     assert.ok(logged?.inputs, 'the OIP request is in the prediction log with its inputs');
     const canonical = JSON.parse(logged.inputs) as { features: string[]; rows: unknown[][] };
     assert.deepEqual(canonical.features, [...FEATURES.numeric, ...FEATURES.categorical]);
