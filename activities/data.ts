@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { type PullSnapshotOptions, pullSnapshot } from '../src/data';
-import { insideDataRoot, outsideDataRootMessage } from '../src/config/data-root';
-import { ConfigError, failFast } from '../src/errors';
+import { type PullSnapshotOptions, pullSnapshot, sourceFormat } from '../src/data';
+import { confineSourcePath } from '../src/config/data-root';
+import { type RunConfigRef, workerModelConfig } from '../src/config/run-config';
+import { failFast } from '../src/errors';
 import { splitTable } from '../src/split/split-table';
 import { type ActivityDeps, readTable } from './deps';
 import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../src/contracts';
@@ -9,21 +10,29 @@ import type { ArtifactRef, SnapshotInfo, SplitInfo } from '../src/contracts';
 /** Data activities: pull a snapshot, split it. */
 export function createDataActivities(deps: ActivityDeps) {
   return {
-    /** Source window → contract check → Arrow IPC snapshot + stats in the store. */
+    /**
+     * Source window → contract check → Arrow IPC snapshot + stats in the store. The source (but for the window) and
+     * the contract are the worker's own, after the run's digests and model config are checked against it.
+     */
     async pullData(input: {
       model: string;
+      /** Only its window is used (a run may override the window); the path and reader come from the worker's config. */
       source: PullSnapshotOptions['source'];
       contract: PullSnapshotOptions['contract'];
       requiredColumns: string[];
+      configDigest?: string;
+      modelDigest?: string;
+      /** The run's model config, checked to be the worker's (absent in runs recorded before the check). */
+      modelConfig?: RunConfigRef['modelConfig'];
     }): Promise<SnapshotInfo> {
       return failFast(async () => {
         const ctx = Context.current();
-        if (deps.dataRoot && !insideDataRoot(deps.dataRoot, input.source.path)) {
-          throw new ConfigError(outsideDataRootMessage(`models.${input.model}.source.path`, deps.dataRoot, input.source.path));
-        }
+        const cfg = workerModelConfig(deps.config, input);
+        // Resolved and checked once, then the real path is what the reader opens (its format still from the name given).
+        const realPath = confineSourcePath(`models.${input.model}.source.path`, deps.dataRoot, cfg.source.path);
         const result = await pullSnapshot({
-          source: input.source,
-          contract: input.contract,
+          source: { ...cfg.source, format: sourceFormat(cfg.source), path: realPath, window: input.source.window },
+          contract: cfg.contract,
           requiredColumns: input.requiredColumns,
           onProgress: (p: unknown) => ctx.heartbeat(p),
         });

@@ -1,4 +1,5 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
+import type { LoadedConfig } from '../src/config';
 import type { LocalLauncher } from '../src/jobs/local';
 import type { Registry } from '../src/registry';
 import type { ArtifactStore } from '../src/store';
@@ -8,13 +9,18 @@ import type { ArtifactRef } from '../src/contracts';
 export interface ActivityDeps {
   store: ArtifactStore;
   registry: Registry;
+  /**
+   * The worker's own temporal.yaml: commands, source paths and limits come from here, looked up by the run's model
+   * after its digests are checked (src/config/run-config.ts), never from a run's input.
+   */
+  config: LoadedConfig;
   launcher: LocalLauncher;
   /** Folder the job commands run in (temporal.yaml's folder). */
   baseDir: string;
   /** The config's state folder (the serving prediction log lives under it). */
   stateDir?: string;
-  /** Folder every source path must lie in; checked again at pull time, as a run's input carries the path. */
-  dataRoot?: string;
+  /** Folder every source path must lie in; checked again when a path is opened. */
+  dataRoot: string;
   /** Substitutions for job commands: `{python}`, `{relearn}`. */
   commandVars: Record<string, string>;
   /** Folder of the serving prediction log (`<stateDir>/predictions`), read by shadow and guard windows. */

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { workerModelConfig } from '../src/config/run-config';
 import type { ModelConfig } from '../src/config/schema';
 import { runDriftCheck } from '../src/drift/run-check';
 import { failFast } from '../src/errors';
@@ -8,16 +9,28 @@ import type { DriftCheckSummary } from '../src/contracts';
 /** Drift activities: one check of a recent window against the champion's training snapshot. */
 export function createDriftActivities(deps: ActivityDeps) {
   return {
-    /** Computes every feature's drift test, stores the JSON and HTML report, returns a small summary. */
+    /**
+     * Computes every feature's drift test, stores the JSON and HTML report, returns a small summary. The check runs
+     * on the worker's own model config (source, drift path) once the run's digests and config are found to be it.
+     */
     async checkDriftWindow(input: {
       model: string;
       modelConfig: ModelConfig;
       window: { from: string; to: string };
       checkedAt: string;
+      configDigest?: string;
+      modelDigest?: string;
     }): Promise<DriftCheckSummary> {
       return failFast(async () => {
         const ctx = Context.current();
-        const { summary } = await runDriftCheck(deps, { ...input, onProgress: (p) => ctx.heartbeat(p) });
+        const modelConfig = workerModelConfig(deps.config, input);
+        const { summary } = await runDriftCheck(deps, {
+          model: input.model,
+          modelConfig,
+          window: input.window,
+          checkedAt: input.checkedAt,
+          onProgress: (p) => ctx.heartbeat(p),
+        });
         ctx.log.info('drift check', { model: input.model, drift: summary.datasetDrift, skipped: summary.skipped, report: summary.report?.json });
         return summary;
       });

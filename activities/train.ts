@@ -1,6 +1,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
+import { assertWorkerPart, workerModelConfig } from '../src/config/run-config';
 import type { ModelConfig } from '../src/config/schema';
-import { failFast } from '../src/errors';
+import { ConfigError, failFast } from '../src/errors';
 import { awaitJob, expandCommand } from '../src/jobs/await-job';
 import { safeJobId } from '../src/jobs/local';
 import type { ActivityDeps } from './deps';
@@ -16,6 +17,10 @@ export function createTrainingActivities(deps: ActivityDeps) {
      * attempt to re-attach; a cancelled run kills it.
      */
     async runTrainingJob(input: {
+      /** The model whose trainer runs: its command, estimator, seed and limits come from the worker's config. */
+      model: string;
+      configDigest?: string;
+      modelDigest?: string;
       jobKey: string;
       role: string;
       task: ModelConfig['task'];
@@ -24,6 +29,7 @@ export function createTrainingActivities(deps: ActivityDeps) {
       trainFolds: number[];
       features: ModelConfig['features'];
       label: string;
+      /** Must be the worker's trainer block; only `params` may differ, in keys of the worker's search space. */
       trainer: ModelConfig['trainer'];
       probeRows: number[];
       /** Share of the training rows the job fits on (default all). */
@@ -31,30 +37,47 @@ export function createTrainingActivities(deps: ActivityDeps) {
     }): Promise<TrainedJob> {
       return failFast(async () => {
         const ctx = Context.current();
+        const cfg = workerModelConfig(deps.config, input);
+        const { params, ...given } = input.trainer;
+        const { params: ownParams, ...own } = cfg.trainer;
+        assertWorkerPart(deps.config, input.model, 'trainer', given, own);
+        // A search trial (or the run after a search) trains with params the search drew from its space.
+        const searchable = new Set(Object.keys(cfg.search?.space ?? {}));
+        for (const [name, value] of Object.entries(params)) {
+          if (JSON.stringify(value) === JSON.stringify(ownParams[name]) || searchable.has(name)) continue;
+          throw new ConfigError(
+            `models.${input.model}.trainer.params.${name}: this run's value ${JSON.stringify(value)} is not the worker's temporal.yaml's ` +
+              `(${JSON.stringify(ownParams[name] ?? null)}) and the model's search space has no '${name}'; start the run from the worker's config`,
+          );
+        }
         const snapshotPath = await deps.store.verifiedPath(input.snapshot);
         const splitPath = await deps.store.verifiedPath(input.split);
         const { handle, status } = await awaitJob({
           launcher: deps.launcher,
           launch: {
             jobId: safeJobId(input.jobKey),
-            command: expandCommand(input.trainer.command, deps.commandVars),
+            command: expandCommand(cfg.trainer.command, deps.commandVars),
             cwd: deps.baseDir,
+            // The job's environment: an allow-list plus these, from the worker's own config (docs/security.md).
+            env: cfg.trainer.env,
+            passEnv: cfg.trainer.passEnv,
+            threads: cfg.trainer.threads,
             spec: {
               role: input.role,
-              task: input.task,
+              task: cfg.task,
               snapshotPath,
               splitPath,
               trainFolds: input.trainFolds,
-              features: input.features,
-              label: input.label,
-              estimator: input.trainer.estimator,
-              params: input.trainer.params,
-              seed: input.trainer.seed,
+              features: cfg.features,
+              label: cfg.label,
+              estimator: cfg.trainer.estimator,
+              params: { ...ownParams, ...params },
+              seed: cfg.trainer.seed,
               probeRows: input.probeRows,
               ...(input.rowShare !== undefined && input.rowShare < 1 ? { rowShare: input.rowShare } : {}),
             },
           },
-          timeoutMs: input.trainer.timeoutMs,
+          timeoutMs: cfg.trainer.timeoutMs,
           pollMs,
           onLaunched: (h) =>
             ctx.log.info(h.attached ? 'attached to training job' : 'launched training job', { jobId: h.jobId, run: h.run, attempt: ctx.info.attempt }),

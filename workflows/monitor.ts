@@ -114,7 +114,14 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
     let check: DriftCheckSummary;
     try {
       check = await acts.checkDriftWindow.executeWithOptions({ summary: `drift check ${window.from} → ${window.to}` }, [
-        { model: input.model, modelConfig: input.modelConfig, window, checkedAt: new Date(now).toISOString() },
+        {
+          model: input.model,
+          modelConfig: input.modelConfig,
+          window,
+          checkedAt: new Date(now).toISOString(),
+          configDigest: input.configDigest,
+          ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
+        },
       ]);
     } catch (err) {
       // A failed check (unreadable source, retries used up) is recorded; the monitor keeps watching.
@@ -137,6 +144,7 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
       model: input.model,
       modelConfig: input.modelConfig,
       configDigest: input.configDigest,
+      ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
       trigger: 'drift',
       // Retrain on the window that drifted: it is the data the model now sees.
       window,

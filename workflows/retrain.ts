@@ -79,6 +79,8 @@ export async function boundedAll<T, R>(
 /** One retraining run: pull → split → train (K folds + final) → export ONNX → cross-validate → gate → register → promote. */
 export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const { model, modelConfig: cfg, trigger } = input;
+  // The worker checks these against its own temporal.yaml before it runs or opens anything for this run.
+  const digests = { configDigest: input.configDigest, ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}) };
   // Versions, aliases and the audit log live under this name; two pipelines may feed one registry model.
   const registryModel = cfg.registryModel ?? model;
   const info = workflowInfo();
@@ -171,6 +173,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         source,
         contract: cfg.contract,
         requiredColumns: [cfg.source.timeColumn, cfg.label, ...cfg.features.numeric, ...cfg.features.categorical],
+        ...digests,
+        modelConfig: cfg,
       },
     ]);
     status.snapshot = snapshot;
@@ -185,7 +189,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
     status.links.split = split.artifact.uri;
     // Hyperparameter search (docs/search.md): only runs of a model with a search block issue these commands.
-    const searched = cfg.search ? await searchStage({ model, cfg, snapshot: snapshot.artifact, split, primaryMetric, enter }) : undefined;
+    const searched = cfg.search ? await searchStage({ model, cfg, digests, snapshot: snapshot.artifact, split, primaryMetric, enter }) : undefined;
     const trainer = searched ? { ...cfg.trainer, params: { ...cfg.trainer.params, ...searched.best.params } } : cfg.trainer;
     enter('train', `training ${cfg.split.folds} fold models and the final model`, { done: 0, total: cfg.split.folds + 1, unit: 'models' });
     const roles = [...Array.from({ length: cfg.split.folds }, (_, k) => `fold-${k}`), 'final'];
@@ -204,6 +208,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       const label = role === 'final' ? 'train final model' : `train fold ${index + 1}/${cfg.split.folds}`;
       const job: TrainedJob = await training.runTrainingJob.executeWithOptions({ summary: label }, [
         {
+          model,
+          ...digests,
           jobKey: `${info.workflowId}/${info.runId}/${role}`,
           role,
           task: cfg.task,
@@ -217,7 +223,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         },
       ]);
       const exported: ExportedModel = await data.exportOnnx.executeWithOptions({ summary: `export + check ONNX (${role})` }, [
-        { job, task: cfg.task, features: cfg.features, snapshot: snapshot.artifact, export: cfg.export, model },
+        { job, task: cfg.task, features: cfg.features, snapshot: snapshot.artifact, export: cfg.export, model, ...digests },
       ]);
       status.jobs.done += 1;
       status.detail = `${status.jobs.done}/${status.jobs.total} models trained and exported`;

@@ -9,6 +9,7 @@ import { searchWorkflowId, type ArtifactRef, type SearchSummary, type SplitInfo,
 export async function searchStage(opts: {
   model: string;
   cfg: ModelConfig;
+  digests: { configDigest: string; modelDigest?: string };
   snapshot: ArtifactRef;
   split: SplitInfo;
   primaryMetric: string;
@@ -26,6 +27,7 @@ export async function searchStage(opts: {
       {
         model: opts.model,
         modelConfig: opts.cfg,
+        ...opts.digests,
         snapshot: opts.snapshot,
         split: opts.split.artifact,
         probeRows: opts.split.probeRows,

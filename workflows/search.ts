@@ -34,6 +34,9 @@ type Activities = ReturnType<typeof activities.createActivities>;
 export interface SearchTrialsInput {
   model: string;
   modelConfig: ModelConfig;
+  /** The run's digests, passed to every activity for the worker to check (absent in searches recorded before). */
+  configDigest?: string;
+  modelDigest?: string;
   snapshot: ArtifactRef;
   split: ArtifactRef;
   probeRows: number[];
@@ -49,6 +52,9 @@ export interface SearchTrialsInput {
 export interface SearchTrialInput {
   model: string;
   modelConfig: ModelConfig;
+  /** The run's digests, passed to every activity for the worker to check (absent in searches recorded before). */
+  configDigest?: string;
+  modelDigest?: string;
   snapshot: ArtifactRef;
   split: ArtifactRef;
   probeRows: number[];
@@ -79,6 +85,10 @@ export async function searchTrial(input: SearchTrialInput): Promise<TrialOutcome
     retry: { maximumAttempts: 3, initialInterval: '1 second', backoffCoefficient: 2 },
   });
   const trainer = { ...cfg.trainer, params: { ...cfg.trainer.params, ...input.params } };
+  const digests = {
+    ...(input.configDigest !== undefined ? { configDigest: input.configDigest } : {}),
+    ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
+  };
   const folds = Array.from({ length: input.folds }, (_, k) => k);
   const foldPlan = { folds: cfg.split.folds, forwardChaining: input.forwardChaining === true };
   const scope = new CancellationScope();
@@ -89,6 +99,8 @@ export async function searchTrial(input: SearchTrialInput): Promise<TrialOutcome
       async (k) => {
         const job: TrainedJob = await training.runTrainingJob.executeWithOptions({ summary: `trial fold ${k + 1}/${folds.length}` }, [
           {
+            model: input.model,
+            ...digests,
             // The trial's key holds the run and the parameter digest (and the rung): one key per job, stable across retries.
             jobKey: `${input.key}/fold-${k}`,
             role: `fold-${k}`,
@@ -104,7 +116,7 @@ export async function searchTrial(input: SearchTrialInput): Promise<TrialOutcome
           },
         ]);
         const exported: ExportedModel = await work.exportOnnx.executeWithOptions({ summary: `export + check ONNX (fold ${k})` }, [
-          { job, task: cfg.task, features: cfg.features, snapshot: input.snapshot, export: cfg.export, model: input.model },
+          { job, task: cfg.task, features: cfg.features, snapshot: input.snapshot, export: cfg.export, model: input.model, ...digests },
         ]);
         return { job, exported };
       },
@@ -180,6 +192,8 @@ export async function searchTrials(input: SearchTrialsInput): Promise<SearchSumm
             {
               model: input.model,
               modelConfig: cfg,
+              ...(input.configDigest !== undefined ? { configDigest: input.configDigest } : {}),
+              ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
               snapshot: input.snapshot,
               split: input.split,
               probeRows: input.probeRows,

@@ -57,6 +57,7 @@ export async function scheduledRetrain(input: ScheduledRetrainInput): Promise<Sc
     model: input.model,
     modelConfig: input.modelConfig,
     configDigest: input.configDigest,
+    ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
     window: input.window,
     trigger: 'schedule',
     reason: `schedule ${input.scheduleId}`,

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import pc from 'picocolors';
-import type { LoadedConfig } from '../config';
+import { type LoadedConfig, modelDigest } from '../config';
 import type { ModelConfig } from '../config/schema';
 import { pullSnapshot } from '../data';
 import { numericValues, stringValues, timeKeysMs } from '../data/columns';
@@ -45,7 +45,7 @@ async function writeChangedWeek(cfg: ModelConfig, file: string): Promise<number>
 
 /** One check by the drift monitor workflow (maxChecks 1) on a fixed window; returns its final state. */
 async function checkOnce(client: Client, target: TemporalTarget, loaded: LoadedConfig, model: string, cfg: ModelConfig, window: { from: string; to: string }): Promise<MonitorState> {
-  const input: DriftMonitorInput = { model, modelConfig: cfg, configDigest: loaded.digest, window, maxChecks: 1 };
+  const input: DriftMonitorInput = { model, modelConfig: cfg, configDigest: loaded.digest, modelDigest: modelDigest(loaded, model), window, maxChecks: 1 };
   const handle = await client.workflow.start('driftMonitor', {
     taskQueue: target.taskQueue,
     // Its own id: a monitor of the model started with `relearn monitor start` is left alone.
@@ -91,8 +91,10 @@ export async function showDriftMonitor(opts: { client: Client; target: TemporalT
 
   const file = path.join(loaded.stateDir, 'demo', 'changed-week.csv');
   const rows = await writeChangedWeek(base, file);
-  const changedCfg: ModelConfig = { ...base, drift: { ...base.drift, path: file } };
-  const changed = await checkOnce(client, target, loaded, model, changedCfg, DEMO_DRIFT_WEEKS.changed);
+  // A worker runs only its own config: the demo points its own (this process's worker's) drift check at the changed
+  // week, and the retrain the monitor starts carries that config too.
+  base.drift = { ...base.drift, path: file };
+  const changed = await checkOnce(client, target, loaded, model, base, DEMO_DRIFT_WEEKS.changed);
   console.log(
     `  week ${DEMO_DRIFT_WEEKS.changed.from} → ${DEMO_DRIFT_WEEKS.changed.to}, departures moved 6 hours later (${rows.toLocaleString('en-US')} flights, ${path.relative(process.cwd(), file)}): ` +
       `${changed.lastCheck?.retrain ? pc.red('drift') : 'no drift'}, runs started ${changed.triggered}`,

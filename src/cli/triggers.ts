@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { type LoadedConfig, loadConfig, modelConfig } from '../config';
+import { type LoadedConfig, loadConfig, modelConfig, modelDigest } from '../config';
 import { runDriftCheck } from '../drift/run-check';
 import { ConfigError } from '../errors';
 import { Registry } from '../registry';
@@ -138,7 +138,7 @@ export function registerTriggerCommands(program: Command): void {
       };
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const deps = { store: new ArtifactStore(path.join(loaded.stateDir, 'store')), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir };
+        const deps = { store: new ArtifactStore(path.join(loaded.stateDir, 'store')), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot };
         const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt: new Date(now).toISOString() });
         if (opts.json) return console.log(JSON.stringify({ summary, report }, null, 2));
         if (!report) return console.log(`no verdict: ${summary.skipped}`);
@@ -183,7 +183,7 @@ export function registerTriggerCommands(program: Command): void {
       const cfg = modelConfig(loaded, model);
       if (!cfg.drift?.enabled) throw new ConfigError(`temporal.yaml: models.${model}.drift: no enabled drift block`);
       await withClient(loaded, false, async ({ client, target }) => {
-        const input: DriftMonitorInput = { model, modelConfig: cfg, configDigest: loaded.digest };
+        const input: DriftMonitorInput = { model, modelConfig: cfg, configDigest: loaded.digest, modelDigest: modelDigest(loaded, model) };
         try {
           const handle = await client.workflow.start('driftMonitor', {
             taskQueue: target.taskQueue,

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigError } from '../errors';
 
 /** Resolves symlinks in the longest existing prefix of `p` (the rest may not exist yet) and normalises the result. */
 export function realPathOf(p: string): string {
@@ -35,4 +36,24 @@ export function outsideDataRootMessage(where: string, root: string, p: string): 
   const real = realPathOf(p);
   const via = real === path.resolve(p) ? '' : ` (it resolves to '${real}')`;
   return `${where}: '${p}'${via} is outside the data root '${root}'; move the data under it or set dataRoot in temporal.yaml`;
+}
+
+/** Characters DuckDB reads as a pattern in a file path (`read_csv('data/*.csv')` reads every match). */
+const GLOB_CHARACTERS = /[*?[\]{}]/;
+
+/**
+ * Resolves a source path, checks that it lies inside the data root and names no pattern, and returns the real path:
+ * the one to open, so the file checked is the file read (a symlink changed after the check is not followed again).
+ * `where` names the file and key for the ConfigError.
+ */
+export function confineSourcePath(where: string, root: string, p: string): string {
+  const refuseGlob = (named: string) =>
+    new ConfigError(
+      `${where}: '${named}' contains a glob character (one of * ? [ ] { }); a source names one file, and DuckDB would read every file the pattern matches — rename the file`,
+    );
+  if (GLOB_CHARACTERS.test(p)) throw refuseGlob(p);
+  const real = insideDataRoot(root, p);
+  if (real === null) throw new ConfigError(outsideDataRootMessage(where, root, p));
+  if (GLOB_CHARACTERS.test(real)) throw refuseGlob(real);
+  return real;
 }

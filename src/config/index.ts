@@ -1,4 +1,6 @@
-export { insideDataRoot, outsideDataRootMessage, realPathOf } from './data-root';
+export { confineSourcePath, insideDataRoot, outsideDataRootMessage, realPathOf } from './data-root';
+export { assertWorkerPart, canonicalJson, modelDigest, modelDigestOf, workerModelConfig } from './run-config';
+export type { RunConfigRef } from './run-config';
 export { defaultConfigPath, formatConfigIssues, loadConfig, modelConfig, parseConfig } from './load';
 export type { LoadedConfig } from './load';
 export { configSchema, modelSchema, temporalSchema } from './schema';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { insideDataRoot, outsideDataRootMessage } from './data-root';
+import { confineSourcePath } from './data-root';
 import { configSchema, type ModelConfig, type RelearnConfig } from './schema';
 
 /** A parsed temporal.yaml with every relative path made absolute. */
@@ -83,8 +83,10 @@ export function loadConfig(configPath: string = defaultConfigPath()): LoadedConf
   const dataRoot = resolveHere(config.dataRoot ?? '.');
   for (const [name, model] of Object.entries(config.models)) {
     model.source.path = resolveHere(model.source.path);
-    if (!insideDataRoot(dataRoot, model.source.path)) {
-      throw new ConfigError(outsideDataRootMessage(`${file}: models.${name}.source.path`, dataRoot, model.source.path));
+    confineSourcePath(`${file}: models.${name}.source.path`, dataRoot, model.source.path);
+    if (model.drift?.path !== undefined) {
+      model.drift.path = resolveHere(model.drift.path);
+      confineSourcePath(`${file}: models.${name}.drift.path`, dataRoot, model.drift.path);
     }
   }
   const stateDir = resolveHere(config.stateDir);

@@ -18,7 +18,11 @@ export interface ArtifactRef {
   sizeBytes: number;
 }
 
-/** Input of the retrain workflow: the model's resolved config travels with the run so the run is reproducible. */
+/**
+ * Input of the retrain workflow. The model's resolved config travels with the run for the workflow's own decisions
+ * (folds, gate, rollout) and for display; what a worker executes or opens comes from its own temporal.yaml, after it
+ * has checked the run's digests against its own (docs/security.md).
+ */
 export interface RetrainInput {
   model: string;
   modelConfig: ModelConfig;
@@ -27,6 +31,8 @@ export interface RetrainInput {
   window?: { from?: string; to?: string };
   /** SHA-256 of temporal.yaml when the run was started. */
   configDigest: string;
+  /** SHA-256 of the model's resolved block (the worker checks this one when present; absent in older runs). */
+  modelDigest?: string;
   /** Why an automatic trigger started the run (the Schedule, or the drift report's URI). */
   reason?: string;
 }

@@ -17,6 +17,7 @@ export interface ScheduledRetrainInput {
   model: string;
   modelConfig: RetrainInput['modelConfig'];
   configDigest: string;
+  modelDigest?: RetrainInput['modelDigest'];
   window?: RetrainInput['window'];
   /** The Schedule that starts this workflow, for the reason line. */
   scheduleId: string;
@@ -68,6 +69,7 @@ export interface DriftMonitorInput {
   model: string;
   modelConfig: RetrainInput['modelConfig'];
   configDigest: string;
+  modelDigest?: RetrainInput['modelDigest'];
   /** Overrides the configured window for every check (fixed from/to). */
   window?: { from: string; to: string };
   /** Stop after this many checks in total (tests, one-off runs); none = run until cancelled. */

@@ -3,8 +3,9 @@
 // primary metric where labels are known, and the report (JSON + HTML) in the artifact store.
 import path from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
+import { confineSourcePath } from '../config/data-root';
 import type { ModelConfig } from '../config/schema';
-import { pullSnapshot } from '../data';
+import { pullSnapshot, sourceFormat } from '../data';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
 import { openSession, scoreRows } from '../onnx';
@@ -24,11 +25,15 @@ import { readRecentPredictions } from './prediction-log-source';
 import { renderDriftHtml } from './report-html';
 import { primaryMetricOf, type DriftCheckSummary } from '../contracts';
 
-/** What a check needs: the store (snapshots, reports), the registry (champion), the config's folder, the state folder (prediction log). */
+/**
+ * What a check needs: the store (snapshots, reports), the registry (champion), the config's folder, the data root
+ * every file it reads must lie in, the state folder (prediction log).
+ */
 export interface DriftCheckDeps {
   store: ArtifactStore;
   registry: Registry;
   baseDir: string;
+  dataRoot: string;
   stateDir?: string;
 }
 
@@ -92,6 +97,15 @@ export async function runDriftCheck(
   const drift = cfg.drift;
   const base: DriftCheckSummary = { checkedAt, window };
   if (!drift) return { summary: { ...base, skipped: `model ${model} has no drift block` } };
+  // The file a check reads is confined to the data root as a pull's source is, before anything else is looked at.
+  const recentPath =
+    drift.source === 'predictions'
+      ? undefined
+      : confineSourcePath(
+          `models.${model}.${drift.path ? 'drift.path' : 'source.path'}`,
+          deps.dataRoot,
+          drift.path ? path.resolve(deps.baseDir, drift.path) : cfg.source.path,
+        );
   const registryModel = cfg.registryModel ?? model;
   const alias = deps.registry.getAlias(registryModel, CHAMPION_ALIAS);
   if (!alias) return { summary: { ...base, skipped: 'no champion yet: nothing to compare against' } };
@@ -105,7 +119,7 @@ export async function runDriftCheck(
 
   let recent: Recent;
   try {
-    recent = drift.source === 'predictions' ? await recentFromPredictionLog(deps, input, champion, classes) : await recentFromData(deps, input, session, classes);
+    recent = recentPath === undefined ? await recentFromPredictionLog(deps, input, champion, classes) : await recentFromData(input, recentPath, session, classes);
   } catch (err) {
     if (err instanceof DataContractError) return { summary: { ...base, championVersion: champion.version, skipped: err.message } };
     throw err;
@@ -167,10 +181,13 @@ export async function runDriftCheck(
   };
 }
 
-/** The configured source's window (or `drift.path`), scored by the champion; labels from the label column if present. */
+/**
+ * The configured source's window (or `drift.path`) read from `realPath` (checked against the data root), scored by
+ * the champion; labels from the label column if present.
+ */
 async function recentFromData(
-  deps: DriftCheckDeps,
   input: Parameters<typeof runDriftCheck>[1],
+  realPath: string,
   session: Awaited<ReturnType<typeof openSession>> | undefined,
   classes: Array<string | number | boolean>,
 ): Promise<Recent> {
@@ -179,11 +196,13 @@ async function recentFromData(
   // The recent window goes through the same reader and derived columns as training data; value rules of the
   // contract are dropped because the point is to measure how the data changed, not to refuse it.
   const columns = Object.fromEntries(Object.entries(cfg.contract.columns).map(([name, c]) => [name, { type: c.type, nullable: true }]));
+  // Another file is read by its own extension; the format comes from the name given, the bytes from the real path.
+  const named = drift.path ? { ...cfg.source, path: drift.path, format: undefined } : cfg.source;
   const pulled = await pullSnapshot({
     source: {
-      ...cfg.source,
-      // Another file is read by its own extension.
-      ...(drift.path ? { path: path.resolve(deps.baseDir, drift.path), format: undefined } : {}),
+      ...named,
+      format: sourceFormat(named),
+      path: realPath,
       window,
       sample: { maxRows: drift.maxRows, seed: 1 },
     },

@@ -1,6 +1,6 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { LoadedConfig } from '../config';
-import { modelConfig } from '../config';
+import { modelConfig, modelDigest } from '../config';
 import type { TemporalTarget } from './connection';
 import { RelearnModel, RelearnStage, RelearnTrigger, retrainWorkflowId, type RetrainInput, type Trigger } from '../contracts';
 
@@ -26,7 +26,7 @@ export async function startRetrain(
   const cfg = modelConfig(loaded, model);
   const trigger = opts.trigger ?? 'manual';
   const workflowId = retrainWorkflowId(model);
-  const input: RetrainInput = { model, modelConfig: cfg, trigger, window: opts.window, configDigest: loaded.digest };
+  const input: RetrainInput = { model, modelConfig: cfg, trigger, window: opts.window, configDigest: loaded.digest, modelDigest: modelDigest(loaded, model) };
   const window = { ...cfg.source.window, ...opts.window };
   const windowText = window.from || window.to ? ` on ${window.from ?? '…'} → ${window.to ?? '…'}` : '';
   const before = await runningRetrain(client, model);

@@ -10,7 +10,7 @@ import {
   ScheduleOverlapPolicy,
 } from '@temporalio/client';
 import type { LoadedConfig } from '../config';
-import { modelConfig } from '../config';
+import { modelConfig, modelDigest } from '../config';
 import type { ScheduleConfig } from '../config/triggers';
 import { ConfigError } from '../errors';
 import type { TemporalTarget } from './connection';
@@ -38,11 +38,11 @@ export function wantedSchedule(loaded: LoadedConfig, target: TemporalTarget, mod
   const s = cfg.schedule;
   if (!s) throw new ConfigError(`temporal.yaml: models.${model}.schedule: the model has no schedule`);
   const scheduleId = scheduleIdOf(model);
-  const input: ScheduledRetrainInput = { model, modelConfig: cfg, configDigest: loaded.digest, window: s.window, scheduleId };
+  const input: ScheduledRetrainInput = { model, modelConfig: cfg, configDigest: loaded.digest, modelDigest: modelDigest(loaded, model), window: s.window, scheduleId };
   // The file digest changes with every edit of any model; the Schedule only changes when this model's config does.
   // `paused` is left out: it is state, synced by pause/unpause rather than by an update.
   const digest = createHash('sha256')
-    .update(JSON.stringify({ cfg: { ...cfg, schedule: { ...s, paused: undefined } }, taskQueue: target.taskQueue }))
+    .update(JSON.stringify({ cfg: { ...cfg, schedule: { ...s, paused: undefined } }, taskQueue: target.taskQueue, modelDigest: input.modelDigest }))
     .digest('hex')
     .slice(0, 16);
   const when = s.cron ? `cron '${s.cron}'${s.timeZone ? ` (${s.timeZone})` : ''}` : `every ${s.every} ms`;

@@ -15,6 +15,7 @@ const WORKFLOWS_DIR = path.join(RELEARN_ROOT, 'workflows');
 export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
   const { stateDir, config } = loaded;
   return {
+    config: loaded,
     store: new ArtifactStore(path.join(stateDir, 'store')),
     registry: Registry.open(path.resolve(stateDir, config.registry.sqlite)),
     launcher: new LocalLauncher(path.join(stateDir, 'jobs')),

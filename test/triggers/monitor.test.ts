@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { modelDigest } from '../../src/config';
 import { pullSnapshot } from '../../src/data';
 import { numericValues, stringValues, timeKeysMs } from '../../src/data/columns';
 import { runDriftCheck } from '../../src/drift/run-check';
@@ -99,7 +100,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
     const cfg = structuredClone(loaded.config.models[model]!);
     const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
     const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
-    const deps = { store, registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir };
+    const deps = { store, registry, baseDir: loaded.baseDir, dataRoot: loaded.dataRoot, stateDir: loaded.stateDir };
     try {
       const checkedAt = new Date().toISOString();
       const fromData = await runDriftCheck(deps, { model, modelConfig: cfg, window: CHECK_WINDOW, checkedAt });
@@ -157,7 +158,10 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
     const cfg = structuredClone(loaded.config.models[model]!);
     cfg.drift = { ...cfg.drift!, path: csv };
     cfg.contract = { ...cfg.contract, columns: { ...cfg.contract.columns, date: { type: 'timestamp', nullable: false } } };
-    const { state, retrains, finalRunId, firstRunId } = await runMonitor({ model, modelConfig: cfg, configDigest: loaded.digest, maxChecks: 3 }, true);
+    // A worker runs only its own config: this test's worker gets the drifted file as an edit of temporal.yaml would.
+    loaded.config.models[model] = cfg;
+    const input = { model, modelConfig: cfg, configDigest: loaded.digest, modelDigest: modelDigest(loaded, model), maxChecks: 3 };
+    const { state, retrains, finalRunId, firstRunId } = await runMonitor(input, true);
     assert.equal(state.checks, 3);
     assert.equal(state.driftsFound, 3);
     assert.equal(state.triggered, 1);
