@@ -4,7 +4,7 @@
 // heartbeats the look it is at, and returns the decision. A retried attempt resumes at the look it had reached, and a
 // look reads only predictions made before its checkpoint, so a retry decides on the same rows (plus labels that came
 // late for them, which is what a window waits for).
-import type { LiveEvidence, WindowDecision, WindowTest } from '../contracts';
+import type { LiveEvidence, WindowDecision } from '../contracts';
 import type { MetricName } from '../metrics';
 import type { ClassLabel } from '../prediction-log';
 import type { ShadowTask } from './compare';
@@ -85,23 +85,11 @@ function healthBreach(window: WindowSettings, rows: WindowRows): string | null {
   return null;
 }
 
-/** A decision that is not the statistic's: a health limit broken in the guard window. */
-function breachDecision(test: WindowTest, rows: number, reason: string): WindowDecision {
-  return {
-    kind: 'guard',
-    test,
-    outcome: 'fail',
-    action: 'rollback',
-    decidedBy: 'evidence',
-    rows,
-    lower: null,
-    upper: null,
-    passAbove: null,
-    failBelow: null,
-    sequential: null,
-    primary: null,
-    reason,
-  };
+/** A decision that is not the statistic's (a broken health limit, a window without labeled rows): no bounds. */
+function decisionWithoutBounds(
+  fields: Pick<WindowDecision, 'kind' | 'test' | 'outcome' | 'action' | 'decidedBy' | 'rows' | 'reason'>,
+): WindowDecision {
+  return { ...fields, lower: null, upper: null, passAbove: null, failBelow: null, sequential: null, primary: null };
 }
 
 /**
@@ -149,7 +137,9 @@ export async function runWindow(input: RunWindowInput, deps: WindowDeps, resume?
 
     // A failing new champion is rolled back without waiting for labels.
     const breach = input.phase === 'guard' ? healthBreach(window, rows) : null;
-    if (breach !== null) return done(breachDecision(window.test, rows.labels.length, breach));
+    if (breach !== null) {
+      return done(decisionWithoutBounds({ kind: 'guard', test: window.test, outcome: 'fail', action: 'rollback', decidedBy: 'evidence', rows: rows.labels.length, reason: breach }));
+    }
 
     const mayDecide = checkpoint >= sinceMs + window.minDuration;
     const decide = (reportPrimary: boolean): WindowDecision | null =>
@@ -174,21 +164,15 @@ export async function runWindow(input: RunWindowInput, deps: WindowDeps, resume?
     if (decision !== null && decision.action !== 'continue') return done(decision);
     if (atEnd) {
       // No labeled row at all by the end: nothing to judge, the default stands.
-      const empty: WindowDecision = {
+      const empty = decisionWithoutBounds({
         kind: input.phase,
         test: window.test,
         outcome: 'inconclusive',
         action: window.onInconclusive,
         decidedBy: 'default',
         rows: 0,
-        lower: null,
-        upper: null,
-        passAbove: null,
-        failBelow: null,
-        sequential: null,
-        primary: null,
         reason: `inconclusive: no labeled rows scored by both ${names.contender} and ${names.baseline}; the window reached maxDuration: default ${window.onInconclusive}`,
-      };
+      });
       return done(decision ?? empty);
     }
     progress = {
