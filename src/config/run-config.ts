@@ -29,9 +29,11 @@ export interface ModelDigestContext {
 /**
  * SHA-256 of one model's resolved block (paths absolute, defaults filled) and the top-level settings it runs with.
  * Per model rather than per file: an edit of one model leaves the others' running runs and Schedules valid.
+ * `schedule.paused` is state, not config: pausing a Schedule in temporal.yaml invalidates nothing.
  */
 export function modelDigestOf(model: string, cfg: ModelConfig, context: ModelDigestContext): string {
-  return createHash('sha256').update(canonicalJson({ model, cfg, ...context })).digest('hex');
+  const hashed = cfg.schedule ? { ...cfg, schedule: { ...cfg.schedule, paused: undefined } } : cfg;
+  return createHash('sha256').update(canonicalJson({ model, cfg: hashed, ...context })).digest('hex');
 }
 
 /** The context of a loaded config's models. */
