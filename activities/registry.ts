@@ -1,5 +1,6 @@
 import { failFast } from '../src/errors';
 import { CHAMPION_ALIAS, type RegisterVersionInput } from '../src/registry';
+import { writeRunReport } from '../src/report';
 import type { ActivityDeps } from './deps';
 import type { ArtifactRef, ChampionInfo, GateResult } from '../src/contracts';
 
@@ -23,6 +24,17 @@ export function createRegistryActivities(deps: ActivityDeps) {
           artifact: { uri: record.artifactUri, sha256: record.artifactSha256, sizeBytes: record.sizeBytes },
           classes,
         };
+      });
+    },
+
+    /**
+     * Writes the run report of a registered version into the store (`report/<model>-v<N>.html`, content-addressed: a
+     * retry writes the same file) and returns where it is; the run's result links to it.
+     */
+    async writeRunReport(input: { model: string; version: number }): Promise<{ uri: string; sha256: string; sizeBytes: number; path: string }> {
+      return failFast(async () => {
+        const written = await writeRunReport({ registry: deps.registry, store: deps.store, model: input.model, ref: `v${input.version}` });
+        return { ...written.artifact, path: written.path };
       });
     },
 

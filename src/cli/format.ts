@@ -125,4 +125,5 @@ export function printRunResult(result: RetrainResult, opts: { uiLink?: string } 
     `  onnx       ${(onnx.artifact.sizeBytes / 1024).toFixed(1)} KiB, single-row latency ${onnx.singleRowLatencyMs.toFixed(3)} ms, parity max |Δ| ${onnx.parityMaxAbsDiff.toExponential(2)}`,
   );
   if (opts.uiLink) console.log(`  web ui     ${opts.uiLink}`);
+  if (result.report) console.log(`  report     ${result.report.path}`);
 }

@@ -223,4 +223,6 @@ export interface RetrainResult {
   rollout?: RolloutStep[];
   /** Every trial of the hyperparameter search, when the model has a search block. */
   search?: SearchSummary;
+  /** The run report (charts of the evaluation, the windows and the model's versions): `relearn report` rebuilds it. */
+  report?: ArtifactRef & { path: string };
 }

@@ -118,7 +118,7 @@ export async function measureLiveWindow(input: MeasureLiveInput & { logDir: stri
   const until = input.until ?? new Date();
   const rows = await readWindowRows({ ...input, until });
   const { evidence, baseline, contender } = rows;
-  const comparison = input.compare
+  const comparison = input.compare && rows.labels.length > 0
     ? compareShadow({
         task: input.task as ShadowTask,
         metric: input.metric as MetricName,

@@ -35,6 +35,17 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
     assert.ok(r.candidate.parityMaxAbsDiff <= 1e-4);
   });
 
+  it('links its result to the run report, stored and verified in the store', async () => {
+    const report = first.result!.report;
+    assert.ok(report, 'the result links to its report');
+    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const page = new TextDecoder().decode(await store.readVerified(report));
+    assert.equal(store.resolve(report.uri), report.path);
+    assert.match(page, /<html/);
+    assert.ok(page.includes(`${model}`) && page.includes('v1'), 'the report names its model and version');
+    assert.ok(page.includes('vega'), 'the chart library is inlined');
+  });
+
   it('launched every training job exactly once (3 folds + final)', () => {
     const roles = first.launches.map((l) => l.jobId.split('_').at(-1)).sort();
     assert.deepEqual(roles, ['final', 'fold-0', 'fold-1', 'fold-2']);
