@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { resolveServeToken } from '../../src/cli/serve';
+import { resolveScopeTokens, resolveServeToken } from '../../src/cli/serve';
 import { ConfigError } from '../../src/errors';
 import { MicroBatcher } from '../../src/serve';
 import type { FeatureColumns } from '../../src/serve';
@@ -18,6 +18,23 @@ describe('serve token', () => {
     assert.equal(resolveServeToken({ auth: true, tokenFile: file }, { RELEARN_SERVE_TOKEN: 'ignored-env-token-0123456789' }), 'file-token-0123456789abcdef');
     assert.throws(() => resolveServeToken({ auth: true, tokenFile: `${file}-missing` }, {}), /--token-file .*cannot be read/);
     assert.equal(resolveServeToken({ auth: false }, {}), null);
+  });
+
+  test('feedback and metrics tokens: from their file or env var, absent by default, never the predict token', () => {
+    const predict = 'predict-token-0123456789';
+    assert.deepEqual(resolveScopeTokens({ auth: true }, predict, {}), {});
+    assert.deepEqual(resolveScopeTokens({ auth: false }, null, { RELEARN_FEEDBACK_TOKEN: 'feedback-token-0123456789' }), { feedbackToken: null, metricsToken: null });
+    assert.deepEqual(
+      resolveScopeTokens({ auth: true }, predict, { RELEARN_FEEDBACK_TOKEN: 'feedback-token-0123456789', RELEARN_METRICS_TOKEN: 'metrics-token-0123456789' }),
+      { feedbackToken: 'feedback-token-0123456789', metricsToken: 'metrics-token-0123456789' },
+    );
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'relearn-token-')), 'feedback');
+    writeFileSync(file, `${predict}\n`);
+    assert.throws(
+      () => resolveScopeTokens({ auth: true, feedbackTokenFile: file }, predict, {}),
+      (err: unknown) => err instanceof ConfigError && /the feedback token is the same as the predict token/.test(err.message),
+    );
+    assert.throws(() => resolveScopeTokens({ auth: true }, predict, { RELEARN_METRICS_TOKEN: 'short' }), /\$RELEARN_METRICS_TOKEN: the token must be at least 16 characters/);
   });
 });
 
