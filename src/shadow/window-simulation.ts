@@ -184,6 +184,8 @@ export interface WindowTally {
   inconclusive: number;
   /** Median labeled rows held when the window decided (its end for an inconclusive window). */
   medianRows: number;
+  /** Median labeled rows at the decision over the windows that passed or failed (NaN when none did). */
+  medianDecidedRows: number;
   /** fixed-once: the standard deviation of the ROC AUC difference across windows. */
   aucDiffSd?: number;
 }
@@ -193,21 +195,27 @@ export function simulateWindows(scenario: WindowScenario, test: SimulatedTest, w
   const random = mulberry32(seed);
   const normal = normalStream(random);
   const rows: number[] = [];
+  const decidedRows: number[] = [];
   const aucDiffs: number[] = [];
   const tally = { windows, pass: 0, fail: 0, inconclusive: 0 };
   for (let w = 0; w < windows; w++) {
     const run = simulateWindow(scenario, test, random, normal);
     tally[run.outcome]++;
     rows.push(run.rows);
+    if (run.outcome !== 'inconclusive') decidedRows.push(run.rows);
     if (run.aucDiff !== undefined && Number.isFinite(run.aucDiff)) aucDiffs.push(run.aucDiff);
   }
-  rows.sort((a, b) => a - b);
-  const mid = rows.length >> 1;
-  const medianRows = rows.length === 0 ? Number.NaN : rows.length % 2 === 1 ? rows[mid]! : (rows[mid - 1]! + rows[mid]!) / 2;
-  const result: WindowTally = { ...tally, medianRows };
+  const result: WindowTally = { ...tally, medianRows: median(rows), medianDecidedRows: median(decidedRows) };
   if (aucDiffs.length > 1) {
     const mean = aucDiffs.reduce((a, b) => a + b, 0) / aucDiffs.length;
     result.aucDiffSd = Math.sqrt(aucDiffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (aucDiffs.length - 1));
   }
   return result;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
