@@ -95,8 +95,9 @@ function decisionWithoutBounds(
 /**
  * Runs a window to its decision. Look k happens once the window's clock reaches since + k · pollInterval (the last
  * at maxDuration, then, with labelWait, once more at maxDuration + labelWait on the same predictions). No decision is
- * taken before minDuration; the sequential test may decide at any look after it, the fixed test at the first look
- * with minLabeledRows labeled rows; an inconclusive window at its end takes its default.
+ * taken before minDuration; the sequential test may decide at any look after it, the fixed test decides at its first
+ * look with minLabeledRows labeled rows; an inconclusive window at its end (for the fixed test: at that look) takes
+ * its default.
  */
 export async function runWindow(input: RunWindowInput, deps: WindowDeps, resume?: WindowProgress): Promise<WindowResult> {
   const { window } = input;
@@ -142,6 +143,9 @@ export async function runWindow(input: RunWindowInput, deps: WindowDeps, resume?
     }
 
     const mayDecide = checkpoint >= sinceMs + window.minDuration;
+    // The fixed test is valid at one look only: its first look with minLabeledRows rows is final, an inconclusive
+    // answer there takes the default at once (looking again at every poll would inflate its error rates).
+    const lastLook = atEnd || (window.test === 'fixed' && rows.labels.length >= window.minLabeledRows);
     const decide = (reportPrimary: boolean): WindowDecision | null =>
       rows.labels.length === 0
         ? null
@@ -154,7 +158,7 @@ export async function runWindow(input: RunWindowInput, deps: WindowDeps, resume?
             contender: rows.contender,
             classes: rows.evidence.classes ?? input.classes ?? 0,
             config: window,
-            final: atEnd,
+            final: lastLook,
             reportPrimary,
             names,
           });
