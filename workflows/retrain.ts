@@ -298,6 +298,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
           parentVersion: champion?.version ?? null,
           estimator: cfg.trainer.estimator,
           classes: candidate.classes,
+          // What started an automatic run (the Schedule, or the drift report's URI): the report shows that drift.
+          ...(input.reason !== undefined ? { reason: input.reason } : {}),
         },
       },
     ]);
@@ -373,6 +375,10 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     showDetails(verdictLine);
     upsertSearchAttributes([{ key: RelearnDecision, value: decision }]);
     memo({ version: registered.version, decision, gate: verdictLine });
+    // Runs recorded before the report existed replay without it.
+    const report = patched('run-report')
+      ? await registry.writeRunReport.executeWithOptions({ summary: `report of v${registered.version}` }, [{ model: registryModel, version: registered.version }])
+      : undefined;
     return {
       model,
       decision,
@@ -388,6 +394,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       promotion,
       ...(rolloutSteps !== undefined ? { rollout: rolloutSteps } : {}),
       ...(searched ? { search: searched } : {}),
+      ...(report !== undefined ? { report } : {}),
     };
   } catch (err) {
     status.decision = 'failed';
