@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -68,6 +68,8 @@ export interface ServeAppDeps {
   serverVersion?: string;
   /** Queue depth of the scoring pool, for the gauge. */
   scoringQueueDepth?: () => number;
+  /** Where the detail of a server-side failure goes, under the error id its response carries (default: stderr). */
+  log?: (line: string) => void;
 }
 
 type Env = {
@@ -211,6 +213,7 @@ function scopeOf(path: string): Scope | null {
 export function createServeApp(deps: ServeAppDeps): Hono<Env> {
   const { models, metrics, limits } = deps;
   const logInputs = deps.logInputs ?? 'digest';
+  const log = deps.log ?? ((line: string) => console.warn(line));
   const capacity = deps.feedbackMemory ?? RECENT_REQUESTS;
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`feedback memory must be a positive integer, got ${capacity}`);
   const recent = new RecentRequests(capacity);
@@ -301,9 +304,17 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     } else {
       status = 500;
       reason = 'internal';
-      message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+      message = 'internal error';
     }
     c.set('failure', reason);
+    // A server-side failure's text names store paths, files and stack frames: it goes to the server's log under an
+    // error id, and the client gets the id only.
+    const detail = err instanceof HttpError ? err.detail : err instanceof HTTPException ? undefined : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    if (status >= 500 && detail !== undefined) {
+      const errorId = `err_${randomBytes(8).toString('hex')}`;
+      log(`serve: error ${errorId}: ${c.req.method} ${c.req.path} → ${status} ${reason}: ${detail}`);
+      return c.json({ error: `${message} (error id ${errorId}; the server's log has the detail)`, code: reason, errorId }, status as 500);
+    }
     return c.json({ error: message, code: reason }, status as 400);
   });
 
@@ -373,10 +384,9 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
   function notServed(name: string): HttpError {
     if (!models.known(name)) return new HttpError('not_found', `model '${name}' is not in the registry`);
     const failure = models.loadFailure(name);
-    return new HttpError(
-      'not_ready',
-      failure !== undefined ? `model '${name}' has no loadable champion: ${failure}` : `model '${name}' has no champion loaded yet`,
-    );
+    return failure !== undefined
+      ? new HttpError('not_ready', `model '${name}' has no loadable champion`, { detail: failure })
+      : new HttpError('not_ready', `model '${name}' has no champion loaded yet`);
   }
 
   function checkVersion(loaded: LoadedVersion, requested: string | undefined): void {

@@ -24,16 +24,23 @@ const STATUS: Record<FailureReason, 400 | 401 | 403 | 404 | 409 | 413 | 503 | 50
   internal: 500,
 };
 
-/** The one exception HTTP handlers throw; the app turns it into `{"error": message, "code": reason}`. */
+/**
+ * The one exception HTTP handlers throw; the app turns it into `{"error": message, "code": reason}`. `detail` is for
+ * the server's log only (a load failure naming store paths, say): the response then carries an error id instead,
+ * which the log line names too.
+ */
 export class HttpError extends Error {
   readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 503 | 504 | 500;
+  readonly detail: string | undefined;
 
   constructor(
     readonly reason: FailureReason,
     message: string,
+    options: { detail?: string } = {},
   ) {
     super(message);
     this.name = 'HttpError';
     this.status = STATUS[reason];
+    this.detail = options.detail;
   }
 }

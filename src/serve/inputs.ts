@@ -26,9 +26,25 @@ function bad(message: string): HttpError {
   return new HttpError('bad_request', message);
 }
 
-/** A numeric feature's value: numbers as they are, booleans as 0/1, null as NaN (the trainer's missing value). */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A numeric feature's value: finite numbers as they are, booleans as 0/1, null as NaN (the trainer's missing value).
+ * Infinity (what JSON.parse makes of `1e999`) and numbers float32 cannot hold are refused: the model would score
+ * them as ±Infinity and the log would keep them as null.
+ */
 function numericValue(value: unknown, where: () => string): number {
-  if (typeof value === 'number') return value;
+  if (typeof value === 'number') {
+    // NaN arrives only from binary tensors, where it is the missing value (JSON has null for that).
+    if (Number.isNaN(value)) return value;
+    if (!Number.isFinite(value)) {
+      throw bad(`${where()}: expected a finite number or null, got ${value > 0 ? '' : '-'}Infinity (a number too large for a double, such as 1e999, reads as Infinity)`);
+    }
+    if (Math.abs(value) > FLOAT32_MAX && !Number.isFinite(Math.fround(value))) {
+      throw bad(`${where()}: expected a finite number or null, got ${value}, outside the float32 range (±3.4028235e38) the model takes`);
+    }
+    return value;
+  }
   if (value === null) return Number.NaN;
   if (typeof value === 'boolean') return value ? 1 : 0;
   throw bad(`${where()}: expected a number or null, got ${shown(value)}`);

@@ -160,6 +160,7 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     logInputs: options.logInputs,
     mirror: options.mirror ?? shadowMirror,
     scoringQueueDepth: () => pool.queueSize,
+    log: options.log,
   });
   return {
     app,
