@@ -197,14 +197,15 @@ export class PredictionLogWriter {
 
   private async writeFile(model: string, day: string, entries: PredictionLogEntry[]): Promise<number> {
     const dir = dayFolder(this.options.dir, model, day);
-    await mkdir(dir, { recursive: true });
+    // Inputs and labels are the clients' data: folders 0750 and segments 0640, nothing world-readable.
+    await mkdir(dir, { recursive: true, mode: 0o750 });
     this.seq += 1;
     const name = segmentFileName(entries[0]!.at, process.pid, this.seq);
     const bytes = tableToIPC(entriesToTable(entries), 'file');
     const temp = path.join(dir, tempSegmentName(name, randomBytes(4).toString('hex')));
     let handle;
     try {
-      handle = await open(temp, 'wx', 0o644);
+      handle = await open(temp, 'wx', 0o640);
       await handle.writeFile(bytes);
       await handle.sync();
     } catch (err) {

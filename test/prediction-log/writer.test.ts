@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -49,6 +49,24 @@ describe('prediction log writer', () => {
     assert.deepEqual(files, [`m/2024-05-01/235959123-${pid}-000001.arrow`, `m/2024-05-02/000000500-${pid}-000002.arrow`, `n/2024-05-01/100000000-${pid}-000003.arrow`]);
     const first = tableFromIPC(readFileSync(path.join(dir, 'm', '2024-05-01', `235959123-${pid}-000001.arrow`)));
     assert.equal(first.numRows, 2);
+  });
+
+  test('segments are written 0640 and the folders the writer makes 0750: nothing world-readable', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'relearn-log-')), 'predictions');
+    // The usual umask (022) would leave 0644 and 0755 had the writer asked for them.
+    const umask = process.umask(0o022);
+    try {
+      const writer = new PredictionLogWriter({ dir, flushIntervalMs: 60_000 });
+      writer.append(prediction('a', '2024-05-01T10:00:00Z'));
+      await writer.close();
+    } finally {
+      process.umask(umask);
+    }
+    const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
+    assert.deepEqual([dir, path.join(dir, 'm'), path.join(dir, 'm', '2024-05-01')].map(mode), ['750', '750', '750']);
+    const segments = readdirSync(path.join(dir, 'm', '2024-05-01'));
+    assert.equal(segments.length, 1);
+    assert.equal(mode(path.join(dir, 'm', '2024-05-01', segments[0]!)), '640');
   });
 
   test('the Arrow schema of a segment, column by column', () => {
