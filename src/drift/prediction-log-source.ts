@@ -3,7 +3,7 @@
 import { Table, Utf8, type Vector, makeVector, vectorFromArray } from 'apache-arrow';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
-import { describeLogField, joinFeedback, parseLoggedInputs, parseLoggedOutputs, readPredictionLog, utcDay } from '../prediction-log';
+import { describeLogField, isServerRequestId, joinFeedback, parseLoggedInputs, parseLoggedOutputs, readPredictionLog, utcDay } from '../prediction-log';
 
 /** The recent window as read from the prediction log. */
 export interface RecentPredictions {
@@ -19,12 +19,16 @@ export interface RecentPredictions {
   labels: Array<unknown>;
   /** Logged champion requests in the window (before sampling rows). */
   requests: number;
+  /** Champion entries in the window skipped because the server did not issue their id (written by anything else). */
+  foreignIds: number;
 }
 
 /**
  * Reads the champion's predictions of `model` logged in [from, to) under `dir` (`<stateDir>/predictions`). Only
  * `prediction` entries of role `champion` count; shadow, error and any other kinds are skipped. Requests logged
  * without their inputs (the server's default `--log-inputs digest`) cannot be measured: that is an error saying so.
+ * Only entries whose request id the server issued count (as in the shadow and guard windows): entries written by
+ * anything else into the log's folder are skipped and counted in `foreignIds`.
  */
 export async function readRecentPredictions(input: {
   dir: string;
@@ -44,9 +48,14 @@ export async function readRecentPredictions(input: {
     toDay: utcDay(new Date(toMs)),
   });
   const inWindow = entries.filter((e) => e.at.getTime() >= fromMs && e.at.getTime() < toMs);
-  const champion = inWindow.filter((e) => e.kind === 'prediction' && e.role === 'champion' && e.outputs !== null && e.version !== null);
+  const logged = inWindow.filter((e) => e.kind === 'prediction' && e.role === 'champion' && e.outputs !== null && e.version !== null);
+  const champion = logged.filter((e) => isServerRequestId(e.requestId));
+  const foreignIds = logged.length - champion.length;
   if (champion.length === 0) {
-    throw new DataContractError(`prediction log ${input.dir}/${input.model}: no champion predictions logged in ${input.window.from} → ${input.window.to}`);
+    throw new DataContractError(
+      `prediction log ${input.dir}/${input.model}: no champion predictions logged in ${input.window.from} → ${input.window.to}` +
+        (foreignIds > 0 ? ` (${foreignIds} with request ids the server did not issue were skipped)` : ''),
+    );
   }
   const withInputs = champion.filter((e) => e.inputs !== null);
   if (withInputs.length === 0) {
@@ -57,7 +66,7 @@ export async function readRecentPredictions(input: {
   }
   // Feedback may arrive after the window closes; it is matched by request id over everything read.
   const labelsOf = new Map<string, unknown[]>();
-  for (const p of joinFeedback(entries)) if (p.role === 'champion' && p.labels !== null) labelsOf.set(p.requestId, p.labels);
+  for (const p of joinFeedback(entries)) if (p.role === 'champion' && p.labels !== null && isServerRequestId(p.requestId)) labelsOf.set(p.requestId, p.labels);
 
   const features = [...input.features.numeric, ...input.features.categorical];
   const rows: Array<Array<number | string | null>> = [];
@@ -90,7 +99,7 @@ export async function readRecentPredictions(input: {
     columns[f] = vectorFromArray(kept.map((row) => (row[k] === null ? null : String(row[k]))), new Utf8());
   });
   const keptOutputs = pick(outputs);
-  const result: RecentPredictions = { table: new Table(columns), versions: Int32Array.from(pick(versions)), labels: pick(labels), requests: withInputs.length };
+  const result: RecentPredictions = { table: new Table(columns), versions: Int32Array.from(pick(versions)), labels: pick(labels), requests: withInputs.length, foreignIds };
   if (input.task === 'regression') result.predictions = Float64Array.from(keptOutputs as number[]);
   else {
     const width = (keptOutputs[0] as number[] | undefined)?.length ?? 0;

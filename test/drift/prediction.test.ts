@@ -9,7 +9,7 @@ import { classIndices, metricOnRecent, predictionDrift, predictionOutputs } from
 import { readRecentPredictions } from '../../src/drift/prediction-log-source';
 import { rocAucScore } from '../../src/metrics';
 import { DataContractError } from '../../src/errors';
-import { PredictionLogWriter, type PredictionLogEntry } from '../../src/prediction-log';
+import { PredictionLogWriter, type PredictionLogEntry, newServerRequestId } from '../../src/prediction-log';
 
 describe('prediction drift and the metric on labelled recent rows', () => {
   it('takes P(class 1) for binary, the predicted class for multiclass, the value for regression', () => {
@@ -89,7 +89,7 @@ describe('the serving prediction log as recent data', () => {
   function entry(over: Partial<PredictionLogEntry>): PredictionLogEntry {
     return {
       kind: 'prediction',
-      requestId: 'r',
+      requestId: newServerRequestId(),
       at: new Date('2026-03-01T10:00:00Z'),
       model: 'm',
       version: 1,
@@ -113,18 +113,20 @@ describe('the serving prediction log as recent data', () => {
   }
 
   it('reads champion predictions of the window as columns with outputs and feedback labels; skips shadow, error and unknown kinds', async () => {
+    const [a, b, e, n, late] = [newServerRequestId(), newServerRequestId(), newServerRequestId(), newServerRequestId(), newServerRequestId()];
     const inputs = (rows: Array<Array<number | string | null>>) => JSON.stringify({ features: ['hour', 'distance', 'origin'], rows });
     const dir = await writeLog([
-      entry({ requestId: 'a', rows: 2, inputs: inputs([[8, 500, 'SFO'], [null, 700, null]]), outputs: JSON.stringify({ predictions: [false, true], probabilities: [[0.9, 0.1], [0.4, 0.6]] }) }),
-      entry({ requestId: 'a', role: 'shadow', version: 2, inputs: inputs([[1, 1, 'X']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0, 1]] }) }),
-      entry({ kind: 'error', requestId: 'e', inputs: null, outputs: JSON.stringify({ error: 'boom', code: 'internal' }) }),
-      entry({ kind: 'something-new' as never, requestId: 'n', inputs: inputs([[2, 2, 'Y']]), outputs: '{}' }),
-      entry({ requestId: 'b', at: new Date('2026-03-01T11:00:00Z'), inputs: inputs([[9, 300, 'LAX']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0.3, 0.7]] }) }),
-      entry({ requestId: 'late', at: new Date('2026-03-02T01:00:00Z'), inputs: inputs([[0, 0, 'Z']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0, 1]] }) }),
-      entry({ kind: 'feedback', requestId: 'a', version: null, role: null, rows: 2, inputsSha256: null, labels: JSON.stringify([false, false]), latencyMs: null }),
+      entry({ requestId: a, rows: 2, inputs: inputs([[8, 500, 'SFO'], [null, 700, null]]), outputs: JSON.stringify({ predictions: [false, true], probabilities: [[0.9, 0.1], [0.4, 0.6]] }) }),
+      entry({ requestId: a, role: 'shadow', version: 2, inputs: inputs([[1, 1, 'X']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0, 1]] }) }),
+      entry({ kind: 'error', requestId: e, inputs: null, outputs: JSON.stringify({ error: 'boom', code: 'internal' }) }),
+      entry({ kind: 'something-new' as never, requestId: n, inputs: inputs([[2, 2, 'Y']]), outputs: '{}' }),
+      entry({ requestId: b, at: new Date('2026-03-01T11:00:00Z'), inputs: inputs([[9, 300, 'LAX']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0.3, 0.7]] }) }),
+      entry({ requestId: late, at: new Date('2026-03-02T01:00:00Z'), inputs: inputs([[0, 0, 'Z']]), outputs: JSON.stringify({ predictions: [true], probabilities: [[0, 1]] }) }),
+      entry({ kind: 'feedback', requestId: a, version: null, role: null, rows: 2, inputsSha256: null, labels: JSON.stringify([false, false]), latencyMs: null }),
     ]);
     const recent = await readRecentPredictions({ dir, model: 'm', window, features, task: 'binary', maxRows: 100 });
     assert.equal(recent.requests, 2);
+    assert.equal(recent.foreignIds, 0);
     assert.equal(recent.table.numRows, 3);
     assert.deepEqual(Array.from(numericValues(recent.table.getChild('distance')!)), [500, 700, 300]);
     assert.deepEqual(Array.from(numericValues(recent.table.getChild('hour')!)), [8, Number.NaN, 9]);
@@ -135,6 +137,30 @@ describe('the serving prediction log as recent data', () => {
     assert.deepEqual(Array.from(recent.versions), [1, 1, 1]);
     const sampled = await readRecentPredictions({ dir, model: 'm', window, features, task: 'binary', maxRows: 2 });
     assert.equal(sampled.table.numRows, 2);
+  });
+
+  it('skips champion entries whose ids the server did not issue, and their feedback: they move neither the rows, the outputs nor the labels', async () => {
+    const inputs = (rows: Array<Array<number | string | null>>) => JSON.stringify({ features: ['hour', 'distance', 'origin'], rows });
+    const served = newServerRequestId();
+    const probabilities = (p: number) => JSON.stringify({ predictions: [p > 0.5], probabilities: [[1 - p, p]] });
+    const forged = ['client-1', 'rq_0123', `${served}x`, served.toUpperCase()];
+    const dir = await writeLog([
+      entry({ requestId: served, inputs: inputs([[8, 500, 'SFO']]), outputs: probabilities(0.25) }),
+      ...forged.map((id) => entry({ requestId: id, inputs: inputs([[23, 9999, 'EVIL']]), outputs: probabilities(1) })),
+      ...forged.map((id) => entry({ kind: 'feedback', requestId: id, version: null, role: null, inputsSha256: null, labels: JSON.stringify([true]), latencyMs: null })),
+    ]);
+    const recent = await readRecentPredictions({ dir, model: 'm', window, features, task: 'binary', maxRows: 100 });
+    assert.deepEqual([recent.requests, recent.foreignIds, recent.table.numRows], [1, 4, 1]);
+    assert.deepEqual(Array.from(numericValues(recent.table.getChild('distance')!)), [500]);
+    assert.deepEqual(stringValues(recent.table.getChild('origin')!), ['SFO']);
+    assert.deepEqual(Array.from(recent.probabilities!), [0.75, 0.25]);
+    assert.deepEqual(recent.labels, [undefined]);
+
+    const onlyForged = await writeLog(forged.map((id) => entry({ requestId: id, inputs: inputs([[1, 1, 'X']]), outputs: probabilities(1) })));
+    await assert.rejects(
+      readRecentPredictions({ dir: onlyForged, model: 'm', window, features, task: 'binary', maxRows: 10 }),
+      /no champion predictions logged .*\(4 with request ids the server did not issue were skipped\)/,
+    );
   });
 
   it('says to log inputs in full when only digests are there, and when nothing was logged in the window', async () => {

@@ -8,7 +8,7 @@ import { numericValues, stringValues, timeKeysMs } from '../../src/data/columns'
 import { runDriftCheck } from '../../src/drift/run-check';
 import { openSession, scoreRows } from '../../src/onnx';
 import { Registry } from '../../src/registry';
-import { PredictionLogWriter } from '../../src/prediction-log';
+import { PredictionLogWriter, newServerRequestId } from '../../src/prediction-log';
 import { ArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
@@ -122,7 +122,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
       const at = new Date();
       for (let from = 0, k = 0; from < table.numRows; from += 100, k++) {
         const rows = Array.from({ length: Math.min(100, table.numRows - from) }, (_, j) => from + j);
-        const base = { requestId: `req-${k}`, at, model, version: champion.version, rows: rows.length, inputsSha256: 'x'.repeat(64), latencyMs: 1 };
+        const base = { requestId: newServerRequestId(), at, model, version: champion.version, rows: rows.length, inputsSha256: 'x'.repeat(64), latencyMs: 1 };
         const outputs = JSON.stringify({ predictions: rows.map(() => true), probabilities: rows.map((i) => Array.from(scored.probabilities!.subarray(2 * i, 2 * i + 2))) });
         const inputs = JSON.stringify({ features: ['distance', 'hour', 'origin'], rows: rows.map((i) => [distance[i], hour[i], origin[i]]) });
         writer.append({ ...base, kind: 'prediction', role: 'champion', inputs, outputs, labels: null });
