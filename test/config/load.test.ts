@@ -6,25 +6,7 @@ import { describe, it } from 'node:test';
 import { loadConfig, parseConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { RELEARN_ROOT } from '../../src/paths';
-
-const MINIMAL = `
-models:
-  m1:
-    task: binary
-    source: { path: data.parquet, timeColumn: ts }
-    features: { numeric: [a], categorical: [b] }
-    label: y
-`;
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, 'temporal.yaml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { MINIMAL_CONFIG, configError } from '../helpers/config';
 
 describe('temporal.yaml', () => {
   it('the shipped temporal.yaml is valid and resolves the data path against its folder', () => {
@@ -37,7 +19,7 @@ describe('temporal.yaml', () => {
   });
 
   it('fills defaults: dev server, folds, trainer, gate', () => {
-    const config = parseConfig(MINIMAL, 'temporal.yaml');
+    const config = parseConfig(MINIMAL_CONFIG, 'temporal.yaml');
     assert.equal(config.temporal.address, undefined);
     assert.equal(config.temporal.devServer.port, 7233);
     const m = config.models.m1!;
@@ -48,33 +30,33 @@ describe('temporal.yaml', () => {
   });
 
   it('names the path of a wrong type', () => {
-    const msg = configError(MINIMAL.replace('task: binary', 'task: binary\n    split: { folds: five }'));
+    const msg = configError(MINIMAL_CONFIG.replace('task: binary', 'task: binary\n    split: { folds: five }'));
     assert.match(msg, /temporal\.yaml: models\.m1\.split\.folds: /);
   });
 
   it('names an unknown key', () => {
-    const msg = configError(MINIMAL.replace('label: y', 'label: y\n    lable: z'));
+    const msg = configError(MINIMAL_CONFIG.replace('label: y', 'label: y\n    lable: z'));
     assert.match(msg, /models\.m1: unknown key 'lable'/);
   });
 
   it('rejects a metric that does not fit the task, with its path', () => {
-    const msg = configError(MINIMAL.replace('label: y', 'label: y\n    gate: { minimums: { rmse: 3 } }'));
+    const msg = configError(MINIMAL_CONFIG.replace('label: y', 'label: y\n    gate: { minimums: { rmse: 3 } }'));
     assert.match(msg, /models\.m1\.gate\.minimums\.rmse: metric 'rmse' does not apply to a binary model/);
   });
 
   it('rejects an unknown metric name', () => {
-    const msg = configError(MINIMAL.replace('label: y', 'label: y\n    gate: { primaryMetric: auc }'));
+    const msg = configError(MINIMAL_CONFIG.replace('label: y', 'label: y\n    gate: { primaryMetric: auc }'));
     assert.match(msg, /models\.m1\.gate\.primaryMetric: /);
   });
 
   it('rejects a label that is also a feature', () => {
-    const msg = configError(MINIMAL.replace('label: y', 'label: a'));
+    const msg = configError(MINIMAL_CONFIG.replace('label: y', 'label: a'));
     assert.match(msg, /models\.m1\.label: label 'a' is also a feature/);
   });
 
   it('rejects a missing task and a bad window date', () => {
-    assert.match(configError(MINIMAL.replace('task: binary', '')), /models\.m1\.task: /);
-    const msg = configError(MINIMAL.replace('timeColumn: ts', 'timeColumn: ts, window: { from: yesterday }'));
+    assert.match(configError(MINIMAL_CONFIG.replace('task: binary', '')), /models\.m1\.task: /);
+    const msg = configError(MINIMAL_CONFIG.replace('timeColumn: ts', 'timeColumn: ts, window: { from: yesterday }'));
     assert.match(msg, /models\.m1\.source\.window\.from: expected an ISO date/);
   });
 
@@ -95,7 +77,7 @@ describe('temporal.yaml', () => {
   it('rejects model names that cannot be workflow ids', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-config-'));
     const file = path.join(dir, 'temporal.yaml');
-    writeFileSync(file, MINIMAL.replace('m1:', 'Bad Name:'));
+    writeFileSync(file, MINIMAL_CONFIG.replace('m1:', 'Bad Name:'));
     assert.throws(() => loadConfig(file), /models\.Bad Name: model names are lowercase/);
   });
 });

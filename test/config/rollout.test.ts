@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config';
-import { ConfigError } from '../../src/errors';
-
-const MINIMAL = `
-models:
-  m1:
-    task: binary
-    source: { path: data.parquet, timeColumn: ts }
-    features: { numeric: [a], categorical: [b] }
-    label: y
-`;
+import { MINIMAL_CONFIG, configError } from '../helpers/config';
 
 function withRollout(rollout: string): string {
-  return `${MINIMAL}    rollout:\n${rollout
+  return `${MINIMAL_CONFIG}    rollout:\n${rollout
     .trim()
     .split('\n')
     .map((line) => `      ${line}`)
@@ -24,16 +15,6 @@ function rolloutOf(text: string) {
   const rollout = parseConfig(text, 'temporal.yaml').models.m1!.rollout;
   assert.ok(rollout !== undefined);
   return rollout;
-}
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, 'temporal.yaml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 describe('temporal.yaml rollout: the window tests', () => {

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config';
 import { ESTIMATOR_PARAMS } from '../../src/config/estimator-params';
-import { ConfigError } from '../../src/errors';
 import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
+import { configError } from '../helpers/config';
 
 function withSearch(search: string, trainer = 'trainer: { estimator: logistic_regression }'): string {
   return `
@@ -21,16 +21,6 @@ models:
     search:
 ${search.trim().split('\n').map((l) => `      ${l}`).join('\n')}
 `;
-}
-
-function configError(text: string): string {
-  try {
-    parseConfig(text, 'temporal.yaml');
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err.message;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 describe('search config', () => {
