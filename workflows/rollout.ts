@@ -142,6 +142,17 @@ async function decidedWindow(
     `${phase === 'shadow' ? `candidate v${contenderVersion} in shadow of v${baselineVersion}` : `v${contenderVersion} guarded against v${baselineVersion}`}: ` +
     `${window.test} test, deciding from ${fmtMs(window.minDuration)} on, at most ${fmtMs(window.maxDuration)}`;
   ctx.status.progress = undefined;
+  // Who drives traffic or watches the run sees which window is open and on which clock it looks (a query, no event).
+  ctx.status.window = {
+    phase,
+    baselineVersion,
+    contenderVersion,
+    since,
+    test: window.test,
+    minDurationMs: window.minDuration,
+    maxDurationMs: window.maxDuration,
+    pollIntervalMs: window.pollInterval,
+  };
   ctx.showDetails();
   const scope = new CancellationScope();
   const run = scope.run(() =>
@@ -166,7 +177,12 @@ async function decidedWindow(
       ],
     ),
   );
-  const first = await Promise.race([run, condition(() => ctx.peekManual() !== undefined).then(() => null)]);
+  let first: Awaited<typeof run> | null;
+  try {
+    first = await Promise.race([run, condition(() => ctx.peekManual() !== undefined).then(() => null)]);
+  } finally {
+    ctx.status.window = undefined;
+  }
   if (first !== null) return { evidence: first.evidence, decision: first.decision };
   scope.cancel();
   await run.catch(() => undefined);

@@ -44,6 +44,7 @@ export type {
   GateResult,
   GateRuleResult,
   MetricSummary,
+  OpenWindow,
   RetrainInput,
   RetrainResult,
   RetrainStatus,

@@ -1,7 +1,7 @@
 // A retraining run's input, status and result, shared by the workflow, its activities, the client and the CLI.
 // Type-only imports keep the workflow bundle free of zod and Node built-ins.
 import type { ModelConfig } from '../config/schema';
-import type { RolloutStep } from './live';
+import type { RolloutStep, WindowTest } from './live';
 import type { UndefinedMetrics } from './metrics';
 import type { SearchSummary } from './search';
 
@@ -165,8 +165,25 @@ export interface RetrainStatus {
   links?: RunLinks;
   /** The live-traffic steps so far (shadow, approval, guard). */
   rollout?: RolloutStep[];
+  /** The shadow or guard window open now; absent outside one. */
+  window?: OpenWindow;
   /** Manual decisions the run accepts now (`approve`, `reject`, `rollback`). */
   accepts?: string[];
+}
+
+/** A shadow or guard window while it is open: which versions, and the clock its looks follow. */
+export interface OpenWindow {
+  phase: 'shadow' | 'guard';
+  /** The version being defended and the one on trial (shadow: champion and candidate; guard: old and new champion). */
+  baselineVersion: number;
+  contenderVersion: number;
+  /** When the window opened, from the workflow's clock (ISO 8601): look k reads the predictions made before since + k · pollIntervalMs. */
+  since: string;
+  test: WindowTest;
+  /** No look decides before this; an inconclusive window takes its default at maxDurationMs. */
+  minDurationMs: number;
+  maxDurationMs: number;
+  pollIntervalMs: number;
 }
 
 /** Progress within one stage. */
