@@ -7,7 +7,7 @@ import { connectClient, runUrl } from '../temporal/connection';
 import { startRetrain } from '../temporal/runs';
 import { createRelearnWorker } from '../temporal/worker';
 import { showDriftMonitor } from './demo-drift';
-import { type DemoServing, runBadCandidate, startDemoServing } from './demo-live';
+import { type DemoServing, type WindowStepPlan, type WindowTrafficReport, runOtherPipeline, startDemoServing, windowDecisionLine } from './demo-live';
 import { printRunResult } from './format';
 import { searchLines } from './search-format';
 import { followRun } from './watch';
@@ -15,11 +15,14 @@ import { demoReport } from './demo-report';
 import { retrainWorkflowId, type RetrainResult } from '../contracts';
 
 const MODEL = 'flights-delay';
-/** The same registry model fed by a pipeline with a label bug (temporal.yaml). */
+/** The same registry model fed by a pipeline with a label bug (no shadow window), and by its fix (temporal.yaml). */
 const BAD_MODEL = 'flights-delay-mislabeled';
+const FIX_MODEL = 'flights-delay-fixed';
+/** Each window's share of the late-June replay, sent when it opens (the windows' minLabeledRows). */
+const WINDOW_STEP: WindowStepPlan = { rows: 8000, rowsPerRequest: 100 };
 /** Run 1 trains on an early window and becomes champion; run 2 trains on a later one and is gated against it. */
 const WINDOWS = [
-  { title: 'run 1 — January 2001', from: '2001-01-01', to: '2001-02-01' },
+  { title: 'run 1 — April 2001', from: '2001-04-01', to: '2001-05-01' },
   { title: 'run 2 — May 2001', from: '2001-05-01', to: '2001-06-01' },
 ] as const;
 
@@ -58,8 +61,9 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
     const results: RetrainResult[] = [];
     // Run 1 trains with the configured params; run 2 searches the model's search space first (docs/search.md).
     const search = cfg.search;
-    // From run 2 on, the champion is served and later flights replayed as live traffic, for the shadow and guard windows.
+    // From run 2 on, the champion is served and late-June flights are sent to each shadow and guard window as it opens.
     let live: DemoServing | undefined;
+    let feeding: { stop(): Promise<WindowTrafficReport[]> } | undefined;
     await worker.runUntil(async () => {
       for (const window of WINDOWS) {
         const started = Date.now();
@@ -73,21 +77,56 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
         printRunResult(result, { uiLink: runUrl(target, run.workflowId, run.runId) });
         if (result.search) console.log(searchLines(result.search).map((l) => `  ${l}`).join('\n'));
         console.log(pc.dim(`  took ${((Date.now() - started) / 1000).toFixed(1)} s`));
-        if (window === WINDOWS[0] && cfg.rollout !== undefined) live = await startDemoServing(loaded, MODEL);
+        if (window === WINDOWS[0] && cfg.rollout !== undefined) {
+          live = await startDemoServing(loaded, MODEL, client);
+          feeding = live.feedWindows([workflowId, retrainWorkflowId(BAD_MODEL), retrainWorkflowId(FIX_MODEL)], () => WINDOW_STEP);
+        }
       }
-      // The drift monitor: a steady week starts nothing, a changed one starts a retrain (src/cli/demo-drift.ts).
+      // The drift monitor: a steady week starts nothing, a changed one starts a retrain (src/cli/demo-drift.ts). That
+      // retrain trains with the configured params: run 2 showed a search, and the demo has a time budget.
+      cfg.search = undefined;
       const drifted = await showDriftMonitor({ client, target, loaded, model: MODEL });
       if (drifted) results.push(drifted);
       if (live !== undefined && loaded.config.models[BAD_MODEL] !== undefined) {
-        results.push(await runBadCandidate({ client, target, loaded, model: BAD_MODEL }));
+        results.push(
+          await runOtherPipeline({
+            client,
+            target,
+            loaded,
+            model: BAD_MODEL,
+            title: `run 3 — a bad candidate: ${BAD_MODEL}  (label bug: \`delayed\` computed from the distance; no shadow window, guard only)`,
+          }),
+        );
+      }
+      if (live !== undefined && loaded.config.models[FIX_MODEL] !== undefined) {
+        results.push(
+          await runOtherPipeline({
+            client,
+            target,
+            loaded,
+            model: FIX_MODEL,
+            title: `run 4 — the fix: ${FIX_MODEL}  (\`delayed\` from the delay again, the same May window; shadow window first)`,
+          }),
+        );
       }
     }).finally(async () => {
+      const reports = await feeding?.stop();
       const stats = await live?.stop();
       if (stats) {
         const versions = Object.entries(stats.byVersion).map(([v, n]) => `${v} ${n}`).join(', ');
-        console.log(pc.dim(`\nlive traffic: ${stats.requests} requests (${stats.rows.toLocaleString('en-US')} rows) answered by ${versions}; ${stats.feedback} feedback posts; ${stats.errors} errors`));
+        console.log(
+          pc.dim(
+            `\nlive traffic: ${stats.requests} requests (${stats.rows.toLocaleString('en-US')} rows) answered by ${versions}; ` +
+              `${stats.labeledRows.toLocaleString('en-US')} rows labeled by ${stats.feedback} feedback posts; ${stats.errors} errors; ${reports?.length ?? 0} windows fed`,
+          ),
+        );
       }
     });
+    const windows = results.flatMap((r) => (r.rollout ?? []).filter((step) => step.phase !== 'approval'));
+    if (windows.length > 0) {
+      console.log(`\n${pc.bold('windows')}  (decided on fixed steps of traffic: the same decisions and numbers on every run)`);
+      for (const step of windows) console.log(`  ${windowDecisionLine(step)}`);
+    }
     await closeWorker();
     console.log(`\n${pc.bold('done')} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${results.map((r) => `v${r.version} ${r.decision}`).join(', ')}`);
     // The last run's report and the registry page (in the background, on the demo's registry: every run feeds one model).

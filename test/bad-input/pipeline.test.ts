@@ -85,6 +85,6 @@ describe('invalid temporal.yaml', () => {
       cwd: RELEARN_ROOT,
     });
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /models\.no-such-model: no such model \(known: flights-delay, flights-delay-mislabeled\)/);
+    assert.match(r.stderr, /models\.no-such-model: no such model \(known: flights-delay, flights-delay-mislabeled, flights-delay-fixed\)/);
   });
 });
