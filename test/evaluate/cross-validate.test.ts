@@ -3,25 +3,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { tableFromIPC } from 'apache-arrow';
 import type { ArtifactRef } from '../../src/contracts';
 import { DataContractError } from '../../src/errors';
 import { type CrossValidateProgress, crossValidate } from '../../src/evaluate';
 import { computeMetrics, summarizeFolds } from '../../src/metrics';
 import { releaseSessions } from '../../src/onnx';
+import { FIXTURES, expected, features, table } from '../helpers/onnx-fixtures';
 
-// Models, data and scikit-learn's own outputs written by scripts/make-onnx-fixtures.py.
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'onnx');
-const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
-  numeric: string[];
-  categorical: string[];
-  rows: number;
-  classifierBinary: { classes: number[]; probabilities: number[][] };
-  classifier3Class: { classes: number[]; probabilities: number[][] };
-  regressor: { predictions: number[] };
-};
-const table = tableFromIPC(readFileSync(path.join(FIXTURES, 'tiny.arrow')));
-const features = { numeric: expected.numeric, categorical: expected.categorical };
 // ONNX (float32) against scikit-learn (float64): metrics of the same rows agree to this much.
 const TOLERANCE = 1e-5;
 

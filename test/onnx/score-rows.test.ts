@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { tableFromIPC } from 'apache-arrow';
 import { JobContractError, ModelRejectedError } from '../../src/errors';
 import { cachedSessionCount, checkParity, openSession, releaseSessions, scoreRows } from '../../src/onnx';
+import { expected, features, fixture, table } from '../helpers/onnx-fixtures';
 
-// Models, data and scikit-learn's own outputs written by scripts/make-onnx-fixtures.py.
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'onnx');
-const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
-  numeric: string[];
-  categorical: string[];
-  rows: number;
-  classifierBinary: { classes: number[]; probabilities: number[][] };
-  classifier3Class: { classes: number[]; probabilities: number[][] };
-  regressor: { predictions: number[] };
-};
-const table = tableFromIPC(readFileSync(path.join(FIXTURES, 'tiny.arrow')));
-const features = { numeric: expected.numeric, categorical: expected.categorical };
-const fixture = (name: string): string => path.join(FIXTURES, name);
 const TOLERANCE = 1e-5;
 
 after(releaseSessions);

@@ -1,26 +1,13 @@
 // A temp state folder with a real store and registry holding the ONNX fixtures of scripts/make-onnx-fixtures.py as
 // registered versions, so serving tests need neither Temporal nor the trainer.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
+import { FIXTURES, expected, table } from '../helpers/onnx-fixtures';
 
-export const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'onnx');
-
-/** The fixture models' features and scikit-learn's outputs on tiny.arrow. */
-export const expected = JSON.parse(readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as {
-  numeric: string[];
-  categorical: string[];
-  rows: number;
-  classifierBinary: { classes: number[]; probabilities: number[][] };
-  classifier3Class: { classes: number[]; probabilities: number[][] };
-  regressor: { predictions: number[] };
-};
-
-/** tiny.arrow: 300 rows with nulls in every feature column. */
-export const table = tableFromIPC(readFileSync(path.join(FIXTURES, 'tiny.arrow')));
+export { FIXTURES, expected, table };
 
 /** The fixture rows as JSON objects keyed by feature name (nulls stay null), as a client sends them. */
 export function jsonRows(from: number, to: number): Array<Record<string, number | string | null>> {
