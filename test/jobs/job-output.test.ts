@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ModelRejectedError } from '../../src/errors';
 import { probeMaxBytes, readJsonFile, STATUS_MAX_BYTES, jobStatusSchema } from '../../src/jobs/contract';
 import { jobEnvironment } from '../../src/jobs/job-env';
 import { type JobHandle, type JobState, LocalLauncher, tail } from '../../src/jobs/local';
 import { copyModelForCheck } from '../../src/onnx';
 import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
+import { envDuringSuite } from '../helpers/env';
 
 const LEAKY = path.join(RELEARN_ROOT, 'test/fixtures/trainers/leaky.py');
 const WORKER_SECRETS = { TEMPORAL_API_KEY: 'tmprl-test-api-key-0123456789', AWS_SECRET_ACCESS_KEY: 'aws-test-secret-abcdefghij', RELEARN_SERVE_TOKEN: 'serve-token-test-98765' };
@@ -26,19 +27,7 @@ async function finish(launcher: LocalLauncher, handle: JobHandle): Promise<JobSt
 }
 
 describe('a job gets an allow-list environment, not the worker\'s', () => {
-  const saved: Record<string, string | undefined> = {};
-  before(() => {
-    for (const [k, v] of Object.entries(WORKER_SECRETS)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  envDuringSuite(WORKER_SECRETS);
 
   test('a real job that prints its environment shows none of the worker\'s credentials, and its own variables', async () => {
     const launcher = new LocalLauncher(mkdtempSync(path.join(os.tmpdir(), 'relearn-jobenv-')));

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { LoadedConfig } from '../../src/config';
 import { connectClient } from '../../src/temporal/connection';
 import { RELEARN_ROOT } from '../../src/paths';
 import { failingRun } from '../bad-input/helpers';
+import { envDuringSuite } from '../helpers/env';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
 const LEAKY = path.join(RELEARN_ROOT, 'test/fixtures/trainers/leaky.py');
@@ -33,19 +34,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('untrusted jobs: environment, stderr, model size, output caps', { timeout: 900_000 }, () => {
-  const saved: Record<string, string | undefined> = {};
-  before(() => {
-    for (const [k, v] of Object.entries(WORKER_SECRETS)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  after(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  envDuringSuite(WORKER_SECRETS);
 
   it("a job that prints its environment shows none of the worker's credentials, and has its own trainer.env; the run succeeds", async () => {
     const model = uniqueModelName('jobenv');
