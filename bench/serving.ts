@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import { readSnapshot } from '../src/data/snapshot';
 import { Registry } from '../src/registry';
 import { ArtifactStore } from '../src/store';
+import { registerModelFile } from '../test/helpers/registered-model';
 import { EVAL_ROWS } from './eval';
 import {
   type BenchMode,
@@ -72,22 +73,8 @@ async function prepareState(stateDir: string): Promise<{ config: string; registr
   writeFileSync(config, 'stateDir: .\nmodels: {}\n');
   const store = new ArtifactStore(path.join(stateDir, 'store'));
   const registry = Registry.open(path.join(stateDir, 'registry.db'));
-  const artifact = await store.putFile('models', 'model.onnx', path.join(CACHE_DIR, 'flights.onnx'));
   for (let v = 1; v <= 2; v++) {
-    registry.registerVersion({
-      model: MODEL,
-      artifactUri: artifact.uri,
-      artifactSha256: artifact.sha256,
-      sizeBytes: artifact.sizeBytes,
-      snapshotUri: artifact.uri,
-      snapshotSha256: artifact.sha256,
-      params: {},
-      metrics: {},
-      gate: { verdict: 'PASS' },
-      lineage: { classes: [0, 1] },
-      workflowId: `retrain/${MODEL}`,
-      runId: `bench-${v}`,
-    });
+    await registerModelFile(store, registry, { model: MODEL, file: path.join(CACHE_DIR, 'flights.onnx'), classes: [0, 1], runId: `bench-${v}` });
   }
   const promoted = registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-promote' });
   if (!promoted.promoted) throw new Error(`could not promote v1: ${promoted.reason}`);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Registry } from '../../src/registry';
 import { ArtifactStore } from '../../src/store';
 import { FIXTURES, expected, table } from '../helpers/onnx-fixtures';
+import { registerModelFile } from '../helpers/registered-model';
 
 export { FIXTURES, expected, table };
 
@@ -49,22 +50,8 @@ export function serveFixture(): ServeFixture {
     registry,
     predictionsDir: path.join(stateDir, 'predictions'),
     async register(model, file, classes) {
-      const artifact = await store.putFile('models', 'model.onnx', path.join(FIXTURES, file));
       runCounter += 1;
-      const record = registry.registerVersion({
-        model,
-        artifactUri: artifact.uri,
-        artifactSha256: artifact.sha256,
-        sizeBytes: artifact.sizeBytes,
-        snapshotUri: artifact.uri,
-        snapshotSha256: artifact.sha256,
-        params: {},
-        metrics: {},
-        gate: { verdict: 'PASS' },
-        lineage: classes === undefined ? {} : { classes },
-        workflowId: `retrain/${model}`,
-        runId: `run-${process.pid}-${runCounter}`,
-      });
+      const record = await registerModelFile(store, registry, { model, file: path.join(FIXTURES, file), classes, runId: `run-${process.pid}-${runCounter}` });
       return record.version;
     },
     promote(model, version) {

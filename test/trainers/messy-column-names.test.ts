@@ -16,6 +16,7 @@ import { checkModelIsolated, checkParity, featureInputNames, openSession, releas
 import { VENV_PYTHON } from '../../src/paths';
 import { readPredictionLog } from '../../src/prediction-log';
 import { type Serving, createServing } from '../../src/serve';
+import { registerModelFile } from '../helpers/registered-model';
 import { serveFixture } from '../serve/helpers';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
@@ -209,19 +210,10 @@ describe('column names as users have them, from birdstrikes.csv to a served mode
   });
 
   test('relearn serve: OIP and JSON requests by the users’ names, metadata and the prediction log in them too', async () => {
-    const artifact = await fixture.store.putFile('models', 'model.onnx', path.join(trained.outputDir, 'model.onnx'));
-    const record = fixture.registry.registerVersion({
+    const record = await registerModelFile(fixture.store, fixture.registry, {
       model: MODEL,
-      artifactUri: artifact.uri,
-      artifactSha256: artifact.sha256,
-      sizeBytes: artifact.sizeBytes,
-      snapshotUri: artifact.uri,
-      snapshotSha256: artifact.sha256,
-      params: {},
-      metrics: {},
-      gate: { verdict: 'PASS' },
-      lineage: { classes: trained.classes },
-      workflowId: `retrain/${MODEL}`,
+      file: path.join(trained.outputDir, 'model.onnx'),
+      classes: trained.classes,
       runId: 'messy-names-run',
     });
     fixture.promote(MODEL, record.version);
