@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { releaseSessions } from '../../src/onnx';
 import { readPredictionLog } from '../../src/prediction-log';
-import { type Serving, createServing } from '../../src/serve';
+import type { Serving } from '../../src/serve';
 import { jsonRows, serveFixture } from './helpers';
 
 const json = { 'Content-Type': 'application/json' };
@@ -27,15 +27,10 @@ describe('non-finite numbers', () => {
   test('1e999 (Infinity once parsed) and numbers past float32 are 400s naming the row or element and the feature; null still means missing and is logged as null', async () => {
     const fixture = serveFixture();
     fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
+    const serving = await fixture.serve({
       predictionLogDir: fixture.predictionsDir,
       logInputs: 'full',
       logFlushIntervalMs: 60_000,
-      processMetrics: false,
-      pool: { threads: 1 },
     });
     stacks.push(serving);
     const rows = jsonRows(0, 2);
@@ -84,13 +79,8 @@ describe('server-side failures', () => {
     rmSync(file);
     fixture.promote('ok', await fixture.register('ok', 'regressor.onnx'));
     const lines: string[] = [];
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
+    const serving = await fixture.serve({
       pollMs: 3_600_000,
-      processMetrics: false,
-      pool: { threads: 1 },
       log: (l) => lines.push(l),
     });
     stacks.push(serving);

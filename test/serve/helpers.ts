@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from '../../src/registry';
+import { type Serving, type ServingOptions, createServing } from '../../src/serve';
 import { ArtifactStore } from '../../src/store';
 import { FIXTURES, expected, table } from '../helpers/onnx-fixtures';
 import { registerModelFile } from '../helpers/registered-model';
@@ -35,6 +36,8 @@ export interface ServeFixture {
   register(model: string, file: string, classes?: Array<string | number | boolean>): Promise<number>;
   /** Moves `champion` to `version` (compare-and-set from whatever it is now). */
   promote(model: string, version: number): void;
+  /** A serving stack over this registry and store: no auth, no process metrics, one scoring thread, unless `options` say otherwise. */
+  serve(options?: Partial<ServingOptions>): Promise<Serving>;
 }
 
 let runCounter = 0;
@@ -59,6 +62,9 @@ export function serveFixture(): ServeFixture {
       runCounter += 1;
       const result = registry.promote({ model, version, expectedChampion: current, reason: 'test', workflowId: 'test', runId: `promote-${runCounter}` });
       if (!result.promoted) throw new Error(`promote ${model} v${version}: ${result.reason}`);
+    },
+    serve(options) {
+      return createServing({ registry, store, token: null, processMetrics: false, pool: { threads: 1 }, ...options });
     },
   };
 }

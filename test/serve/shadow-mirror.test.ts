@@ -171,12 +171,7 @@ describe('shadow mirroring on a real port', () => {
 describe('no shadow, shadow off, server-side errors', () => {
   test('no shadow alias → nothing offered, mirrored or logged as shadow', async () => {
     const { fixture } = await shadowedModel('lonely', false);
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
-      processMetrics: false,
-      pool: { threads: 1 },
+    const serving = await fixture.serve({
       predictionLogDir: fixture.predictionsDir,
       logFlushIntervalMs: 60_000,
     });
@@ -216,12 +211,7 @@ describe('no shadow, shadow off, server-side errors', () => {
 
   test('a champion scoring failure (5xx) is logged as an error entry of its version; a 400 input error is not', async () => {
     const { fixture, v1 } = await shadowedModel('failing', false);
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
-      processMetrics: false,
-      pool: { threads: 1 },
+    const serving = await fixture.serve({
       predictionLogDir: fixture.predictionsDir,
       logFlushIntervalMs: 60_000,
     });

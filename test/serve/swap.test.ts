@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { openSession, releaseSessions, scoreRows } from '../../src/onnx';
-import { type Serving, createServing, startServer } from '../../src/serve';
+import { type Serving, startServer } from '../../src/serve';
 import { waitFor } from '../helpers/wait';
 import { FIXTURES, expected, jsonRows, serveFixture, table } from './helpers';
 
@@ -174,14 +174,9 @@ describe('swaps without a port', () => {
     const v2 = await fixture.register('inflight', 'classifier-3class.onnx', [0, 1, 2]);
     fixture.promote('inflight', v1);
     // A long batch window holds the first request in the batcher while the swap happens; polling is manual.
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
+    const serving = await fixture.serve({
       pollMs: 3_600_000,
       batchWindowMs: 400,
-      processMetrics: false,
-      pool: { threads: 1 },
     });
     stacks.push(serving);
     // A request holds its version from the moment the app acquires it: the alias moves once the first one has.
@@ -216,13 +211,9 @@ describe('swaps without a port', () => {
     fixture.promote('guarded', v1);
     const lines: string[] = [];
     // Token off: this stack also shows that --no-auth serves without the Authorization header.
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
+    const serving = await fixture.serve({
       token: null,
       pollMs: 3_600_000,
-      processMetrics: false,
-      pool: { threads: 1 },
       log: (l) => lines.push(l),
     });
     stacks.push(serving);
@@ -251,13 +242,8 @@ describe('swaps without a port', () => {
   test('a request that outlives the timeout gets 504 with code timeout', async () => {
     const fixture = serveFixture();
     fixture.promote('slow', await fixture.register('slow', 'classifier-binary.onnx', [0, 1]));
-    const serving = await createServing({
-      registry: fixture.registry,
-      store: fixture.store,
-      token: null,
+    const serving = await fixture.serve({
       batchWindowMs: 300,
-      processMetrics: false,
-      pool: { threads: 1 },
       limits: { requestTimeoutMs: 50 },
     });
     stacks.push(serving);
