@@ -122,13 +122,22 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
   try {
     let worker = await startWorker();
     const { handle } = await startRun(client, loaded, name);
-    // The window is open once the run is in stage shadow and the shadow alias points at the candidate.
-    await waitFor(
+    // The window is open once the run's status names it (the demo's traffic waits on the same) and the shadow alias
+    // points at the candidate.
+    const open = await waitFor(
       'the shadow window',
-      async () => ((await runStatus(handle)).stage === 'shadow' && registry.getAlias(name, SHADOW_ALIAS)?.version === 2 ? true : undefined),
+      async () => {
+        const w = (await runStatus(handle)).window;
+        return w?.phase === 'shadow' && registry.getAlias(name, SHADOW_ALIAS)?.version === 2 ? w : undefined;
+      },
       240_000,
       200,
     );
+    assert.deepEqual(
+      { baseline: open.baselineVersion, contender: open.contenderVersion, test: open.test, min: open.minDurationMs, poll: open.pollIntervalMs },
+      { baseline: 1, contender: 2, test: 'sequential', min: 2000, poll: 1000 },
+    );
+    assert.ok(Date.parse(open.since) <= Date.now(), `the window opened at ${open.since}`);
     await worker.signal('SIGKILL');
     worker = await startWorker();
     const second = await outcomeOf(handle);
