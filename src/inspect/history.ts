@@ -49,6 +49,12 @@ const STAGE_OF_ACTIVITY: Record<string, string> = {
   crossValidate: 'evaluate',
   registerVersion: 'register',
   promoteVersion: 'promote',
+  setShadowAlias: 'rollout',
+  runLiveWindow: 'rollout',
+  measureLiveWindow: 'rollout',
+  recordEvaluation: 'rollout',
+  rollbackChampion: 'rollout',
+  writeRunReport: 'report',
 };
 
 /** The stage of an activity type; activities Relearn does not know keep their own name. */

@@ -160,7 +160,7 @@ describe('run inspection on the real dev server', { timeout: 900_000 }, () => {
     const { client, close } = await connectClient(loaded);
     try {
       const h = readRunHistory(await client.workflow.getHandle(first.workflowId, first.runId).fetchHistory());
-      assert.deepEqual(h.stages.map((s) => s.stage), ['pull', 'split', 'train', 'evaluate', 'register', 'promote']);
+      assert.deepEqual(h.stages.map((s) => s.stage), ['pull', 'split', 'train', 'evaluate', 'register', 'promote', 'report']);
       const summaries = h.activities.map((a) => a.summary);
       assert.ok(summaries.includes('train fold 1/3') && summaries.includes('train fold 3/3') && summaries.includes('train final model'));
       assert.ok(summaries.some((s) => /^gate: PASS — roc_auc 0\.\d{4} ≥ 0\.5000/.test(s ?? '')), JSON.stringify(summaries));
