@@ -6,6 +6,7 @@ import { JobContractError, JobParamsError } from '../errors';
 import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema, readJsonFile, STATUS_MAX_BYTES } from './contract';
 import { jobEnvironment } from './job-env';
 import { scrubSecrets, secretValuesOf } from './scrub-secrets';
+import { processAlive } from '../processes';
 
 /**
  * The wrapper every job runs under. It records the launch itself (so a launch is counted even if the launcher dies
@@ -71,11 +72,7 @@ export function safeJobId(raw: string): string {
 }
 
 function isAlive(pid: number, jobId: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!processAlive(pid)) return false;
   // Guards against pid reuse and zombies: the wrapper carries the job id in its argv[0].
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(jobId);

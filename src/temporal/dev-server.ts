@@ -5,6 +5,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { findTemporalCli } from './cli';
 import { ensureSearchAttributes } from './search-attributes';
+import { processAlive } from '../processes';
 
 /** Where the embedded dev server listens and keeps its state. */
 export interface DevServerOptions {
@@ -33,22 +34,13 @@ function recordPath(stateDir: string): string {
   return path.join(stateDir, 'dev-server.json');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The last dev server this state folder started: its pid, its ports and whether it still runs. */
 export function recordedDevServer(stateDir: string): { pid: number; port: number; uiPort: number; running: boolean } | undefined {
   const recordFile = recordPath(stateDir);
   if (!existsSync(recordFile)) return undefined;
   const record = recordSchema.safeParse(JSON.parse(readFileSync(recordFile, 'utf8')));
   if (!record.success) return undefined;
-  return { pid: record.data.pid, port: record.data.port, uiPort: record.data.uiPort, running: alive(record.data.pid) };
+  return { pid: record.data.pid, port: record.data.port, uiPort: record.data.uiPort, running: processAlive(record.data.pid) };
 }
 
 /** The dev server this state folder started, when it is still running: its pid and ports. */
@@ -96,7 +88,7 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<DevServer
 
   if (existsSync(recordFile)) {
     const record = recordSchema.safeParse(JSON.parse(readFileSync(recordFile, 'utf8')));
-    if (record.success && record.data.port === opts.port && alive(record.data.pid) && (await temporalAnswers(address))) {
+    if (record.success && record.data.port === opts.port && processAlive(record.data.pid) && (await temporalAnswers(address))) {
       await registerAttributes(address, opts.namespace, log);
       return { address, uiUrl, pid: record.data.pid, reused: true, dbFile, logFile };
     }
@@ -136,7 +128,7 @@ export async function ensureDevServer(opts: DevServerOptions): Promise<DevServer
   const pid = child.pid ?? null;
   const deadline = Date.now() + 60_000;
   while (!(await temporalAnswers(address, 1000))) {
-    if (pid !== null && !alive(pid)) {
+    if (pid !== null && !processAlive(pid)) {
       throw new Error(`the Temporal dev server exited during start-up; see ${logFile}:\n${readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n')}`);
     }
     if (Date.now() > deadline) throw new Error(`the Temporal dev server did not answer at ${address} within 60 s; see ${logFile}`);
@@ -153,7 +145,7 @@ export async function stopDevServer(stateDir: string, timeoutMs = 10_000): Promi
   if (running === undefined) return false;
   process.kill(running.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (alive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(running.pid)) process.kill(running.pid, 'SIGKILL');
+  while (processAlive(running.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (processAlive(running.pid)) process.kill(running.pid, 'SIGKILL');
   return true;
 }

@@ -11,6 +11,7 @@ import { RELEARN_ROOT } from '../paths';
 import type { RunLink } from '../report';
 import { runUrl } from '../temporal/connection';
 import { type RegistryUiDeps, createRegistryUiApp } from './app';
+import { processAlive } from '../processes';
 
 export { TOKEN_COOKIE, createRegistryUiApp } from './app';
 export type { RegistryUiDeps } from './app';
@@ -69,20 +70,11 @@ function recordFile(stateDir: string): string {
   return path.join(stateDir, 'ui.json');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The registry page this state folder runs, when its process is alive. */
 export function runningRegistryUi(stateDir: string): RegistryUiRecord | undefined {
   try {
     const record = RecordSchema.safeParse(JSON.parse(readFileSync(recordFile(stateDir), 'utf8')));
-    return record.success && alive(record.data.pid) ? record.data : undefined;
+    return record.success && processAlive(record.data.pid) ? record.data : undefined;
   } catch {
     return undefined;
   }
@@ -117,7 +109,7 @@ export async function ensureBackgroundRegistryUi(opts: { configPath: string; sta
   while (Date.now() < deadline) {
     const record = runningRegistryUi(opts.stateDir);
     if (record && record.pid === child.pid) return record;
-    if (child.exitCode !== null || (child.pid !== undefined && !alive(child.pid))) break;
+    if (child.exitCode !== null || (child.pid !== undefined && !processAlive(child.pid))) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the registry page did not start; see ${path.join(opts.stateDir, 'ui.log')}`);
