@@ -65,6 +65,32 @@ const acts = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
+/** The input of measureLiveWindow for a window: what to read and how to compare. */
+function measureInput(
+  ctx: RolloutContext,
+  phase: 'shadow' | 'guard',
+  window: WindowConfig,
+  versions: { baselineVersion: number; contenderVersion: number; since: string },
+  compare: boolean,
+  minRows: number,
+) {
+  return {
+    model: ctx.registryModel,
+    phase,
+    ...versions,
+    task: ctx.task,
+    metric: ctx.primaryMetric,
+    classes: ctx.classes,
+    compare,
+    margin: window.margin,
+    confidence: window.confidence,
+    resamples: window.resamples,
+    seed: window.seed,
+    minRows,
+    maxRows: window.maxCompareRows,
+  };
+}
+
 /**
  * Holds a window of live traffic open: polls the prediction log (counts only) every pollInterval until the window
  * has lasted minDuration and has minLabeledRows labeled rows, or maxDuration passed, or a person decided; then
@@ -82,25 +108,7 @@ async function liveWindow(
   const measure = (compare: boolean) =>
     acts.measureLiveWindow.executeWithOptions(
       { summary: `${phase}: ${compare ? 'compare' : 'count'} v${contenderVersion} vs v${baselineVersion}` },
-      [
-        {
-          model: ctx.registryModel,
-          phase,
-          baselineVersion,
-          contenderVersion,
-          since,
-          task: ctx.task,
-          metric: ctx.primaryMetric,
-          classes: ctx.classes,
-          compare,
-          margin: window.margin,
-          confidence: window.confidence,
-          resamples: window.resamples,
-          seed: window.seed,
-          minRows: window.minLabeledRows,
-          maxRows: window.maxCompareRows,
-        },
-      ],
+      [measureInput(ctx, phase, window, { baselineVersion, contenderVersion, since }, compare, window.minLabeledRows)],
     );
   for (;;) {
     const elapsed = Date.now() - startedAt;
@@ -186,25 +194,10 @@ async function decidedWindow(
   if (first !== null) return { evidence: first.evidence, decision: first.decision };
   scope.cancel();
   await run.catch(() => undefined);
-  const evidence = await acts.measureLiveWindow.executeWithOptions({ summary: `${phase}: measure v${contenderVersion} vs v${baselineVersion} at the manual decision` }, [
-    {
-      model: ctx.registryModel,
-      phase,
-      baselineVersion,
-      contenderVersion,
-      since,
-      task: ctx.task,
-      metric: ctx.primaryMetric,
-      classes: ctx.classes,
-      compare: true,
-      margin: window.margin,
-      confidence: window.confidence,
-      resamples: window.resamples,
-      seed: window.seed,
-      minRows: Math.min(30, window.minLabeledRows),
-      maxRows: window.maxCompareRows,
-    },
-  ]);
+  const evidence = await acts.measureLiveWindow.executeWithOptions(
+    { summary: `${phase}: measure v${contenderVersion} vs v${baselineVersion} at the manual decision` },
+    [measureInput(ctx, phase, window, { baselineVersion, contenderVersion, since }, true, Math.min(30, window.minLabeledRows))],
+  );
   return { evidence, decision: null };
 }
 
