@@ -1,29 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { MetricName } from '../../src/metrics';
-import { type ShadowTask, compareShadow } from '../../src/shadow/compare';
-
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'shadow');
-
-interface Fixture {
-  name: string;
-  task: ShadowTask;
-  metric: MetricName;
-  classes: number;
-  margin: number;
-  confidence: number;
-  labels: number[];
-  champion: number[];
-  shadow: number[];
-  resampleIndices: number[][];
-}
-
-const fixtures = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Fixture);
+import { compareShadow } from '../../src/shadow/compare';
+import { type Fixture, fixtures } from './fixtures';
 
 function inputOf(f: Fixture) {
   const outputs = (values: number[]) => (f.task === 'regression' ? { predicted: values } : { probabilities: values });

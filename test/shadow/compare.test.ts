@@ -1,43 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import type { MetricName } from '../../src/metrics';
-import { type ShadowTask, bootstrapIndices, compareShadow, mcnemarTest } from '../../src/shadow/compare';
+import { bootstrapIndices, compareShadow, mcnemarTest } from '../../src/shadow/compare';
 import type { McNemarResult } from '../../src/contracts';
-
-const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'shadow');
-
-interface Fixture {
-  name: string;
-  task: ShadowTask;
-  metric: MetricName;
-  classes: number;
-  margin: number;
-  confidence: number;
-  seed: number;
-  labels: number[];
-  champion: number[];
-  shadow: number[];
-  resampleIndices: number[][];
-  expected: {
-    rows: number;
-    championValue: number;
-    shadowValue: number;
-    diff: number;
-    ciLow: number;
-    ciHigh: number;
-    resamples: number;
-    pValue: number;
-    mcnemar: McNemarResult | null;
-    verdict: 'not-worse' | 'worse';
-  };
-}
-
-const fixtures = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(path.join(FIXTURES, f), 'utf8')) as Fixture);
+import { type Fixture, fixtures } from './fixtures';
 
 /** |actual − expected| ≤ 1e-9 · max(1, |expected|): relative for large values, absolute near 0. */
 function close(actual: number | null, expected: number, what: string): void {
