@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { after, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -26,13 +27,16 @@ beforeEach(() => {
   copyFileSync(weatherCsv, data);
 });
 
-/** Runs init with answers for its questions (none: not a terminal); returns what it printed. */
+/**
+ * Runs init with answers for its questions (none: not a terminal); returns what it printed, without colours (the
+ * colour library turns them on under CI=… or FORCE_COLOR even when stdout is not a terminal).
+ */
 async function init(options: Partial<InitOptions> = {}, answers?: string[]): Promise<{ lines: string[]; result: Awaited<ReturnType<typeof runInit>> }> {
   const lines: string[] = [];
-  const io: InitIo = { print: (l) => lines.push(l) };
+  const io: InitIo = { print: (l) => lines.push(stripVTControlCharacters(l)) };
   if (answers) {
     io.ask = async (question) => {
-      lines.push(`? ${question}`);
+      lines.push(`? ${stripVTControlCharacters(question)}`);
       return answers.shift() ?? '';
     };
   }
