@@ -22,31 +22,40 @@ function run(cmd, args) {
   return r.status ?? 1;
 }
 
-const testServerRecord = path.join(root, '.relearn-test', 'dev-server.json');
+const testStateDir = path.join(root, '.relearn-test');
 
-/** The pid of the shared test dev server (test/helpers/pipeline-env.ts) when one is running. */
-function runningTestServerPid() {
-  if (!existsSync(testServerRecord)) return undefined;
-  try {
-    const { pid } = JSON.parse(readFileSync(testServerRecord, 'utf8'));
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
+/**
+ * The shared services of a test run (the dev server, and any other a test helper starts once per run), each recorded
+ * as `.relearn-test/<service>.json` with its `pid`: record name → pid, for the records whose process is alive.
+ */
+function runningTestServices() {
+  const alive = new Map();
+  if (!existsSync(testStateDir)) return alive;
+  for (const name of readdirSync(testStateDir).filter((f) => f.endsWith('.json'))) {
+    try {
+      const { pid } = JSON.parse(readFileSync(path.join(testStateDir, name), 'utf8'));
+      if (!Number.isInteger(pid)) continue;
+      process.kill(pid, 0);
+      alive.set(name, pid);
+    } catch {
+      // Not a service record, or its process is gone.
+    }
   }
+  return alive;
 }
 
 /**
- * Stops the test dev server this run started, so `npm test` leaves nothing running. A server that was already
+ * Stops the shared test services this run started, so `npm test` leaves nothing running. A service that was already
  * running when the run began belongs to whoever started it (another run, a developer) and is left alone.
  */
-function stopTestServer(wasRunning) {
-  const pid = runningTestServerPid();
-  if (pid === undefined || wasRunning) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // Gone already.
+function stopTestServices(runningBefore) {
+  for (const [name, pid] of runningTestServices()) {
+    if (runningBefore.get(name) === pid) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Gone already.
+    }
   }
 }
 
@@ -109,7 +118,7 @@ if (target === 'demo') {
   // shared test dev server is started first, so two files never race to start it. RELEARN_TEST_CONCURRENCY=1
   // runs one file at a time.
   const concurrency = Number(process.env.RELEARN_TEST_CONCURRENCY ?? 2);
-  const serverWasRunning = runningTestServerPid() !== undefined;
+  const servicesBefore = runningTestServices();
   const serverStatus = run(process.execPath, [
     ...tsx,
     '--eval',
@@ -118,7 +127,7 @@ if (target === 'demo') {
   if (serverStatus !== 0) process.exit(serverStatus);
   console.log(`▸ test: ${selected.length} test files, ${concurrency} at a time`);
   const status = run(process.execPath, [...tsx, '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...selected]);
-  stopTestServer(serverWasRunning);
+  stopTestServices(servicesBefore);
   console.log(`${status === 0 ? '✓' : '✗'} test: finished in ${((Date.now() - t0) / 1000).toFixed(0)} s (set-up included)`);
   process.exit(status);
 }
