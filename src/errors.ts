@@ -64,6 +64,13 @@ export class ArtifactIntegrityError extends RelearnError {
   }
 }
 
+/** The registry's database refused the credentials: retrying with the same password cannot help. */
+export class RegistryCredentialsError extends RelearnError {
+  constructor(message: string) {
+    super(FailureType.RegistryCredentials, message);
+  }
+}
+
 /** Turns a RelearnError into a non-retryable ApplicationFailure; anything else is rethrown (retryable). */
 export function toActivityFailure(err: unknown): never {
   if (err instanceof RelearnError) {

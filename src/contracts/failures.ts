@@ -12,6 +12,8 @@ export const FailureType = {
   ArtifactIntegrity: 'ArtifactIntegrityError',
   /** A search whose every trial failed. */
   SearchFailed: 'SearchFailed',
+  /** The registry's database refused the credentials (wrong password or user). */
+  RegistryCredentials: 'RegistryCredentialsError',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
