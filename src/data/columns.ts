@@ -282,13 +282,13 @@ function takeStrings(vector: Vector, indices: Int32Array): Data<Utf8> {
 }
 
 /** Narrows 64-bit integers to Int32 or Float64 when that loses nothing (see the file comment). */
-function narrowInt64(values: BigInt64Array | BigUint64Array, valid: Uint8Array, nullCount: number, signed: boolean): Data {
+function narrowInt64(values: BigInt64Array | BigUint64Array, valid: Uint8Array | null, nullCount: number, signed: boolean): Data {
   const n = values.length;
   const words = new Int32Array(values.buffer, values.byteOffset, n * 2);
   let fitsInt32 = true;
   let fitsDouble = true;
   for (let i = 0; i < n; i++) {
-    if (!valid[i]) continue;
+    if (valid && !valid[i]) continue;
     const lo = words[2 * i]!;
     const hi = words[2 * i + 1]!;
     if (signed ? hi !== lo >> 31 : hi !== 0 || lo < 0) fitsInt32 = false;
@@ -298,16 +298,16 @@ function narrowInt64(values: BigInt64Array | BigUint64Array, valid: Uint8Array, 
       break;
     }
   }
-  const nullBitmap = bitmapFromFlags(valid, nullCount);
+  const nullBitmap = valid ? bitmapFromFlags(valid, nullCount) : undefined;
   if (fitsInt32) {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = valid[i] ? words[2 * i]! : 0;
+    for (let i = 0; i < n; i++) out[i] = !valid || valid[i] ? words[2 * i]! : 0;
     return makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data: out });
   }
   if (fitsDouble) {
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      if (!valid[i]) continue;
+      if (valid && !valid[i]) continue;
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
       out[i] = signed ? hi * TWO_POW_32 + (lo >>> 0) : (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
@@ -511,6 +511,13 @@ export function normalizeTable(table: Table): Table {
   const columns = table.schema.fields.map((field, i) => {
     const vector = table.getChildAt(i)!;
     if (isNormalised(vector)) return { name: field.name, data: vector.data[0]! };
+    const only = vector.data.length === 1 ? vector.data[0]! : undefined;
+    const type = vector.type as DataType;
+    if (only && only.nullCount === 0 && only.offset === 0 && DataType.isInt(type) && type.bitWidth === 64) {
+      // One chunk without nulls: narrowed from its own buffer, without gathering it row by row first.
+      const values = (only.values as BigInt64Array | BigUint64Array).subarray(0, only.length);
+      return { name: field.name, data: narrowInt64(values, null, 0, type.isSigned) };
+    }
     rows ??= allRows(table.numRows);
     return { name: field.name, data: takeColumn(vector, rows) };
   });

@@ -172,32 +172,57 @@ class FixedAccumulator {
   }
 }
 
+const DUCK_STRING_BYTES = 16;
+const DUCK_INLINE_STRING_BYTES = 12;
+
 /** Growable Utf8 offsets + bytes. */
 class Utf8Accumulator {
   private bytes = new Uint8Array(1 << 20);
   private offsets = new Int32Array(1 << 16);
   length = 0;
 
-  push(source: Uint8Array, start: number, byteCount: number): void {
-    if (this.length + 2 > this.offsets.length) {
-      const grown = new Int32Array(this.offsets.length * 2);
+  /** Makes room for `rows` more values holding `byteCount` more bytes in all. */
+  reserve(rows: number, byteCount: number): void {
+    if (this.length + rows + 1 > this.offsets.length) {
+      const grown = new Int32Array(Math.max(this.offsets.length * 2, this.length + rows + 1));
       grown.set(this.offsets);
       this.offsets = grown;
     }
-    const at = this.offsets[this.length]!;
-    const end = at + byteCount;
+    const end = this.offsets[this.length]! + byteCount;
     if (end > 0x7fffffff) throw new RangeError('string column larger than 2 GiB');
     if (end > this.bytes.length) {
       const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(end, this.bytes.length * 2)));
       grown.set(this.bytes);
       this.bytes = grown;
     }
-    for (let i = 0; i < byteCount; i++) this.bytes[at + i] = source[start + i]!;
-    this.offsets[++this.length] = end;
   }
 
-  pushNull(): void {
-    this.push(this.bytes, 0, 0);
+  /**
+   * Appends one DuckDB VARCHAR vector: `raw` holds its 16-byte slots (length, then up to 12 inline bytes or a
+   * prefix and a pointer), `valid(i)` says whether row i is not null. Space is reserved once per vector.
+   */
+  pushDuckVector(raw: Uint8Array, count: number, valid: ((i: number) => boolean) | null): void {
+    // Slots are 16-byte aligned in DuckDB's memory, so their length words can be read as an Int32Array.
+    const words = raw.byteOffset % 4 === 0 ? new Int32Array(raw.buffer, raw.byteOffset, count * 4) : null;
+    const lengthAt = (i: number): number => (words ? words[4 * i]! : new DataView(raw.buffer, raw.byteOffset).getInt32(i * 16, true));
+    let byteCount = 0;
+    for (let i = 0; i < count; i++) if (valid === null || valid(i)) byteCount += lengthAt(i);
+    this.reserve(count, byteCount);
+    const { bytes, offsets } = this;
+    let at = offsets[this.length]!;
+    for (let i = 0; i < count; i++) {
+      if (valid === null || valid(i)) {
+        const n = lengthAt(i);
+        const slot = i * DUCK_STRING_BYTES;
+        if (n <= DUCK_INLINE_STRING_BYTES) {
+          for (let k = 0; k < n; k++) bytes[at + k] = raw[slot + 4 + k]!;
+        } else {
+          bytes.set(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + slot + 8, n), at);
+        }
+        at += n;
+      }
+      offsets[++this.length] = at;
+    }
   }
 
   finishOffsets(): Int32Array {
@@ -259,9 +284,6 @@ interface ColumnSink {
   strings?: Utf8Accumulator;
 }
 
-const DUCK_STRING_BYTES = 16;
-const DUCK_INLINE_STRING_BYTES = 12;
-
 function appendChunk(sink: ColumnSink, vector: duckdb.Vector, count: number): void {
   const mask = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
   const firstRow = sink.validity.length;
@@ -269,21 +291,8 @@ function appendChunk(sink: ColumnSink, vector: duckdb.Vector, count: number): vo
   const { reading } = sink;
   if (reading.kind === 'string') {
     const raw = duckdb.vector_get_data(vector, count * DUCK_STRING_BYTES);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const strings = sink.strings!;
-    for (let i = 0; i < count; i++) {
-      if (!sink.validity.isValid(firstRow + i)) {
-        strings.pushNull();
-        continue;
-      }
-      const slot = i * DUCK_STRING_BYTES;
-      const byteCount = view.getUint32(slot, true);
-      if (byteCount <= DUCK_INLINE_STRING_BYTES) {
-        strings.push(raw, slot + 4, byteCount);
-      } else {
-        strings.push(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + slot + 8, byteCount), 0, byteCount);
-      }
-    }
+    const validity = sink.validity;
+    sink.strings!.pushDuckVector(raw, count, mask ? (i) => validity.isValid(firstRow + i) : null);
     return;
   }
   const width = reading.kind === 'bool' ? 1 : reading.ArrayType!.BYTES_PER_ELEMENT;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pullSnapshot } from '../../src/data';
+import { Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
+import { computeStats, pullSnapshot } from '../../src/data';
 import type { CategoricalStats, NumericStats } from '../../src/data';
 import { expected, smallContract, smallFiles, smallSource } from './helpers';
 
@@ -53,3 +54,37 @@ for (const [format, file] of Object.entries(smallFiles)) {
     });
   });
 }
+
+describe('categorical statistics from many distinct strings', () => {
+  it('counts each value, non-ASCII and long ones included, as a plain count of the decoded strings does', () => {
+    // 3,000 distinct values grow the counter's table several times; two chunks, nulls, multi-byte and long values.
+    const values = (offset: number, n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const k = ((i + offset) * 7919) % 3000;
+        if (k % 97 === 0) return null;
+        return k % 5 === 0 ? `été-${k}` : k % 7 === 0 ? `a long value past any inline size, number ${k}` : `v${k}`;
+      });
+    const first = values(0, 12_000);
+    const second = values(12_000, 9_000);
+    const time = (n: number) => vectorFromArray(Array.from({ length: n }, (_, i) => new Date(Date.UTC(2024, 0, 1) + i * 1000)), new TimestampMillisecond());
+    const table = new Table({ ts: time(12_000), name: vectorFromArray(first, new Utf8()) }).concat(
+      new Table({ ts: time(9_000), name: vectorFromArray(second, new Utf8()) }),
+    );
+    assert.equal(table.getChild('name')!.data.length, 2, 'two chunks');
+    const wanted = new Map<string, number>();
+    let nulls = 0;
+    for (const v of [...first, ...second]) {
+      if (v === null) nulls++;
+      else wanted.set(v, (wanted.get(v) ?? 0) + 1);
+    }
+    const stats = computeStats(table, 'ts').features.name as CategoricalStats;
+    assert.equal(stats.nulls, nulls);
+    assert.equal(stats.distinct, wanted.size);
+    assert.equal(stats.count, first.length + second.length - nulls);
+    const ordered = [...wanted.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    assert.deepEqual(
+      stats.top,
+      ordered.slice(0, 50).map(([value, count]) => ({ value, count })),
+    );
+  });
+});
