@@ -9,7 +9,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { readSnapshot } from '../src/data/snapshot';
 import { Registry } from '../src/registry';
-import { ArtifactStore } from '../src/store';
+import { LocalArtifactStore } from '../src/store';
 import { registerModelFile } from '../test/helpers/registered-model';
 import { EVAL_ROWS } from './eval';
 import {
@@ -71,7 +71,7 @@ async function prepareState(stateDir: string): Promise<{ config: string; registr
   mkdirSync(stateDir, { recursive: true });
   const config = path.join(stateDir, 'temporal.yaml');
   writeFileSync(config, 'stateDir: .\nmodels: {}\n');
-  const store = new ArtifactStore(path.join(stateDir, 'store'));
+  const store = new LocalArtifactStore(path.join(stateDir, 'store'));
   const registry = Registry.open(path.join(stateDir, 'registry.db'));
   for (let v = 1; v <= 2; v++) {
     await registerModelFile(store, registry, { model: MODEL, file: path.join(CACHE_DIR, 'flights.onnx'), classes: [0, 1], runId: `bench-${v}` });

@@ -9,7 +9,7 @@ import { type LoadedConfig, modelDigest } from '../config';
 import type { ModelConfig } from '../config/schema';
 import { pullSnapshot } from '../data';
 import { numericValues, stringValues, timeKeysMs } from '../data/columns';
-import { ArtifactStore } from '../store';
+import { openArtifactStore, type ArtifactStore } from '../store';
 import { type TemporalTarget, runUrl } from '../temporal/connection';
 import { printRunResult } from './format';
 import { followRun } from './watch';
@@ -57,6 +57,11 @@ async function checkOnce(client: Client, target: TemporalTarget, loaded: LoadedC
   return (await handle.result()) as MonitorState;
 }
 
+// A local report is shown relative to the current folder; one in a bucket by its s3:// URL.
+function relativeIfLocal(where: string): string {
+  return path.isAbsolute(where) ? path.relative(process.cwd(), where) : where;
+}
+
 function describeCheck(state: MonitorState, store: ArtifactStore): string[] {
   const c = state.lastCheck;
   if (!c) return ['no check ran'];
@@ -66,7 +71,7 @@ function describeCheck(state: MonitorState, store: ArtifactStore): string[] {
       `prediction drift ${c.predictionDrift === undefined ? 'n/a' : c.predictionDrift ? pc.red('yes') : 'no'}` +
       (c.metric?.value != null ? `; ${c.metric.name} ${c.metric.value.toFixed(4)} vs champion's holdout ${c.metric.championHoldout?.toFixed(4) ?? '—'}${c.metric.drifted ? pc.red(' (drop above the limit)') : ''}` : ''),
   ];
-  if (c.report) lines.push(`report ${path.relative(process.cwd(), store.resolve(c.report.html))}`);
+  if (c.report) lines.push(`report ${relativeIfLocal(store.locate(c.report.html))}`);
   return lines;
 }
 
@@ -81,7 +86,7 @@ export async function showDriftMonitor(opts: { client: Client; target: TemporalT
     console.log(pc.dim(`(no drift block for ${model} in temporal.yaml: the drift monitor part is skipped)`));
     return undefined;
   }
-  const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+  const store = openArtifactStore(loaded);
   console.log(`\n${pc.bold('drift monitor')}  (${monitorWorkflowId(model)}-demo; the champion's training snapshot is the reference)`);
 
   const t0 = Date.now();

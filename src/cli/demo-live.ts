@@ -15,7 +15,7 @@ import { type LoadedConfig, modelConfig } from '../config';
 import { Registry } from '../registry';
 import { type RunningServer, SHADOW_ALIAS, startServer } from '../serve';
 import { readWindowRows } from '../shadow/live-window';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 import { type TemporalTarget, runUrl } from '../temporal/connection';
 import { startRetrain } from '../temporal/runs';
 import { printRunResult } from './format';
@@ -85,7 +85,7 @@ export async function startDemoServing(loaded: LoadedConfig, model: string, clie
   const logDir = path.join(loaded.stateDir, 'predictions');
   const server = await startServer({
     registry,
-    store: new ArtifactStore(path.join(loaded.stateDir, 'store')),
+    store: openArtifactStore(loaded),
     predictionLogDir: logDir,
     token: null,
     host: '127.0.0.1',

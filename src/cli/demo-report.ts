@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config';
 import { Registry } from '../registry';
 import { writeRunReport } from '../report';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 import { ensureBackgroundRegistryUi, webUiRunLink } from '../ui';
 
 /** Writes the report of `ref` (default: the newest version) of the demo's model and returns its path and the page's address. */
@@ -15,7 +15,7 @@ export async function demoReport(loaded: LoadedConfig, ref: string | undefined, 
     const model = registry.listModels()[0]?.model;
     if (model === undefined) return { report: '(nothing registered)', page: '(nothing registered)' };
     const runLink = webUiRunLink(uiUrl, loaded.config.temporal.namespace);
-    const written = await writeRunReport({ registry, store: new ArtifactStore(path.join(loaded.stateDir, 'store')), model, ...(ref ? { ref } : {}), ...(runLink ? { runLink } : {}) });
+    const written = await writeRunReport({ registry, store: openArtifactStore(loaded), model, ...(ref ? { ref } : {}), ...(runLink ? { runLink } : {}) });
     const ui = await ensureBackgroundRegistryUi({ configPath: loaded.configPath, stateDir: loaded.stateDir, registry: registryPath });
     return { report: written.path, page: `${ui.url}/models/${encodeURIComponent(model)}` };
   } finally {

@@ -5,7 +5,7 @@ import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
 import { Registry } from '../registry';
 import { writeRunReport } from '../report';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 import { UI_DEFAULTS, recordRegistryUi, startRegistryUi, stopRegistryUi, webUiBase, webUiRunLink } from '../ui';
 import { SERVE_TOKEN_ENV, resolveServeToken } from './serve';
 
@@ -31,7 +31,7 @@ export function registerReportCommands(program: Command): void {
       try {
         const written = await writeRunReport({
           registry,
-          store: new ArtifactStore(path.join(loaded.stateDir, 'store')),
+          store: openArtifactStore(loaded),
           model: registryModel,
           ...(run !== undefined ? { ref: run } : {}),
           ...withRunLink(webUiRunLink(webUiBase(loaded), loaded.config.temporal.namespace)),
@@ -71,7 +71,7 @@ export function registerReportCommands(program: Command): void {
       const registry = Registry.open(registryPath);
       const deps = {
         registry,
-        store: new ArtifactStore(path.join(loaded.stateDir, 'store')),
+        store: openArtifactStore(loaded),
         jobsDir: path.join(loaded.stateDir, 'jobs'),
         token,
         ...withRunLink(webUiRunLink(webUiBase(loaded, opts.webUi), loaded.config.temporal.namespace)),

@@ -6,7 +6,7 @@ import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
 import { Registry } from '../registry';
 import { SERVE_DEFAULTS, startServer } from '../serve';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 
 /** Env var holding the bearer token clients must send (the predict scope). */
 export const SERVE_TOKEN_ENV = 'RELEARN_SERVE_TOKEN';
@@ -154,7 +154,7 @@ export function registerServeCommand(program: Command): void {
       const token = resolveServeToken(opts);
       const scopeTokens = resolveScopeTokens(opts, token);
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
-      const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+      const store = openArtifactStore(loaded);
       const predictionLogDir = path.join(loaded.stateDir, 'predictions');
       const log = (line: string): void => console.log(`${pc.dim(new Date().toISOString())} ${line}`);
       let server: Awaited<ReturnType<typeof startServer>>;

@@ -7,7 +7,7 @@ import { type LoadedConfig, loadConfig, modelConfig, modelDigest } from '../conf
 import { runDriftCheck } from '../drift/run-check';
 import { ConfigError } from '../errors';
 import { Registry } from '../registry';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 import { connectClient, runUrl } from '../temporal/connection';
 import { describeSchedule, listRelearnSchedules, scheduleIdOf, syncSchedules } from '../temporal/schedules';
 import { num, table } from './format';
@@ -138,7 +138,7 @@ export function registerTriggerCommands(program: Command): void {
       };
       const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
       try {
-        const deps = { store: new ArtifactStore(path.join(loaded.stateDir, 'store')), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot };
+        const deps = { store: openArtifactStore(loaded), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot };
         const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt: new Date(now).toISOString() });
         if (opts.json) return console.log(JSON.stringify({ summary, report }, null, 2));
         if (!report) return console.log(`no verdict: ${summary.skipped}`);
@@ -167,7 +167,7 @@ export function registerTriggerCommands(program: Command): void {
           console.log(`${m.metric} on ${m.labelled} labelled rows (${m.labelsFrom}): ${m.value === null ? '—' : num(m.value, 4)} vs champion holdout ${m.championHoldout === null ? '—' : num(m.championHoldout, 4)}: ${verdict}`);
         }
         console.log(report.retrain ? pc.red('→ retraining asked for') : '→ no retraining needed');
-        console.log(`report ${summary.report?.html ? new ArtifactStore(path.join(loaded.stateDir, 'store')).resolve(summary.report.html) : ''}`);
+        console.log(`report ${summary.report?.html ? openArtifactStore(loaded).locate(summary.report.html) : ''}`);
       } finally {
         registry.close();
       }

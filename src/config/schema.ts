@@ -3,6 +3,7 @@ import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
 import { rolloutSchema } from './rollout';
 import { driftSchema, scheduleSchema } from './triggers';
 import { checkSearch, searchSchema } from './search';
+import { storeSchema } from './store';
 
 const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
 const REGRESSION_METRICS = new Set<string>(metricNamesFor('regression'));
@@ -199,6 +200,8 @@ export const configSchema = z
     /** Folder every model's source.path must lie in, after resolving symlinks (default: the folder of temporal.yaml). */
     dataRoot: z.string().min(1).optional(),
     registry: z.object({ sqlite: z.string().min(1).default('registry.db') }).strict().prefault({}),
+    /** Artifact store: a folder under stateDir (default `store`) or an S3-compatible bucket (docs/scaling.md). */
+    store: storeSchema,
     models: z.record(z.string(), modelSchema),
   })
   .strict()

@@ -30,5 +30,5 @@ export async function writeRunReport(opts: { registry: Registry; store: Artifact
   const data = await loadRunReport({ ...opts, version });
   const page = await renderReportHtml(data);
   const artifact = await opts.store.putBytes('report', `${opts.model}-v${version.version}.html`, new TextEncoder().encode(page));
-  return { artifact, path: opts.store.resolve(artifact.uri), model: opts.model, version: version.version, runId: version.runId, buildMs: performance.now() - started };
+  return { artifact, path: opts.store.locate(artifact.uri), model: opts.model, version: version.version, runId: version.runId, buildMs: performance.now() - started };
 }

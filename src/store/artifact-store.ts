@@ -26,13 +26,43 @@ const STORED_FILE_MODE = 0o440;
 const STORE_DIR_MODE = 0o750;
 const TEMP_SUFFIX = '.tmp';
 
+/**
+ * A content-addressed artifact store, a local folder or an S3-compatible bucket with the same layout
+ * (`<kind>/<sha256[0:2]>/<sha256>/<name>`): writes are create-once, every read checks the SHA-256 before use.
+ */
+export interface ArtifactStore {
+  /** Where the store is, for people: an absolute folder or `s3://bucket/prefix` (never with credentials). */
+  readonly location: string;
+  /** Stores `bytes` under `kind`/`name`; the same bytes and name always give the same URI. */
+  putBytes(kind: string, name: string, bytes: Uint8Array): Promise<ArtifactRef>;
+  /** Stores a copy of the file at `srcPath`. */
+  putFile(kind: string, name: string, srcPath: string): Promise<ArtifactRef>;
+  /** Stores `value` as JSON with sorted keys, so equal values give equal URIs whatever their key order. */
+  putJson(kind: string, name: string, value: unknown): Promise<ArtifactRef>;
+  /** Reads an artifact whole and checks its SHA-256 against the one recorded in `ref`. */
+  readVerified(ref: VerifiableRef): Promise<Buffer>;
+  /** A local file with the artifact's bytes, returned once its SHA-256 matches `ref`. */
+  verifiedPath(ref: VerifiableRef): Promise<string>;
+  /** Where a person finds the artifact of a store URI: a local path or an `s3://` URL (not checked to exist). */
+  locate(uri: string): string;
+}
+
 /** A content-addressed folder of artifacts: `<root>/<kind>/<sha256[0:2]>/<sha256>/<name>`. */
-export class ArtifactStore {
+export class LocalArtifactStore implements ArtifactStore {
   /** Absolute path of the store's root folder. */
   readonly rootDir: string;
 
   constructor(rootDir: string) {
     this.rootDir = path.resolve(rootDir);
+  }
+
+  get location(): string {
+    return this.rootDir;
+  }
+
+  /** The absolute path of a store URI (see resolve). */
+  locate(uri: string): string {
+    return this.resolve(uri);
   }
 
   /** Stores `bytes` under `kind`/`name`; the same bytes and name always give the same URI. */
@@ -66,11 +96,7 @@ export class ArtifactStore {
 
   /** Stores `value` as JSON with sorted keys, so equal values give equal URIs whatever their key order. */
   async putJson(kind: string, name: string, value: unknown): Promise<ArtifactRef> {
-    const text = JSON.stringify(value, sortKeysReplacer, 2);
-    if (text === undefined) {
-      throw new TypeError(`putJson(${kind}, ${name}): value ${String(value)} has no JSON form`);
-    }
-    return this.putBytes(kind, name, Buffer.from(`${text}\n`, 'utf8'));
+    return this.putBytes(kind, name, jsonBytes(kind, name, value));
   }
 
   /** Absolute path of a store URI, after checking that it cannot point outside the root. */
@@ -261,6 +287,15 @@ function openFailure(uri: string, filePath: string, err: unknown): Error {
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** The bytes putJson stores: JSON with sorted keys, two-space indents and a final newline. */
+export function jsonBytes(kind: string, name: string, value: unknown): Buffer {
+  const text = JSON.stringify(value, sortKeysReplacer, 2);
+  if (text === undefined) {
+    throw new TypeError(`putJson(${kind}, ${name}): value ${String(value)} has no JSON form`);
+  }
+  return Buffer.from(`${text}\n`, 'utf8');
 }
 
 function sortKeysReplacer(_key: string, value: unknown): unknown {

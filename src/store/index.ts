@@ -1,5 +1,6 @@
-/** Content-addressed artifact store: URIs, writes and verified reads. */
-export { ArtifactRefSchema, ArtifactStore, hashFile } from './artifact-store';
-export type { ArtifactRef, VerifiableRef } from './artifact-store';
+/** Content-addressed artifact store: URIs, writes and verified reads, in a local folder or an S3 bucket. */
+export { ArtifactRefSchema, LocalArtifactStore, hashFile, jsonBytes } from './artifact-store';
+export type { ArtifactRef, ArtifactStore, VerifiableRef } from './artifact-store';
+export { openArtifactStore } from './open-store';
 export { STORE_SCHEME, Sha256Schema, StoreUriPartsSchema, checkSegment, formatStoreUri, parseStoreUri } from './store-uri';
 export type { StoreUriParts } from './store-uri';

@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config';
 import { LocalLauncher } from '../jobs/local';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import { Registry } from '../registry';
-import { ArtifactStore } from '../store';
+import { openArtifactStore } from '../store';
 import { cachedWorkflowBundle } from './bundle-cache';
 import { connectWorker, type TemporalTarget } from './connection';
 
@@ -16,7 +16,7 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
   const { stateDir, config } = loaded;
   return {
     config: loaded,
-    store: new ArtifactStore(path.join(stateDir, 'store')),
+    store: openArtifactStore(loaded),
     registry: Registry.open(path.resolve(stateDir, config.registry.sqlite)),
     launcher: new LocalLauncher(path.join(stateDir, 'jobs')),
     predictionLogDir: path.join(stateDir, 'predictions'),

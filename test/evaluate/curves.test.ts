@@ -21,7 +21,7 @@ import {
   type EvaluationCurves,
 } from '../../src/evaluate/curves';
 import { releaseSessions } from '../../src/onnx';
-import { ArtifactStore } from '../../src/store';
+import { LocalArtifactStore } from '../../src/store';
 
 interface Roc { fpr: number[]; tpr: number[]; thresholds: Array<number | null> }
 interface Pr { precision: number[]; recall: number[]; thresholds: number[] }
@@ -156,7 +156,7 @@ describe('crossValidate stores the holdout curves from the outputs its metrics c
   const table = tableFromIPC(readFileSync(path.join(dir, 'tiny.arrow')));
   const fold = Int8Array.from({ length: expected.rows }, (_, i) => (i >= 240 ? -1 : i % 3));
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'relearn-curves-'));
-  const store = new ArtifactStore(storeDir);
+  const store = new LocalArtifactStore(storeDir);
   after(async () => {
     await releaseSessions();
     rmSync(storeDir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import type { LoadedConfig } from '../../src/config';
 import { LocalLauncher } from '../../src/jobs/local';
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { smallFlightsModel, TEST_SERVER_STATE, testConfig } from '../helpers/pipeline-env';
 import { waitFor } from '../helpers/wait';
 import type { RetrainResult, RetrainStatus } from '../../src/contracts';
@@ -226,7 +226,7 @@ export function withRegistry<T>(loaded: LoadedConfig, fn: (registry: Registry) =
 
 /** Registered versions whose model or snapshot can no longer be read back with its recorded digest. */
 export async function artifactsLost(loaded: LoadedConfig, model: string, except: string[] = []): Promise<number> {
-  const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+  const store = openArtifactStore(loaded);
   const versions = withRegistry(loaded, (r) => r.listVersions(model));
   let lost = 0;
   for (const v of versions) {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { LoadedConfig } from '../../src/config';
 import { RELEARN_ROOT } from '../../src/paths';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { uniqueModelName } from '../helpers/pipeline-env';
 import {
@@ -132,8 +132,8 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
     const worker = await WorkerProcess.start(loaded);
     try {
       const champion = withRegistry(loaded, (r) => r.getVersion(model, r.getAlias(model, 'champion')!.version)!);
-      const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
-      const file = store.resolve(champion.artifactUri);
+      const store = openArtifactStore(loaded);
+      const file = store.locate(champion.artifactUri);
       chmodSync(file, 0o644);
       const bytes = readFileSync(file);
       bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { featureInputNames } from '../../src/onnx';
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { type PipelineOutcome, runPipeline, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
 const FEATURES = {
@@ -68,7 +68,7 @@ describe('retrain on columns named as users name them', { timeout: 600_000 }, ()
   });
 
   it('the snapshot statistics and the registered model speak of the features by the config’s names', async () => {
-    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const store = openArtifactStore(loaded);
     const r = outcome.result!;
     const stats = JSON.parse((await store.readVerified(r.snapshot.stats)).toString('utf8')) as { features: Record<string, unknown> };
     for (const f of [...FEATURES.numeric, ...FEATURES.categorical]) assert.ok(f in stats.features, `stats of '${f}'`);

@@ -5,7 +5,7 @@ import { connectClient } from '../../src/temporal/connection';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { Registry } from '../../src/registry';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 import type { RetrainResult } from '../../src/contracts';
 
@@ -38,9 +38,9 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
   it('links its result to the run report, stored and verified in the store', async () => {
     const report = first.result!.report;
     assert.ok(report, 'the result links to its report');
-    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const store = openArtifactStore(loaded);
     const page = new TextDecoder().decode(await store.readVerified(report));
-    assert.equal(store.resolve(report.uri), report.path);
+    assert.equal(store.locate(report.uri), report.path);
     assert.match(page, /<html/);
     assert.ok(page.includes(`${model}`) && page.includes('v1'), 'the report names its model and version');
     assert.ok(page.includes('vega'), 'the chart library is inlined');
@@ -82,7 +82,7 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
       assert.equal(audit[0]!.action, 'promote');
       assert.equal(audit[0]!.toVersion, 1);
       // The registered bytes are the bytes that were evaluated.
-      const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+      const store = openArtifactStore(loaded);
       await store.verifiedPath({ uri: v1.artifactUri, sha256: v1.artifactSha256 });
     } finally {
       registry.close();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { GateResult } from '../../src/contracts';
 import { evaluationCurves } from '../../src/evaluate';
 import { Registry } from '../../src/registry';
-import { ArtifactStore } from '../../src/store';
+import { LocalArtifactStore } from '../../src/store';
 
 export const MODEL = 'flights';
 const SHA = 'a'.repeat(64);
@@ -19,9 +19,9 @@ function gate(verdict: 'PASS' | 'REJECT', value: number): GateResult {
 }
 
 /** Writes the sample registry and store under `dir`. */
-export async function buildSampleRegistry(dir: string): Promise<{ registry: Registry; store: ArtifactStore }> {
+export async function buildSampleRegistry(dir: string): Promise<{ registry: Registry; store: LocalArtifactStore }> {
   const registry = Registry.open(path.join(dir, 'registry.db'));
-  const store = new ArtifactStore(path.join(dir, 'store'));
+  const store = new LocalArtifactStore(path.join(dir, 'store'));
   const [a, b] = fixture.binary as [{ y: number[]; proba: number[] }, { y: number[]; proba: number[] }];
   const scores = (c: { y: number[]; proba: number[] }) => ({ task: 'binary' as const, y: Int32Array.from(c.y), probabilities: Float32Array.from(c.proba), nClasses: 2, classes: [false, true] });
   const curves = await store.putJson('curves', 'holdout-curves.json', evaluationCurves('binary', a.y.length, scores(a), scores(b)));

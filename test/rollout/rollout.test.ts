@@ -12,7 +12,7 @@ import { startTrafficReplay, type TrafficReplay } from '../../src/cli/live-traff
 import { RELEARN_ROOT } from '../../src/paths';
 import { CHAMPION_ALIAS, Registry, SHADOW_ALIAS } from '../../src/registry';
 import { type RunningServer, startServer } from '../../src/serve';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { WorkerProcess, outcomeOf, runStatus, startRun, waitFor } from '../faults/harness';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
@@ -97,7 +97,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
 
   server = await startServer({
     registry,
-    store: new ArtifactStore(path.join(loaded.stateDir, 'store')),
+    store: openArtifactStore(loaded),
     predictionLogDir: path.join(loaded.stateDir, 'predictions'),
     token: null,
     port: 0,

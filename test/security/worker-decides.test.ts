@@ -15,7 +15,7 @@ import { runDriftCheck } from '../../src/drift/run-check';
 import { ConfigError } from '../../src/errors';
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
-import { ArtifactStore } from '../../src/store';
+import { LocalArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { FailureType, type DriftMonitorInput, type MonitorState, type RetrainInput } from '../../src/contracts';
@@ -169,7 +169,7 @@ describe('paths a source or a drift check reads', () => {
     try {
       const loaded = loadYaml({ dataRoot, models: { m: model({ path: inside }, { drift: { window: { last: '7d' } } }) } });
       const cfg = { ...modelConfig(loaded, 'm'), drift: { ...modelConfig(loaded, 'm').drift!, path: path.join(outside, 'flights.parquet') } };
-      const deps = { store: new ArtifactStore(path.join(stateDir, 'store')), registry, baseDir: loaded.baseDir, dataRoot };
+      const deps = { store: new LocalArtifactStore(path.join(stateDir, 'store')), registry, baseDir: loaded.baseDir, dataRoot };
       await assert.rejects(
         runDriftCheck(deps, { model: 'm', modelConfig: cfg, window: { from: '2001-01-01', to: '2001-02-01' }, checkedAt: new Date().toISOString() }),
         (err: unknown) =>

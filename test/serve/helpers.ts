@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Registry } from '../../src/registry';
 import { type Serving, type ServingOptions, createServing } from '../../src/serve';
-import { ArtifactStore } from '../../src/store';
+import { LocalArtifactStore } from '../../src/store';
 import { FIXTURES, expected, table } from '../helpers/onnx-fixtures';
 import { registerModelFile } from '../helpers/registered-model';
 
@@ -29,7 +29,7 @@ export function jsonRows(from: number, to: number): Array<Record<string, number 
 /** A temp state folder: store, registry, prediction-log folder. */
 export interface ServeFixture {
   stateDir: string;
-  store: ArtifactStore;
+  store: LocalArtifactStore;
   registry: Registry;
   predictionsDir: string;
   /** Registers a fixture model file as a new version of `model`; returns its version number. */
@@ -45,7 +45,7 @@ let runCounter = 0;
 /** Makes a fresh state folder with an empty registry. */
 export function serveFixture(): ServeFixture {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'relearn-serve-'));
-  const store = new ArtifactStore(path.join(stateDir, 'store'));
+  const store = new LocalArtifactStore(path.join(stateDir, 'store'));
   const registry = Registry.open(path.join(stateDir, 'registry.db'));
   return {
     stateDir,

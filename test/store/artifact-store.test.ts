@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ArtifactIntegrityError } from '../../src/errors';
-import { ArtifactStore, parseStoreUri } from '../../src/store';
+import { LocalArtifactStore, parseStoreUri } from '../../src/store';
 import type { ArtifactRef } from '../../src/store';
 import { waitFor } from '../helpers/wait';
 
@@ -19,8 +19,8 @@ after(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-async function freshStore(): Promise<ArtifactStore> {
-  return new ArtifactStore(await mkdtemp(path.join(workDir, 'root-')));
+async function freshStore(): Promise<LocalArtifactStore> {
+  return new LocalArtifactStore(await mkdtemp(path.join(workDir, 'root-')));
 }
 
 async function listTree(dir: string): Promise<string[]> {
@@ -31,7 +31,7 @@ async function listTree(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function tamper(ref: ArtifactRef, store: ArtifactStore, edit: (bytes: Buffer) => Buffer): Promise<string> {
+async function tamper(ref: ArtifactRef, store: LocalArtifactStore, edit: (bytes: Buffer) => Buffer): Promise<string> {
   const filePath = store.resolve(ref.uri);
   const bytes = await readFile(filePath);
   await chmod(filePath, 0o644);

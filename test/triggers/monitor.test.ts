@@ -9,7 +9,7 @@ import { runDriftCheck } from '../../src/drift/run-check';
 import { openSession, scoreRows } from '../../src/onnx';
 import { Registry } from '../../src/registry';
 import { PredictionLogWriter, newServerRequestId } from '../../src/prediction-log';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
@@ -81,11 +81,11 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
     assert.equal(state.lastCheck?.datasetDrift, false);
     assert.equal(state.triggered, 0);
     assert.deepEqual(retrains.map((r) => r.trigger), ['manual'], 'only the first, manual run');
-    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
-    const report = JSON.parse(readFileSync(store.resolve(state.lastCheck!.report!.json), 'utf8'));
+    const store = openArtifactStore(loaded);
+    const report = JSON.parse(readFileSync(store.locate(state.lastCheck!.report!.json), 'utf8'));
     assert.equal(report.championVersion, 1);
     assert.equal(report.features.length, 3);
-    assert.match(readFileSync(store.resolve(state.lastCheck!.report!.html), 'utf8'), /No dataset drift/);
+    assert.match(readFileSync(store.locate(state.lastCheck!.report!.html), 'utf8'), /No dataset drift/);
     // Prediction drift (P(delayed) of the champion, recent vs its training snapshot) and the metric on the labelled window.
     assert.equal(report.prediction.what, 'positive-class probability');
     assert.equal(report.prediction.drifted, false);
@@ -99,7 +99,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
   it('the serving prediction log as the source: champion inputs as columns, logged outputs, feedback labels', async () => {
     const cfg = structuredClone(loaded.config.models[model]!);
     const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
-    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const store = openArtifactStore(loaded);
     const deps = { store, registry, baseDir: loaded.baseDir, dataRoot: loaded.dataRoot, stateDir: loaded.stateDir };
     try {
       const checkedAt = new Date().toISOString();

@@ -16,7 +16,7 @@ import { type RetrainResult, type RetrainStatus, rollbackUpdate } from '../../sr
 import { RELEARN_ROOT } from '../../src/paths';
 import { Registry } from '../../src/registry';
 import { type RunningServer, startServer } from '../../src/serve';
-import { ArtifactStore } from '../../src/store';
+import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
@@ -74,7 +74,7 @@ describe('the run report and the registry page in headless Chromium', { timeout:
 
     // The champion is served and a later week replayed as labeled traffic, so the guard window has rows to measure.
     registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
-    const store = new ArtifactStore(path.join(loaded.stateDir, 'store'));
+    const store = openArtifactStore(loaded);
     server = await startServer({ registry, store, predictionLogDir: path.join(loaded.stateDir, 'predictions'), token: null, port: 0, pollMs: 200, logFlushIntervalMs: 500, processMetrics: false });
     traffic = await startTrafficReplay({ model, modelConfig: modelConfig(loaded, model), window: { from: '2001-02-08', to: '2001-02-15' }, url: server.url, token: null, sampleRows: 2000, rowsPerRequest: 20, intervalMs: 50 });
 
