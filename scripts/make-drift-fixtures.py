@@ -162,12 +162,25 @@ def main():
     add_cat("binary, same share", ["a"] * 60 + ["b"] * 40, ["a"] * 30 + ["b"] * 20)
     add_cat("single category in both", ["x"] * 50, ["x"] * 70)
     add_cat("strong shift, tiny p-value", list(rng.choice(cats, 3000, p=[0.5, 0.2, 0.1, 0.1, 0.1])), list(rng.choice(cats, 3000, p=[0.1, 0.1, 0.1, 0.2, 0.5])))
+    # A harmless shift at production size (effect-size mode): a mean shift of 0.08 standard deviations over 15,000 rows
+    # a side — KS finds it (p far below 0.05) while the normed Wasserstein distance stays under its 0.1 threshold. Its
+    # own generator, so the cases above keep their numbers. Four decimals keep the file small.
+    big = np.random.default_rng(20261130)
+    ref_big = np.round(big.normal(0, 1, 15000), 4)
+    cur_big = np.round(big.normal(0.08, 1, 15000), 4)
+    effect_size = {
+        "name": "harmless shift at production size (0.08 sd, 15,000 rows a side)",
+        "reference": ref_big.tolist(),
+        "current": cur_big.tolist(),
+        "expected": numeric_expected(ref_big, cur_big),
+    }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
         "versions": {"numpy": np.__version__, "scipy": scipy.__version__},
         "numeric": numeric,
         "kstwo": kstwo,
         "categorical": categorical,
+        "effectSize": effect_size,
     }) + "\n")
     print(f"wrote {OUT} ({len(numeric)} numeric, {len(kstwo)} kstwo, {len(categorical)} categorical cases)")
 

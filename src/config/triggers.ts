@@ -1,6 +1,6 @@
 // temporal.yaml blocks for the two automatic triggers: a model's `schedule` and its `drift` monitor.
 import { z } from 'zod';
-import { DRIFT_METHODS } from '../drift/methods';
+import { CATEGORICAL_EFFECTS, DRIFT_DECISIONS, DRIFT_METHODS, NUMERIC_EFFECTS } from '../drift/methods';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -89,6 +89,20 @@ export const driftSchema = z
     /** Per-feature method and threshold (defaults chosen by reference size, as Evidently does). */
     features: z.record(z.string(), z.object({ method: z.enum(DRIFT_METHODS).optional(), threshold: z.number().positive().optional() }).strict()).default({}),
     correction: z.enum(['bonferroni', 'none']).default('bonferroni'),
+    /**
+     * How a feature counts as drifted (docs/drift.md): `effect-size` (default) — its effect size reaches the threshold
+     * and the p-value beside it is below `alpha`; `size-based` — Evidently's defaults (p-values up to 1,000 reference
+     * rows, distances above); `p-value` — KS, chi-square or z-test at every size.
+     */
+    effectSize: z
+      .object({
+        mode: z.enum(DRIFT_DECISIONS).default('effect-size'),
+        numeric: z.enum(NUMERIC_EFFECTS).default('wasserstein'),
+        categorical: z.enum(CATEGORICAL_EFFECTS).default('jensenshannon'),
+        alpha: z.number().gt(0).lt(1).default(0.05),
+      })
+      .strict()
+      .prefault({}),
     minSampleSize: z.number().int().min(1).default(30),
     /** Dataset drift when at least this share of the checked features drift. */
     driftShare: z.number().gt(0).max(1).default(0.5),

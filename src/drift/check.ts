@@ -16,7 +16,7 @@ import {
   wassersteinNormed,
 } from './stats';
 
-import { DRIFT_METHODS, type DriftMethod } from './methods';
+import { type CategoricalEffect, DRIFT_DECISIONS, DRIFT_METHODS, type DriftDecision, type DriftMethod, type NumericEffect } from './methods';
 
 export { DRIFT_METHODS };
 export type { DriftMethod };
@@ -43,6 +43,30 @@ export function defaultMethod(kind: 'numeric' | 'categorical', referenceRows: nu
   return lowCardinality ? 'jensenshannon' : 'wasserstein';
 }
 
+/**
+ * How a feature's verdict is reached. `effect-size` (the default): the feature's effect size (normed Wasserstein for
+ * numeric, Jensen–Shannon for categorical features, or the configured ones) must reach its threshold AND the p-value
+ * reported beside it must be below alpha — at production sizes the p-value is tiny for any change, so the effect size
+ * decides; at small sizes the p-value keeps noise from counting. `size-based`: Evidently's defaults (p-values up to
+ * 1,000 reference rows, distances alone above). `p-value`: KS / chi-square / z-test at every size.
+ */
+export { DRIFT_DECISIONS };
+export type { CategoricalEffect, DriftDecision, NumericEffect };
+
+/** Test chosen for a feature under `decision`, before per-feature overrides. */
+export function methodFor(
+  decision: DriftDecision,
+  kind: 'numeric' | 'categorical',
+  referenceRows: number,
+  distinct: number,
+  effects: { numeric?: NumericEffect; categorical?: CategoricalEffect } = {},
+): DriftMethod {
+  if (decision === 'size-based') return defaultMethod(kind, referenceRows, distinct);
+  const lowCardinality = kind === 'categorical' || distinct <= 5;
+  if (decision === 'p-value') return defaultMethod(kind, 0, distinct);
+  return lowCardinality ? (effects.categorical ?? 'jensenshannon') : (effects.numeric ?? 'wasserstein');
+}
+
 /** Per-feature override from temporal.yaml. */
 export interface FeatureRule {
   method?: DriftMethod;
@@ -62,6 +86,12 @@ export interface DriftCheckOptions {
   driftShare?: number;
   psiBins?: number;
   jsBins?: number;
+  /** How verdicts are reached (default `effect-size`). */
+  decision?: DriftDecision;
+  /** Effect sizes used in `effect-size` mode (default normed Wasserstein and Jensen–Shannon). */
+  effects?: { numeric?: NumericEffect; categorical?: CategoricalEffect };
+  /** In `effect-size` mode the p-value beside the effect must be below this (multiple-test corrected); default 0.05. */
+  alpha?: number;
 }
 
 /** Rows, missing values and their share in one sample of one feature. */
@@ -91,6 +121,12 @@ export interface FeatureDrift {
   threshold: number;
   /** The threshold after the multiple-test correction (p-value tests only). */
   effectiveThreshold: number;
+  /** The effect size beside the verdict: the statistic for a distance, normed Wasserstein / Jensen–Shannon for a p-value test. */
+  effectSize?: { method: DriftMethod; value: number };
+  /** The p-value beside the verdict: the statistic for a p-value test, KS / chi-square / z-test beside a distance. */
+  pValue?: { method: DriftMethod; value: number; statistic: number };
+  /** The corrected alpha the p-value had to pass too (`effect-size` mode, distance methods). */
+  alpha?: number;
   drifted: boolean | null;
   /** Why there is no verdict, when there is none. */
   note?: string;
@@ -108,6 +144,7 @@ export interface DriftReport {
   driftShare: number;
   datasetDrift: boolean;
   correction: 'bonferroni' | 'none';
+  decision: DriftDecision;
   referenceRows: number;
   currentRows: number;
 }
@@ -194,11 +231,20 @@ function testCategorical(method: DriftMethod, aligned: ReturnType<typeof alignCo
   }
 }
 
+/** The p-value beside a categorical distance: chi-square (z-test for two categories). */
+function categoricalPValue(aligned: ReturnType<typeof alignCounts>): NonNullable<FeatureDrift['pValue']> {
+  const method: DriftMethod = aligned.categories.length > 2 ? 'chisquare' : 'ztest';
+  const r = testCategorical(method, aligned);
+  return { method, value: r.statistic, statistic: r.testStatistic ?? 0 };
+}
+
 /** Checks every feature of `current` against `reference` and decides dataset drift. */
 export function checkDrift(reference: Table, current: Table, options: DriftCheckOptions): DriftReport {
   const correction = options.correction ?? 'bonferroni';
   const minSample = options.minSampleSize ?? 30;
   const driftShare = options.driftShare ?? 0.5;
+  const decision = options.decision ?? 'effect-size';
+  const alpha = options.alpha ?? 0.05;
   const features = [...options.numeric.map((f) => ({ f, kind: 'numeric' as const })), ...options.categorical.map((f) => ({ f, kind: 'categorical' as const }))];
   const pending: Array<Omit<FeatureDrift, 'effectiveThreshold' | 'drifted'>> = [];
   for (const { f, kind } of features) {
@@ -209,7 +255,8 @@ export function checkDrift(reference: Table, current: Table, options: DriftCheck
     if (kind === 'numeric') {
       const ref = sortedPresent(numericValues(refColumn));
       const cur = sortedPresent(numericValues(curColumn));
-      const method = rule.method ?? defaultMethod('numeric', ref.sorted.length, distinctSorted(ref.sorted));
+      const distinct = distinctSorted(ref.sorted);
+      const method = rule.method ?? methodFor(decision, 'numeric', ref.sorted.length, distinct, options.effects);
       const base = { feature: f, kind, method, threshold: rule.threshold ?? defaultThreshold(method), reference: sampleCounts(reference.numRows, ref.missing), current: sampleCounts(current.numRows, cur.missing) };
       if (ref.sorted.length < minSample || cur.sorted.length < minSample) {
         pending.push({ ...base, statistic: null, note: `fewer than ${minSample} present values` });
@@ -221,6 +268,8 @@ export function checkDrift(reference: Table, current: Table, options: DriftCheck
         reference: share(js.reference),
         current: share(js.current),
       };
+      // Low-cardinality numeric features are tested as categories (Evidently's rule), their p-value beside too.
+      const asCategories = () => alignCounts(countsOfSorted(ref.sorted), countsOfSorted(cur.sorted));
       let statistic: number;
       let testStatistic: number | undefined;
       if (method === 'ks') {
@@ -230,12 +279,25 @@ export function checkDrift(reference: Table, current: Table, options: DriftCheck
       } else if (method === 'wasserstein') statistic = wassersteinNormed(ref.sorted, cur.sorted).statistic;
       else if (method === 'jensenshannon') statistic = js.statistic;
       else if (method === 'psi') statistic = psiNumeric(ref.sorted, cur.sorted, options.psiBins ?? 10).statistic;
-      else ({ statistic, testStatistic } = testCategorical(method, alignCounts(countsOfSorted(ref.sorted), countsOfSorted(cur.sorted))));
-      pending.push({ ...base, statistic, testStatistic, histogram });
+      else ({ statistic, testStatistic } = testCategorical(method, asCategories()));
+      let pValue: FeatureDrift['pValue'];
+      let effectSize: FeatureDrift['effectSize'];
+      if (P_VALUE_METHODS.has(method)) {
+        pValue = { method, value: statistic, statistic: testStatistic ?? 0 };
+        effectSize = distinct <= 5 ? { method: 'jensenshannon', value: js.statistic } : { method: 'wasserstein', value: wassersteinNormed(ref.sorted, cur.sorted).statistic };
+      } else {
+        effectSize = { method, value: statistic };
+        if (distinct <= 5) pValue = categoricalPValue(asCategories());
+        else {
+          const r = ks2SampleSorted(ref.sorted, cur.sorted);
+          pValue = { method: 'ks', value: r.pValue, statistic: r.statistic };
+        }
+      }
+      pending.push({ ...base, statistic, testStatistic, histogram, effectSize, pValue });
     } else {
       const ref = categoryCounts(stringValues(refColumn));
       const cur = categoryCounts(stringValues(curColumn));
-      const method = rule.method ?? defaultMethod('categorical', reference.numRows - ref.missing, ref.counts.size);
+      const method = rule.method ?? methodFor(decision, 'categorical', reference.numRows - ref.missing, ref.counts.size, options.effects);
       const base = { feature: f, kind, method, threshold: rule.threshold ?? defaultThreshold(method), reference: sampleCounts(reference.numRows, ref.missing), current: sampleCounts(current.numRows, cur.missing) };
       if (base.reference.present < minSample || base.current.present < minSample) {
         pending.push({ ...base, statistic: null, note: `fewer than ${minSample} present values` });
@@ -243,15 +305,24 @@ export function checkDrift(reference: Table, current: Table, options: DriftCheck
       }
       if (method === 'ks' || method === 'wasserstein') throw new RangeError(`feature '${f}': ${method} needs a numeric feature`);
       const aligned = alignCounts(ref.counts, cur.counts);
-      pending.push({ ...base, ...testCategorical(method, aligned), histogram: categoricalHistogram(aligned) });
+      const tested = testCategorical(method, aligned);
+      const beside = P_VALUE_METHODS.has(method)
+        ? { pValue: { method, value: tested.statistic, statistic: tested.testStatistic ?? 0 }, effectSize: { method: 'jensenshannon' as const, value: jensenShannonDistance(aligned.reference, aligned.current) } }
+        : { pValue: categoricalPValue(aligned), effectSize: { method, value: tested.statistic } };
+      pending.push({ ...base, ...tested, ...beside, histogram: categoricalHistogram(aligned) });
     }
   }
   const checked = pending.filter((p) => p.statistic !== null).length;
+  const corrected = (threshold: number) => (correction === 'bonferroni' && checked > 0 ? threshold / checked : threshold);
   const results: FeatureDrift[] = pending.map((p) => {
     const isP = P_VALUE_METHODS.has(p.method);
-    const effectiveThreshold = isP && correction === 'bonferroni' && checked > 0 ? p.threshold / checked : p.threshold;
-    const drifted = p.statistic === null ? null : isP ? p.statistic < effectiveThreshold : p.statistic >= effectiveThreshold;
-    return { ...p, effectiveThreshold, drifted };
+    const effectiveThreshold = isP ? corrected(p.threshold) : p.threshold;
+    if (p.statistic === null) return { ...p, effectiveThreshold, drifted: null };
+    if (isP) return { ...p, effectiveThreshold, drifted: p.statistic < effectiveThreshold };
+    // A distance alone (Evidently's rule) unless effect-size mode asks the p-value beside it to agree.
+    if (decision !== 'effect-size' || !p.pValue) return { ...p, effectiveThreshold, drifted: p.statistic >= effectiveThreshold };
+    const a = corrected(alpha);
+    return { ...p, effectiveThreshold, alpha: a, drifted: p.statistic >= effectiveThreshold && p.pValue.value < a };
   });
   const drifted = results.filter((r) => r.drifted === true).length;
   const shareDrifted = checked === 0 ? 0 : drifted / checked;
@@ -263,6 +334,7 @@ export function checkDrift(reference: Table, current: Table, options: DriftCheck
     driftShare,
     datasetDrift: checked > 0 && shareDrifted >= driftShare,
     correction,
+    decision,
     referenceRows: reference.numRows,
     currentRows: current.numRows,
   };

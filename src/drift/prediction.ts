@@ -3,7 +3,7 @@
 // metric on rows whose labels are known, compared with the champion's holdout value from the registry.
 import { Table, Utf8, makeVector, vectorFromArray } from 'apache-arrow';
 import { computeMetrics, metricDirection, type MetricName } from '../metrics';
-import { checkDrift, type FeatureDrift, type FeatureRule } from './check';
+import { checkDrift, type DriftCheckOptions, type FeatureDrift, type FeatureRule } from './check';
 
 /** The model's output per row as the drift test sees it. */
 export type PredictionOutputs =
@@ -50,7 +50,7 @@ function asTable(outputs: PredictionOutputs): Table {
 export function predictionDrift(
   reference: PredictionOutputs,
   current: PredictionOutputs,
-  options: { rule?: FeatureRule; minSampleSize?: number; psiBins?: number; jsBins?: number },
+  options: { rule?: FeatureRule; minSampleSize?: number; psiBins?: number; jsBins?: number } & Pick<DriftCheckOptions, 'decision' | 'effects' | 'alpha'>,
 ): FeatureDrift & { what: PredictionOutputs['what'] } {
   const report = checkDrift(asTable(reference), asTable(current), {
     numeric: reference.kind === 'numeric' ? [PREDICTION_FEATURE] : [],
@@ -61,6 +61,9 @@ export function predictionDrift(
     minSampleSize: options.minSampleSize,
     psiBins: options.psiBins,
     jsBins: options.jsBins,
+    decision: options.decision,
+    effects: options.effects,
+    alpha: options.alpha,
   });
   return { ...report.features[0]!, what: reference.what };
 }

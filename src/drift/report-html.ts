@@ -31,7 +31,8 @@ export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckRep
   const rows = report.features
     .map(
       (f) => `<tr class="${f.drifted ? 'drift' : ''}"><td>${escape(f.feature)}</td><td>${f.kind}</td><td>${f.method}</td><td>${fmt(f.statistic)}</td>`
-        + `<td>${fmt(f.effectiveThreshold)}</td><td>${f.drifted === null ? `no verdict (${escape(f.note ?? '')})` : f.drifted ? 'DRIFT' : 'ok'}</td>`
+        + `<td>${fmt(f.effectiveThreshold)}${f.alpha === undefined ? '' : ` and p &lt; ${fmt(f.alpha)}`}</td>`
+        + `<td>${f.effectSize ? `${f.effectSize.method} ${fmt(f.effectSize.value)}` : '—'}</td><td>${f.pValue ? `${f.pValue.method} ${fmt(f.pValue.value)}` : '—'}</td><td>${f.drifted === null ? `no verdict (${escape(f.note ?? '')})` : f.drifted ? 'DRIFT' : 'ok'}</td>`
         + `<td>${(f.reference.missingShare * 100).toFixed(1)}%</td><td>${(f.current.missingShare * 100).toFixed(1)}%</td></tr>`,
     )
     .join('\n');
@@ -55,8 +56,8 @@ export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckRep
 tr.drift td{background:#fde8e8}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}</style></head>
 <body><h1>Drift report: ${escape(meta.model)}</h1>
 <p>Window ${escape(meta.window.from)} → ${escape(meta.window.to)} (${report.currentRows} rows) against the training snapshot of champion v${meta.championVersion} (${report.referenceRows} rows), checked ${escape(meta.checkedAt)}.</p>
-<p><strong>${report.datasetDrift ? 'Dataset drift' : 'No dataset drift'}</strong>: ${report.drifted} of ${report.checked} checked features drifted (share ${report.share.toFixed(3)}, threshold ${report.driftShare}); p-value thresholds corrected by ${report.correction}.</p>
-<table><thead><tr><th>feature</th><th>kind</th><th>method</th><th>statistic</th><th>threshold</th><th>verdict</th><th>missing (ref)</th><th>missing (cur)</th></tr></thead>
+<p><strong>${report.datasetDrift ? 'Dataset drift' : 'No dataset drift'}</strong>: ${report.drifted} of ${report.checked} checked features drifted (share ${report.share.toFixed(3)}, threshold ${report.driftShare}); decided by ${report.decision}; p-value thresholds corrected by ${report.correction}.</p>
+<table><thead><tr><th>feature</th><th>kind</th><th>method</th><th>statistic</th><th>threshold</th><th>effect size</th><th>p-value</th><th>verdict</th><th>missing (ref)</th><th>missing (cur)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -129,6 +129,9 @@ export async function runDriftCheck(
     categorical: cfg.features.categorical,
     features: drift.features,
     correction: drift.correction,
+    decision: drift.effectSize.mode,
+    effects: { numeric: drift.effectSize.numeric, categorical: drift.effectSize.categorical },
+    alpha: drift.effectSize.alpha,
     minSampleSize: drift.minSampleSize,
     driftShare: drift.driftShare,
     psiBins: drift.psiBins,
@@ -142,7 +145,15 @@ export async function runDriftCheck(
     const refOutputs = predictionOutputs(cfg.task, await scoreWithChampion(session, cfg, reference, rows, modelName), classes);
     const { method, threshold } = drift.prediction;
     prediction = {
-      ...predictionDrift(refOutputs, recent.outputs, { rule: { method, threshold }, minSampleSize: drift.minSampleSize, psiBins: drift.psiBins, jsBins: drift.jsBins }),
+      ...predictionDrift(refOutputs, recent.outputs, {
+        rule: { method, threshold },
+        minSampleSize: drift.minSampleSize,
+        psiBins: drift.psiBins,
+        jsBins: drift.jsBins,
+        decision: drift.effectSize.mode,
+        effects: { numeric: drift.effectSize.numeric, categorical: drift.effectSize.categorical },
+        alpha: drift.effectSize.alpha,
+      }),
       triggers: drift.prediction.triggers,
     };
   }

@@ -38,7 +38,7 @@ describe('prediction drift and the metric on labelled recent rows', () => {
     const classes = predictionDrift(
       { kind: 'categorical', what: 'predicted class', values: Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? 'a' : 'b')) },
       { kind: 'categorical', what: 'predicted class', values: Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? 'b' : 'a')) },
-      {},
+      { decision: 'size-based' },
     );
     assert.equal(classes.method, 'ztest');
     assert.equal(classes.drifted, true);
