@@ -1,6 +1,7 @@
 import { Type } from 'apache-arrow';
 import type { Data, Table, Vector } from 'apache-arrow';
 import { columnFamily, numericValues, stringValues, timeKeysMs, typeName } from './columns';
+import { ByteDictionary } from './byte-dictionary';
 import { isoFromMs } from './time';
 import type { CategoricalStats, NumericStats, QuantileName, SnapshotStats } from './types';
 
@@ -110,91 +111,6 @@ export function numericStats(values: Float64Array): NumericStats {
   return { kind: 'numeric', count, nulls, min, max, mean, std: Math.sqrt(squares / count), quantiles };
 }
 
-/**
- * Counts of distinct byte strings in an open-addressing hash table of typed arrays: no string and no Map entry per
- * row, only per distinct value. Each distinct value's bytes are copied once, to compare later rows against.
- */
-class ByteCounter {
-  private slots = new Int32Array(1024).fill(-1);
-  private hashes = new Int32Array(256);
-  private starts = new Int32Array(256);
-  private lengths = new Int32Array(256);
-  private tallies = new Float64Array(256);
-  private keyBytes = new Uint8Array(1 << 12);
-  private keyEnd = 0;
-  size = 0;
-
-  add(bytes: Uint8Array, start: number, end: number): void {
-    // FNV-1a over the value's bytes.
-    let h = 0x811c9dc5;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-    const length = end - start;
-    const mask = this.slots.length - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const id = this.slots[slot]!;
-      if (id === -1) {
-        this.slots[slot] = this.insert(h, bytes, start, length);
-        // Kept at most half full, so probes stay short; the slot table is rebuilt from the stored hashes.
-        if (this.size * 2 > this.slots.length) this.rehash();
-        return;
-      }
-      if (this.hashes[id] === h && this.lengths[id] === length && this.sameBytes(id, bytes, start, length)) {
-        this.tallies[id]!++;
-        return;
-      }
-    }
-  }
-
-  /** Calls `visit(bytes, count)` once per distinct value. */
-  forEach(visit: (bytes: Uint8Array, count: number) => void): void {
-    for (let id = 0; id < this.size; id++) visit(this.keyBytes.subarray(this.starts[id]!, this.starts[id]! + this.lengths[id]!), this.tallies[id]!);
-  }
-
-  private sameBytes(id: number, bytes: Uint8Array, start: number, length: number): boolean {
-    const at = this.starts[id]!;
-    for (let k = 0; k < length; k++) if (this.keyBytes[at + k] !== bytes[start + k]) return false;
-    return true;
-  }
-
-  private insert(h: number, bytes: Uint8Array, start: number, length: number): number {
-    const id = this.size++;
-    if (id === this.hashes.length) {
-      const grow = <T extends Int32Array | Float64Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.hashes = grow(this.hashes);
-      this.starts = grow(this.starts);
-      this.lengths = grow(this.lengths);
-      this.tallies = grow(this.tallies);
-    }
-    if (this.keyEnd + length > this.keyBytes.length) {
-      const grown = new Uint8Array(Math.max(this.keyBytes.length * 2, this.keyEnd + length));
-      grown.set(this.keyBytes.subarray(0, this.keyEnd));
-      this.keyBytes = grown;
-    }
-    this.keyBytes.set(bytes.subarray(start, start + length), this.keyEnd);
-    this.hashes[id] = h;
-    this.starts[id] = this.keyEnd;
-    this.lengths[id] = length;
-    this.tallies[id] = 1;
-    this.keyEnd += length;
-    return id;
-  }
-
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const mask = slots.length - 1;
-    for (let id = 0; id < this.size; id++) {
-      let slot = this.hashes[id]! & mask;
-      while (slots[slot] !== -1) slot = (slot + 1) & mask;
-      slots[slot] = id;
-    }
-    this.slots = slots;
-  }
-}
-
 /** Counts string values straight from Utf8 buffers: by their bytes, decoding each distinct value once. */
 function countStrings(vector: Vector): { counts: Map<string, number>; nulls: number } {
   const counts = new Map<string, number>();
@@ -207,7 +123,7 @@ function countStrings(vector: Vector): { counts: Map<string, number>; nulls: num
     }
     return { counts, nulls };
   }
-  const counter = new ByteCounter();
+  const counter = new ByteDictionary();
   for (const data of vector.data as Data[]) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;

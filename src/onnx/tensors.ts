@@ -2,6 +2,7 @@ import { endianness } from 'node:os';
 import { DataType, Precision, makeVector } from 'apache-arrow';
 import type { Data, Float, Table, Vector } from 'apache-arrow';
 import * as ort from 'onnxruntime-node';
+import { ByteDictionary } from '../data/byte-dictionary';
 import { DataContractError } from '../errors';
 import { inputNameOf } from './feature-inputs';
 import type { FeatureSpec, RowSelection } from './types';
@@ -270,13 +271,54 @@ function isCategoricalType(type: DataType): boolean {
 
 /** How to read one chunk's strings, worked out once per chunk rather than once per row. */
 type StringReader =
+  | { kind: 'encoded'; ids: Int32Array; strings: string[]; nulls: ReturnType<typeof nullsOf> }
   | { kind: 'utf8'; bytes: Uint8Array; text: Buffer; offsets: Int32Array; stride: number; nulls: ReturnType<typeof nullsOf> }
   | { kind: 'dictionary'; strings: string[]; indices: ArrayLike<number | bigint>; nulls: ReturnType<typeof nullsOf> }
   | { kind: 'getter'; vector: Vector; nulls: ReturnType<typeof nullsOf> };
 
-function stringReader(chunk: Data): StringReader {
+/**
+ * A Utf8 column's chunk dictionary-encoded once: an id per row and each distinct value decoded once. Every model
+ * scored on a snapshot (fold models, candidate, champion) and every batch then reads strings by id instead of
+ * decoding them again; kept with the chunk and dropped with it.
+ */
+interface EncodedChunk {
+  ids: Int32Array;
+  strings: string[];
+}
+const encodedChunks = new WeakMap<Data, EncodedChunk>();
+const rowsAsked = new WeakMap<Data, number>();
+
+/**
+ * The chunk's encoding, made once the rows asked of it add up to an eighth of it: a few probe rows of a large
+ * snapshot never pay for encoding all of it, a scan over it pays at most an eighth more than decoding row by row.
+ */
+function encodedChunk(chunk: Data, rows: number): EncodedChunk | undefined {
+  const done = encodedChunks.get(chunk);
+  if (done !== undefined) return done;
+  if (!DataType.isUtf8(chunk.type)) return undefined;
+  const asked = (rowsAsked.get(chunk) ?? 0) + rows;
+  rowsAsked.set(chunk, asked);
+  if (asked * 8 < chunk.length) return undefined;
+  const offsets = chunk.valueOffsets as Int32Array;
+  const bytes = chunk.values as Uint8Array;
+  const dictionary = new ByteDictionary();
+  const ids = new Int32Array(chunk.length);
+  for (let i = 0; i < chunk.length; i++) ids[i] = dictionary.add(bytes, offsets[i]!, offsets[i + 1]!);
+  const strings = Array.from({ length: dictionary.size }, (_, id) => {
+    const value = dictionary.bytesOf(id);
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  });
+  const encoded = { ids, strings };
+  encodedChunks.set(chunk, encoded);
+  rowsAsked.delete(chunk);
+  return encoded;
+}
+
+function stringReader(chunk: Data, rows: number): StringReader {
   const nulls = nullsOf(chunk);
   const type = chunk.type;
+  const encoded = encodedChunk(chunk, rows);
+  if (encoded !== undefined) return { kind: 'encoded', ...encoded, nulls };
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) {
     const bytes = chunk.values as Uint8Array;
     const rawOffsets = chunk.valueOffsets as Int32Array | BigInt64Array;
@@ -301,16 +343,24 @@ function categoricalValues(column: Vector, name: string, rows: RowSelection, n: 
   const out = new Array<string>(n);
   const chunks = column.data;
   const readers = new Array<StringReader | undefined>(chunks.length);
-  const readerOf = (c: number): StringReader => (readers[c] ??= stringReader(chunks[c]!));
   // Categories repeat: short strings are decoded once per call and found again by their bytes.
   const shortStrings = new Map<number, string>();
   if (rows instanceof Int32Array) {
     const { chunkIndex, local } = locateRows(chunks, rows);
+    const perChunk = new Int32Array(chunks.length);
+    for (let k = 0; k < n; k++) perChunk[chunkIndex[k]!]!++;
+    const readerOf = (c: number): StringReader => (readers[c] ??= stringReader(chunks[c]!, perChunk[c]!));
     for (let k = 0; k < n; k++) out[k] = readString(readerOf(chunkIndex[k]!), local[k]!, shortStrings);
     return out;
   }
   forEachChunkInRange(chunks, rows, (c, from, to, at) => {
-    const reader = readerOf(c);
+    const reader = (readers[c] ??= stringReader(chunks[c]!, to - from));
+    if (reader.kind === 'encoded') {
+      // The common case once encoded: a gather by id, nulls read as "".
+      const { ids, strings, nulls } = reader;
+      for (let i = from; i < to; i++) out[i - from + at] = nulls !== undefined && isNull(nulls, i) ? '' : strings[ids[i]!]!;
+      return;
+    }
     for (let i = from; i < to; i++) out[i - from + at] = readString(reader, i, shortStrings);
   });
   return out;
@@ -318,6 +368,7 @@ function categoricalValues(column: Vector, name: string, rows: RowSelection, n: 
 
 function readString(reader: StringReader, i: number, shortStrings: Map<number, string>): string {
   if (reader.nulls !== undefined && isNull(reader.nulls, i)) return '';
+  if (reader.kind === 'encoded') return reader.strings[reader.ids[i]!]!;
   if (reader.kind === 'utf8') {
     const { bytes, text, offsets, stride } = reader;
     const start = offsets[i * stride]!;

@@ -167,6 +167,24 @@ describe('tensorsFromTable', () => {
     );
   });
 
+  test('a string column read a few rows at a time, then encoded once and read by id, gives the same strings', () => {
+    // One 4,000-row chunk: single rows are decoded from the bytes; once an eighth of it was asked for, the column
+    // is dictionary-encoded and later reads gather by id. Both must agree with Arrow's own getter.
+    const values = Array.from({ length: 4000 }, (_, i) =>
+      i % 13 === 0 ? null : i % 3 === 0 ? `Zürich-${i % 50}` : i % 3 === 1 ? `a long category name number ${i % 40}` : `c${i % 30}`,
+    );
+    const big = new Table({ name: vectorFromArray(values, new Utf8()) });
+    const wanted = (rows: number[]) => rows.map((r) => values[r] ?? '');
+    const single = [0, 1, 2, 3, 3999, 1234];
+    for (const r of single) assert.deepEqual(tensorsFromTable(big, { start: r, end: r + 1 }, { numeric: [], categorical: ['name'] }).name!.data, wanted([r]));
+    for (let from = 0; from < 4000; from += 256) {
+      const end = Math.min(4000, from + 256);
+      assert.deepEqual(tensorsFromTable(big, { start: from, end }, { numeric: [], categorical: ['name'] }).name!.data, wanted(range(from, end)), `rows ${from}..${end}`);
+    }
+    const shuffled = Array.from({ length: 4000 }, (_, i) => (i * 2654435761) % 4000);
+    assert.deepEqual(tensorsFromTable(big, Int32Array.from(shuffled), { numeric: [], categorical: ['name'] }).name!.data, wanted(shuffled));
+  });
+
   test('rows outside the table are refused', () => {
     assert.throws(() => tensorsFromTable(table, { start: 0, end: N + 1 }, features), RangeError);
     assert.throws(() => tensorsFromTable(table, Int32Array.from([0, N]), features), RangeError);
