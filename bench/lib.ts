@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: sizes per mode, timing statistics, the machine description, child processes
 // that answer with one JSON line, and the results files.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +13,10 @@ export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(BENCH_DIR, '..');
 /** Cached inputs (data files, models, the bench dev server's state); git-ignored. */
 export const CACHE_DIR = path.join(BENCH_DIR, '.cache');
-/** Where results are written (committed: the latest run); the smoke test points it at a temp folder. */
-export let RESULTS_DIR = path.join(BENCH_DIR, 'results');
+/** The committed results folder (the latest run of each benchmark, and the history). */
+export const DEFAULT_RESULTS_DIR = path.join(BENCH_DIR, 'results');
+/** Where results are written; the smoke test points it at a temp folder. */
+export let RESULTS_DIR = DEFAULT_RESULTS_DIR;
 
 /** Writes results somewhere else than bench/results (`--results <dir>`). */
 export function setResultsDir(dir: string): void {
@@ -26,6 +28,20 @@ export { VENV_PYTHON };
 
 // One free-port helper for the benchmarks and the tests.
 export { freePort, freePorts } from '../test/helpers/free-port';
+
+/** Benchmarks in the order they run; drift is bench/drift.ts, run as its own script when it exists. */
+export const BENCHES = ['eval', 'orchestration', 'drift', 'data-pull', 'serving'] as const;
+/** One benchmark's name, also its results file's (bench/results/<name>.json). */
+export type BenchName = (typeof BENCHES)[number];
+
+/** Section titles in summary.md and docs/benchmarks.md. */
+export const BENCH_TITLES: Record<BenchName, string> = {
+  eval: '1. Evaluation throughput',
+  orchestration: '2. Orchestration overhead',
+  drift: '3. Drift',
+  'data-pull': '4. Data pull',
+  serving: '5. Serving',
+};
 
 /** full: the published numbers; quick: minutes; smoke: seconds, for the test that keeps the benchmarks from rotting. */
 export type BenchMode = 'full' | 'quick' | 'smoke';
@@ -72,6 +88,28 @@ export function machine(): Record<string, unknown> {
     node: process.version,
     python,
     loadAverage1m: round(os.loadavg()[0]!, 2),
+  };
+}
+
+/** Where a result was measured: the git commit, whether the code under test differed from it, and the machine's load. */
+export interface Provenance {
+  commit: string;
+  /** Tracked files under src/, workflows/, activities/ or bench/ differed from the commit (in a shared tree, anyone's edits). */
+  dirty: boolean;
+  /** 1, 5 and 15-minute load averages when the result was written (the machine's, not only the benchmark's). */
+  loadAverage: [number, number, number];
+}
+
+/** The commit HEAD points at and the load now; 'unknown' outside a git checkout. */
+export function provenance(): Provenance {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
+  const head = git(['rev-parse', 'HEAD']);
+  const status = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'workflows', 'activities', 'bench']);
+  const [l1, l5, l15] = os.loadavg().map((l) => round(l, 2)) as [number, number, number];
+  return {
+    commit: head.status === 0 ? head.stdout.trim() : 'unknown',
+    dirty: status.status === 0 && status.stdout.trim() !== '',
+    loadAverage: [l1, l5, l15],
   };
 }
 

@@ -1,36 +1,68 @@
-// Benchmark 2, orchestration overhead: whole retrain pipelines (pull → split → train → export/check → evaluate →
-// gate → register → promote) whose training job is a no-op honouring the job contract (bench/py/noop_trainer.py), on
-// the embedded Temporal dev server (its own ports and state under bench/.cache), N runs one after the other and N at
-// once, each on its own model. Overhead = a run's wall time minus the time its jobs' processes spent inside the job
-// (union of their intervals); per stage from the run's Temporal history (first scheduled → last completed activity
-// of each type); history length in events.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Benchmark 2, orchestration overhead: the same no-op pipeline (pull → split → 3 fold jobs + final job →
+// export/check → evaluate → gate → register → promote; every job the no-op process bench/py/noop_trainer.py) on
+// Relearn (the embedded Temporal dev server, its own ports and state under bench/.cache), on Prefect 3 with its local
+// server and on Apache Airflow 3 in its standalone configuration (bench/py/orch_prefect.py, bench/py/orch_airflow.py,
+// each in its own pinned virtual environment made here), in one run: N pipelines one after the other, 10 and 50 at
+// once, and one pipeline whose worker is SIGKILLed while its first job runs. Overhead = a run's wall time minus the
+// time its jobs' processes spent inside the job (union of their intervals, which the jobs log themselves).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import proto from '@temporalio/proto';
 import { loadConfig } from '../src/config';
+import { RELEARN_ROOT } from '../src/paths';
 import { stopDevServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/connection';
 import { startRetrain } from '../src/temporal/runs';
 import { createRelearnWorker } from '../src/temporal/worker';
+import { WorkerProcess } from '../test/faults/harness';
+import { waitFor } from '../test/helpers/wait';
 import {
   type BenchMode,
   type BenchOutcome,
   BENCH_DIR,
   CACHE_DIR,
   type SummaryRow,
+  VENV_PYTHON,
   fmt,
   freePorts,
   machine,
   percentile,
   round,
+  runJsonChild,
 } from './lib';
 
-const RUNS: Record<BenchMode, number> = { full: 50, quick: 10, smoke: 2 };
+/** What one invocation runs: pipelines one after the other, batches started at once, the crash, and the peers. */
+interface Plan {
+  sequential: number;
+  concurrent: number[];
+  crash: boolean;
+  peers: boolean;
+  crashTimeoutS: number;
+}
+
+const PLANS: Record<BenchMode, Plan> = {
+  full: { sequential: 20, concurrent: [10, 50], crash: true, peers: true, crashTimeoutS: 180 },
+  quick: { sequential: 5, concurrent: [10], crash: true, peers: true, crashTimeoutS: 120 },
+  // The test suite's size: Relearn only, so `npm test` never installs a peer.
+  smoke: { sequential: 2, concurrent: [2], crash: false, peers: false, crashTimeoutS: 60 },
+};
+
+/** The peers, each a driver in bench/py and a pinned requirements file in bench/peers. */
+export const PEERS = ['prefect', 'airflow'] as const;
+type Peer = (typeof PEERS)[number];
+const PEER_NAMES: Record<Peer, string> = { prefect: 'Prefect', airflow: 'Airflow' };
+
+/** The detection time of a dead worker's task, the same on each side that has one: Relearn's heartbeat timeouts, Airflow's task heartbeat timeout. */
+const CRASH_HEARTBEAT_TIMEOUT_MS = 10_000;
+/** How long the crash run's jobs wait after starting, so the worker is killed while one runs. */
+const CRASH_JOB_HOLD_MS = 3000;
+
 const EventType = proto.temporal.api.enums.v1.EventType;
 
-
-function modelConfig(): Record<string, unknown> {
+function modelConfig(jobEnv: Record<string, string>, crash = false): Record<string, unknown> {
   return {
     task: 'binary',
     source: {
@@ -46,12 +78,16 @@ function modelConfig(): Record<string, unknown> {
     label: 'delayed',
     contract: { minRows: 500, columns: { date: { type: 'timestamp' }, delay: { type: 'int' }, distance: { type: 'int' }, origin: { type: 'string' } } },
     split: { folds: 3, strategy: 'stratified', holdoutFraction: 0.2, seed: 1 },
+    ...(crash ? { heartbeatTimeoutMs: CRASH_HEARTBEAT_TIMEOUT_MS } : {}),
     trainer: {
       command: ['{python}', path.join(BENCH_DIR, 'py', 'noop_trainer.py'), '{spec}'],
       estimator: 'logistic_regression',
       maxParallel: 4,
-      maxAttempts: 1,
+      maxAttempts: crash ? 3 : 1,
       probeRows: 20,
+      // The job's environment is an allow-list: the bench's variables are given to it by name.
+      env: jobEnv,
+      ...(crash ? { heartbeatTimeoutMs: CRASH_HEARTBEAT_TIMEOUT_MS, retryInitialIntervalMs: 500 } : {}),
     },
     gate: { primaryMetric: 'roc_auc', maxDropVsChampion: 1 },
   };
@@ -80,31 +116,64 @@ function unionMs(intervals: Array<[number, number]>): number {
   return total;
 }
 
+function readJobLog(file: string): JobInterval[] {
+  return existsSync(file)
+    ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobInterval)
+    : [];
+}
+
+/** One pipeline run as measured, on any side. */
 interface RunMeasure {
-  model: string;
-  wallMs: number;
+  key: string;
+  wallMs: number | null;
   jobsMs: number;
-  overheadMs: number;
+  overheadMs: number | null;
   jobs: number;
-  historyEvents: number;
-  stagesMs: Record<string, number>;
   outcome: string;
+  historyEvents?: number;
+  stagesMs?: Record<string, number>;
+}
+
+/** A phase's runs with the whole phase's wall time. */
+interface Phase {
+  wallMs: number;
+  runs: RunMeasure[];
+}
+
+/** The crash measurement: SIGKILL of the worker while the run's first job runs → the run's end. */
+interface CrashMeasure {
+  killed: string;
+  state: string;
+  recoveryMs: number | null;
+  runWallMs: number | null;
+}
+
+interface SideResult {
+  version?: string;
+  startupMs?: number;
+  phases: Record<string, Phase>;
+  crash?: CrashMeasure;
 }
 
 const toMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
-/** Runs benchmark 2 and returns its report and summary rows. */
-export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
-  const n = RUNS[mode];
+/** Runs the plan on Relearn: an in-process worker for the timed phases, a worker process for the crash. */
+async function runRelearn(plan: Plan): Promise<SideResult> {
   const dir = path.join(CACHE_DIR, 'orchestration');
   rmSync(dir, { recursive: true, force: true });
   const jobLog = path.join(CACHE_DIR, 'orchestration-jobs.jsonl');
   rmSync(jobLog, { force: true });
-  process.env.BENCH_JOB_LOG = jobLog;
-  const models = Object.fromEntries(
-    [...Array.from({ length: n }, (_, i) => `bench-seq-${i}`), ...Array.from({ length: n }, (_, i) => `bench-conc-${i}`)].map((m) => [m, modelConfig()]),
-  );
+  const startedDir = path.join(dir, 'started');
+  const jobEnv = { BENCH_JOB_LOG: jobLog };
+  const keys = [
+    ...Array.from({ length: plan.sequential }, (_, i) => `bench-seq-${i}`),
+    ...plan.concurrent.flatMap((n) => Array.from({ length: n }, (_, i) => `bench-conc${n}-${i}`)),
+  ];
+  const models: Record<string, unknown> = Object.fromEntries(keys.map((m) => [m, modelConfig(jobEnv)]));
+  if (plan.crash) {
+    models['bench-crash'] = modelConfig({ ...jobEnv, BENCH_JOB_HOLD_MS: String(CRASH_JOB_HOLD_MS), BENCH_JOB_STARTED_DIR: startedDir }, true);
+  }
   const file = path.join(CACHE_DIR, 'orchestration.yaml');
   // A port found free can be taken again before the dev server binds it (the server also binds ports of its own),
   // so a start that fails is retried on new ports.
@@ -127,10 +196,7 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
     }
   }
   const { client, target, close } = connected;
-  const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
-  const measures: { sequential: RunMeasure[]; concurrent: RunMeasure[] } = { sequential: [], concurrent: [] };
-  let concurrentWallMs = 0;
-  let sequentialWallMs = 0;
+  const result: SideResult = { phases: {} };
   try {
     const runOne = async (model: string) => {
       const t0 = Date.now();
@@ -138,8 +204,8 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
       const handle = client.workflow.getHandle(started.workflowId, started.runId);
       let outcome = 'completed';
       try {
-        const result = (await handle.result()) as { decision?: string; outcome?: string };
-        outcome = String(result.decision ?? result.outcome ?? 'completed');
+        const r = (await handle.result()) as { decision?: string; outcome?: string };
+        outcome = String(r.decision ?? r.outcome ?? 'completed');
       } catch (err) {
         const chain: string[] = [];
         for (let e: unknown = err; e instanceof Error; e = e.cause) chain.push(e.message);
@@ -147,88 +213,285 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
       }
       return { model, runId: started.runId, workflowId: started.workflowId, wallMs: Date.now() - t0, outcome };
     };
-    const finished: Array<Awaited<ReturnType<typeof runOne>> & { kind: 'sequential' | 'concurrent' }> = [];
-    await worker.runUntil(async () => {
-      // Warm-up: the first run pays for bundles, sessions and module loads; it is not counted.
-      await runOne('bench-seq-0');
-      let t0 = Date.now();
-      for (let i = 1; i < n; i++) finished.push({ ...(await runOne(`bench-seq-${i}`)), kind: 'sequential' });
-      finished.push({ ...(await runOne('bench-seq-0')), kind: 'sequential' });
-      sequentialWallMs = Date.now() - t0;
-      t0 = Date.now();
-      const all = await Promise.all(Array.from({ length: n }, (_, i) => runOne(`bench-conc-${i}`)));
-      concurrentWallMs = Date.now() - t0;
-      for (const r of all) finished.push({ ...r, kind: 'concurrent' });
-    });
-    const jobs: JobInterval[] = existsSync(jobLog)
-      ? readFileSync(jobLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobInterval)
-      : [];
-    for (const run of finished) {
-      const mine = jobs.filter((j) => j.jobId.includes(run.runId));
-      const jobsMs = unionMs(mine.map((j) => [j.startMs, j.endMs]));
-      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-      const events = history.events ?? [];
-      const scheduled = new Map<string, { type: string; at: number }>();
-      const spans = new Map<string, [number, number]>();
-      for (const e of events) {
-        const at = toMs(e.eventTime);
-        if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
-          scheduled.set(String(e.eventId), { type: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at });
-        } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
-          const s = scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId));
-          if (!s) continue;
-          const span = spans.get(s.type);
-          spans.set(s.type, span ? [Math.min(span[0], s.at), Math.max(span[1], at)] : [s.at, at]);
+    type Finished = Awaited<ReturnType<typeof runOne>>;
+    const finished: Record<string, { wallMs: number; runs: Finished[] }> = {};
+    const { worker, close: closeWorker } = await createRelearnWorker(loaded, target);
+    try {
+      await worker.runUntil(async () => {
+        // Warm-up: the first run pays for bundles, sessions and module loads; it is not counted.
+        await runOne('bench-seq-0');
+        let t0 = Date.now();
+        const seq: Finished[] = [];
+        for (let i = 1; i < plan.sequential; i++) seq.push(await runOne(`bench-seq-${i}`));
+        seq.push(await runOne('bench-seq-0'));
+        finished.sequential = { wallMs: Date.now() - t0, runs: seq };
+        for (const n of plan.concurrent) {
+          t0 = Date.now();
+          const all = await Promise.all(Array.from({ length: n }, (_, i) => runOne(`bench-conc${n}-${i}`)));
+          finished[`concurrent-${n}`] = { wallMs: Date.now() - t0, runs: all };
         }
-      }
-      const stagesMs = Object.fromEntries([...spans].map(([type, [a, b]]) => [type, Math.round(b - a)]));
-      measures[run.kind].push({
-        model: run.model,
-        wallMs: run.wallMs,
-        jobsMs: Math.round(jobsMs),
-        overheadMs: Math.round(run.wallMs - jobsMs),
-        jobs: mine.length,
-        historyEvents: events.length,
-        stagesMs,
-        outcome: run.outcome,
       });
+    } finally {
+      await closeWorker();
     }
+    const jobs = readJobLog(jobLog);
+    for (const [phase, { wallMs, runs }] of Object.entries(finished)) {
+      const measured: RunMeasure[] = [];
+      for (const run of runs) {
+        const mine = jobs.filter((j) => j.jobId.includes(run.runId));
+        const jobsMs = unionMs(mine.map((j) => [j.startMs, j.endMs]));
+        const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+        const events = history.events ?? [];
+        const scheduled = new Map<string, { type: string; at: number }>();
+        const spans = new Map<string, [number, number]>();
+        for (const e of events) {
+          const at = toMs(e.eventTime);
+          if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+            scheduled.set(String(e.eventId), { type: e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', at });
+          } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+            const s = scheduled.get(String(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+            if (!s) continue;
+            const span = spans.get(s.type);
+            spans.set(s.type, span ? [Math.min(span[0], s.at), Math.max(span[1], at)] : [s.at, at]);
+          }
+        }
+        measured.push({
+          key: run.model,
+          wallMs: run.wallMs,
+          jobsMs: Math.round(jobsMs),
+          overheadMs: Math.round(run.wallMs - jobsMs),
+          jobs: mine.length,
+          outcome: run.outcome,
+          historyEvents: events.length,
+          stagesMs: Object.fromEntries([...spans].map(([type, [a, b]]) => [type, Math.round(b - a)])),
+        });
+      }
+      result.phases[phase] = { wallMs, runs: measured };
+    }
+    if (plan.crash) result.crash = await relearnCrash(loaded, client, target, startedDir, plan.crashTimeoutS);
   } finally {
-    await closeWorker();
     await close();
     await stopDevServer(dir);
-    delete process.env.BENCH_JOB_LOG;
+  }
+  return result;
+}
+
+/** The crash on Relearn: `relearn worker` in its own process, SIGKILLed while the run's first job runs, started again. */
+async function relearnCrash(
+  loaded: ReturnType<typeof loadConfig>,
+  client: Awaited<ReturnType<typeof connectClient>>['client'],
+  target: Awaited<ReturnType<typeof connectClient>>['target'],
+  startedDir: string,
+  timeoutS: number,
+): Promise<CrashMeasure> {
+  const workers = [await WorkerProcess.start(loaded)];
+  try {
+    const t0 = Date.now();
+    const started = await startRetrain(client, target, loaded, 'bench-crash');
+    await waitFor(
+      'the crash run\'s first job to start',
+      () => (existsSync(startedDir) && readdirSync(startedDir).some((f) => f.includes(started.runId)) ? true : undefined),
+      120_000,
+    );
+    const killedAt = Date.now();
+    await workers[0]!.signal('SIGKILL');
+    workers.push(await WorkerProcess.start(loaded));
+    const handle = client.workflow.getHandle(started.workflowId, started.runId);
+    let state = 'completed';
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutS * 1000).unref());
+    try {
+      if ((await Promise.race([handle.result(), deadline])) === 'timeout') state = `not finished within ${timeoutS} s`;
+    } catch (err) {
+      state = `failed: ${(err as Error).message}`;
+    }
+    const endedAt = Date.now();
+    return {
+      killed: 'the `relearn worker` process (SIGKILL to its pid; the detached jobs it launched keep running)',
+      state,
+      recoveryMs: state === 'completed' ? endedAt - killedAt : null,
+      runWallMs: state === 'completed' ? endedAt - t0 : null,
+    };
+  } finally {
+    for (const w of workers) await w.stop();
+  }
+}
+
+/** The peer's virtual environment under .relearn/, installed from bench/peers/<peer>-requirements.txt when it changed. */
+function ensurePeerVenv(peer: Peer): string {
+  const venv = path.join(RELEARN_ROOT, '.relearn', `bench-${peer}-venv`);
+  const python = path.join(venv, 'bin', 'python');
+  const requirements = path.join(BENCH_DIR, 'peers', `${peer}-requirements.txt`);
+  const stamp = path.join(venv, '.bench-requirements.sha256');
+  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === digest) return python;
+  console.log(`  installing ${PEER_NAMES[peer]} (bench/peers/${peer}-requirements.txt) into .relearn/bench-${peer}-venv`);
+  const steps: Array<[string, string[]]> = [
+    ...(existsSync(python) ? [] : [[VENV_PYTHON, ['-m', 'venv', venv]] as [string, string[]]]),
+    [python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-q', '-r', requirements]],
+  ];
+  for (const [cmd, args] of steps) {
+    const r = spawnSync(cmd, args, { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`installing ${PEER_NAMES[peer]} failed: ${path.basename(cmd)} ${args.slice(0, 3).join(' ')} … exited ${r.status}`);
+  }
+  writeFileSync(stamp, `${digest}\n`);
+  return python;
+}
+
+/** What a peer's driver answers: per phase its runs' client-side wall times and final states. */
+interface PeerAnswer extends Omit<SideResult, 'phases'> {
+  phases: Record<string, { wallMs: number; runs: Array<{ key: string; wallMs: number | null; state: string }> }>;
+}
+
+/** Runs the plan on one peer through its driver (bench/py/orch_<peer>.py) and measures its runs' overheads. */
+async function runPeer(peer: Peer, plan: Plan): Promise<SideResult> {
+  const python = ensurePeerVenv(peer);
+  const work = path.join(CACHE_DIR, `orchestration-${peer}`);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const jobLog = path.join(work, 'jobs.jsonl');
+  const planFile = path.join(work, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan));
+  const answer = await runJsonChild<PeerAnswer>(
+    python,
+    [path.join(BENCH_DIR, 'py', `orch_${peer}.py`), 'driver', work, planFile],
+    { env: { ...process.env, BENCH_JOB_LOG: jobLog, BENCH_NOOP_PYTHON: VENV_PYTHON }, timeoutMs: 3 * 3600_000 },
+  );
+  const jobs = readJobLog(jobLog);
+  const phases: Record<string, Phase> = {};
+  for (const [name, phase] of Object.entries(answer.phases)) {
+    phases[name] = {
+      wallMs: phase.wallMs,
+      runs: phase.runs.map((r) => {
+        const mine = jobs.filter((j) => j.jobId.startsWith(`${r.key}/`));
+        const jobsMs = Math.round(unionMs(mine.map((j) => [j.startMs, j.endMs])));
+        const ok = r.state === 'COMPLETED' || r.state === 'success';
+        return {
+          key: r.key,
+          wallMs: r.wallMs,
+          jobsMs,
+          overheadMs: r.wallMs === null ? null : r.wallMs - jobsMs,
+          jobs: mine.length,
+          outcome: ok ? 'completed' : `failed: ${r.state}`,
+        };
+      }),
+    };
+  }
+  return { ...answer, phases };
+}
+
+const stats = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: round(percentile(s, 50), 0), p95: round(percentile(s, 95), 0), min: s[0] ?? null, max: s.at(-1) ?? null };
+};
+
+/** A phase's statistics: overhead and wall time per run (p50, p95, min, max), and the whole phase per run. */
+function describe(phase: Phase) {
+  const runs = phase.runs.filter((r) => r.overheadMs !== null && !r.outcome.startsWith('failed'));
+  const stageNames = [...new Set(runs.flatMap((r) => Object.keys(r.stagesMs ?? {})))];
+  return {
+    runs: phase.runs.length,
+    failed: phase.runs.length - runs.length,
+    phaseWallMs: phase.wallMs,
+    phaseMsPerRun: round(phase.wallMs / Math.max(1, phase.runs.length), 0),
+    wallMs: stats(runs.map((r) => r.wallMs!)),
+    jobsMs: stats(runs.map((r) => r.jobsMs)),
+    overheadMs: stats(runs.map((r) => r.overheadMs!)),
+    jobsPerRun: stats(runs.map((r) => r.jobs)),
+    ...(runs[0]?.historyEvents !== undefined ? { historyEvents: stats(runs.map((r) => r.historyEvents!)) } : {}),
+    ...(stageNames.length > 0 ? { stagesMs: Object.fromEntries(stageNames.map((s) => [s, stats(runs.map((r) => r.stagesMs?.[s] ?? 0))])) } : {}),
+  };
+}
+
+type PhaseStats = ReturnType<typeof describe>;
+
+const phaseLabel = (name: string, d: PhaseStats) =>
+  name === 'sequential' ? `${d.runs} runs one after the other` : `${d.runs} runs at once`;
+
+const crashText = (c: CrashMeasure | undefined) =>
+  c === undefined ? 'not run' : c.recoveryMs !== null ? `${fmt(c.recoveryMs / 1000, 1)} s kill → done` : c.state;
+
+/** Runs benchmark 2 and returns its report and summary rows. */
+export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
+  const plan = PLANS[mode];
+  const loadAtStart = machine().loadAverage1m;
+  console.log(`  Relearn: ${plan.sequential} one after the other, ${plan.concurrent.join(' and ')} at once${plan.crash ? ', a crash' : ''}`);
+  const relearn = await runRelearn(plan);
+  const peers: Partial<Record<Peer, SideResult & { loadAverage1m: unknown }>> = {};
+  const peerErrors: Partial<Record<Peer, string>> = {};
+  if (plan.peers) {
+    for (const peer of PEERS) {
+      console.log(`  ${PEER_NAMES[peer]}: the same plan`);
+      const load = machine().loadAverage1m;
+      try {
+        peers[peer] = { ...(await runPeer(peer, plan)), loadAverage1m: load };
+      } catch (err) {
+        // A peer that cannot run is reported as such; Relearn's figures still stand.
+        peerErrors[peer] = (err as Error).message;
+        console.log(`  ${PEER_NAMES[peer]} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+  const failed = Object.values(relearn.phases).flatMap((p) => p.runs).find((r) => r.outcome.startsWith('failed'));
+  if (failed) throw new Error(`orchestration: Relearn's run of ${failed.key} ${failed.outcome}`);
+
+  const phaseNames = Object.keys(relearn.phases);
+  const relearnStats = Object.fromEntries(phaseNames.map((p) => [p, describe(relearn.phases[p]!)]));
+  const peerStats: Partial<Record<Peer, Record<string, PhaseStats>>> = {};
+  for (const peer of PEERS) {
+    const side = peers[peer];
+    if (side) peerStats[peer] = Object.fromEntries(Object.entries(side.phases).map(([p, phase]) => [p, describe(phase)]));
+  }
+  /** Peer p50 overhead / Relearn p50 overhead, per peer and phase: above 1 means Relearn's overhead is smaller. */
+  const ratios: Record<string, Record<string, number | null>> = {};
+  for (const peer of PEERS) {
+    const s = peerStats[peer];
+    if (!s) continue;
+    ratios[peer] = Object.fromEntries(
+      phaseNames.map((p) => {
+        const mine = relearnStats[p]!.overheadMs.p50;
+        const theirs = s[p]?.overheadMs.p50;
+        return [p, theirs === undefined || s[p]!.failed > 0 || !(mine > 0) ? null : round(theirs / mine, 2)];
+      }),
+    );
   }
 
-  const stats = (values: number[]) => {
-    const s = [...values].sort((a, b) => a - b);
-    return { p50: round(percentile(s, 50), 0), p95: round(percentile(s, 95), 0), min: s[0] ?? null, max: s.at(-1) ?? null };
-  };
-  const describe = (runs: RunMeasure[]) => {
-    const stageNames = [...new Set(runs.flatMap((r) => Object.keys(r.stagesMs)))];
-    return {
-      runs: runs.length,
-      failed: runs.filter((r) => r.outcome.startsWith('failed')).length,
-      wallMs: stats(runs.map((r) => r.wallMs)),
-      jobsMs: stats(runs.map((r) => r.jobsMs)),
-      overheadMs: stats(runs.map((r) => r.overheadMs)),
-      historyEvents: stats(runs.map((r) => r.historyEvents)),
-      jobsPerRun: stats(runs.map((r) => r.jobs)),
-      stagesMs: Object.fromEntries(stageNames.map((s) => [s, stats(runs.map((r) => r.stagesMs[s] ?? 0))])),
-    };
-  };
-  const failed = [...measures.sequential, ...measures.concurrent].find((r) => r.outcome.startsWith('failed'));
-  if (failed) throw new Error(`orchestration: run of ${failed.model} ${failed.outcome}`);
-  const sequential = describe(measures.sequential);
-  const concurrent = describe(measures.concurrent);
-  const row = (label: string, d: ReturnType<typeof describe>, extra: string): SummaryRow => ({
-    bench: 'orchestration',
-    case: `${d.runs} runs ${label}`,
-    relearn: `overhead p50 ${fmt(d.overheadMs.p50)} ms, p95 ${fmt(d.overheadMs.p95)} ms (wall p50 ${fmt(d.wallMs.p50)} ms; ${d.historyEvents.p50} events/run${d.failed ? `; ${d.failed} failed` : ''})${extra}`,
-    peer: 'Airflow / Kubeflow: seconds per task (not run)',
-    ratio: '',
-    goal: `median < 2 s ${d.overheadMs.p50 < 2000 ? '✓' : '✗'}`,
-  });
+  const rows: SummaryRow[] = [];
+  for (const p of phaseNames) {
+    const mine = relearnStats[p]!;
+    const relearnText = `overhead p50 ${fmt(mine.overheadMs.p50)} ms, p95 ${fmt(mine.overheadMs.p95)} ms (all in ${fmt(mine.phaseWallMs / 1000, 1)} s)`;
+    const sides = PEERS.filter((peer) => plan.peers);
+    if (sides.length === 0) {
+      rows.push({ bench: 'orchestration', case: phaseLabel(p, mine), relearn: relearnText, peer: 'peers not run in this mode', ratio: '', goal: '' });
+    }
+    for (const peer of sides) {
+      const theirs = peerStats[peer]?.[p];
+      const ratio = ratios[peer]?.[p];
+      rows.push({
+        bench: 'orchestration',
+        case: `${phaseLabel(p, mine)}, vs ${PEER_NAMES[peer]}`,
+        relearn: relearnText,
+        peer: theirs
+          ? `${PEER_NAMES[peer]} ${peers[peer]!.version ?? ''}: overhead p50 ${fmt(theirs.overheadMs.p50)} ms, p95 ${fmt(theirs.overheadMs.p95)} ms (all in ${fmt(theirs.phaseWallMs / 1000, 1)} s${theirs.failed ? `; ${theirs.failed} failed` : ''})`
+          : `${PEER_NAMES[peer]}: ${peerErrors[peer] ? 'failed to run' : 'not run'}`,
+        ratio: ratio ? `${fmt(ratio, 2)}×` : '',
+        goal: ratio ? `Relearn p50 below ${ratio > 1 ? '✓' : '✗'}` : '',
+      });
+    }
+  }
+  if (plan.crash) {
+    for (const peer of PEERS.filter(() => plan.peers)) {
+      rows.push({
+        bench: 'orchestration',
+        case: `worker SIGKILLed mid-job, vs ${PEER_NAMES[peer]}`,
+        relearn: crashText(relearn.crash),
+        peer: `${PEER_NAMES[peer]}: ${peers[peer] ? crashText(peers[peer].crash) : 'not run'}`,
+        ratio:
+          relearn.crash?.recoveryMs && peers[peer]?.crash?.recoveryMs ? `${fmt(peers[peer].crash.recoveryMs / relearn.crash.recoveryMs, 2)}×` : '',
+        goal: '',
+      });
+    }
+  }
+
   return {
     name: 'orchestration',
     title: 'Orchestration overhead',
@@ -236,33 +499,33 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
       bench: 'orchestration',
       mode,
       machine: machine(),
+      loadAverage1mAtStart: loadAtStart,
+      plan,
       method:
-        `${n} pipelines one after the other (after 1 uncounted warm-up run) and ${n} at once, each on its own model, on the embedded Temporal ` +
-        'dev server (own ports, state in bench/.cache/orchestration) with one in-process Relearn worker. The model reads a 2,000-row Parquet ' +
-        'file; 3 folds + holdout, so 4 training jobs per run, each a no-op process (bench/py/noop_trainer.py). overheadMs = wall time ' +
-        '(start → result, client side) minus the union of the jobs\' own intervals; stagesMs per activity type = first scheduled → last ' +
-        'completed in the run\'s history.',
-      goal: 'median overhead per whole pipeline < 2 s',
-      sequentialWallMs,
-      concurrentWallMs,
-      sequential,
-      concurrent,
-      runs: measures,
-    },
-    rows: [
-      row('sequentially', sequential, ''),
-      {
-        // Started together on one worker (8 activity slots) and 2 cores, each run's wall time is mostly queueing: the
-        // figure that matters is how long all of them took.
-        bench: 'orchestration',
-        case: `${concurrent.runs} runs at once`,
-        relearn:
-          `all done in ${fmt(concurrentWallMs / 1000, 1)} s = ${fmt(concurrentWallMs / concurrent.runs / 1000, 2)} s per run ` +
-          `(${concurrent.historyEvents.p50} events/run; jobs' own time p50 ${concurrent.jobsMs.p50} ms per run)`,
-        peer: 'Airflow / Kubeflow: seconds per task (not run)',
-        ratio: '',
-        goal: `per run < 2 s ${concurrentWallMs / concurrent.runs < 2000 ? '✓' : '✗'}`,
+        'The same no-op pipeline on each side: pull → split → 3 fold jobs + final job (at once) → export/check → evaluate → gate → register → ' +
+        'promote, every job the no-op process bench/py/noop_trainer.py (same interpreter). Relearn: the embedded Temporal dev server (own ' +
+        'ports), one in-process worker for the timed phases, its real stages on a 2,000-row Parquet file. Prefect: its local server and a ' +
+        'flow.serve() worker; Airflow: API server, DAG processor and scheduler (LocalExecutor, SQLite) as `airflow standalone` sets them ' +
+        'up; on the peers every stage but the jobs is an empty task. One uncounted warm-up run per side. overheadMs = wall time (start → ' +
+        'seen finished, client side) minus the union of the jobs\' own intervals. Crash: one run whose worker process is SIGKILLed while ' +
+        `its first job runs (jobs hold ${CRASH_JOB_HOLD_MS} ms), a new worker started at once; recoveryMs = kill → run seen finished. ` +
+        `Dead-task detection ${CRASH_HEARTBEAT_TIMEOUT_MS / 1000} s on Relearn (heartbeat timeouts) and Airflow (task heartbeat timeout); Prefect has none.`,
+      goal: "Relearn's p50 overhead below each peer's",
+      ratios,
+      relearn: { phases: relearnStats, crash: relearn.crash ?? null },
+      peers: Object.fromEntries(
+        PEERS.filter(() => plan.peers).map((peer) => [
+          peer,
+          peers[peer]
+            ? { version: peers[peer].version, startupMs: peers[peer].startupMs, loadAverage1mAtStart: peers[peer].loadAverage1m, phases: peerStats[peer], crash: peers[peer].crash ?? null }
+            : { error: peerErrors[peer] ?? 'not run' },
+        ]),
+      ),
+      runs: {
+        relearn: relearn.phases,
+        ...Object.fromEntries(PEERS.filter((peer) => peers[peer]).map((peer) => [peer, peers[peer]!.phases])),
       },
-    ],
+    },
+    rows,
   };
 }

@@ -9,25 +9,28 @@ import { pathToFileURL } from 'node:url';
 import Table from 'cli-table3';
 import { VENV_DIR } from '../src/paths';
 import { EVAL_ROWS } from './eval';
+import { latestResultsMarkdown, recordResult, writeBenchDocs } from './history';
 import {
   BENCH_DIR,
+  BENCH_TITLES,
+  BENCHES,
   type BenchMode,
+  type BenchName,
   type BenchOutcome,
   CACHE_DIR,
+  DEFAULT_RESULTS_DIR,
   RESULTS_DIR,
   ROOT,
   type SummaryRow,
   VENV_PYTHON,
   machine,
+  provenance,
   rememberPythonVersion,
   runPythonChild,
   setResultsDir,
   writeResult,
 } from './lib';
 
-/** Benchmarks in the order they run; drift is bench/drift.ts, run as its own script when it exists. */
-export const BENCHES = ['eval', 'orchestration', 'drift', 'data-pull', 'serving'] as const;
-type BenchName = (typeof BENCHES)[number];
 
 // Loaded when run: the orchestration benchmark pulls in the whole worker, which the others do not need.
 const RUNNERS: Record<Exclude<BenchName, 'drift'>, (mode: BenchMode) => Promise<BenchOutcome>> = {
@@ -35,14 +38,6 @@ const RUNNERS: Record<Exclude<BenchName, 'drift'>, (mode: BenchMode) => Promise<
   orchestration: async (mode) => (await import('./orchestration')).runOrchestration(mode),
   'data-pull': async (mode) => (await import('./data-pull')).runDataPull(mode),
   serving: async (mode) => (await import('./serving')).runServing(mode),
-};
-
-const TITLES: Record<BenchName, string> = {
-  eval: '1. Evaluation throughput',
-  orchestration: '2. Orchestration overhead',
-  drift: '3. Drift',
-  'data-pull': '4. Data pull',
-  serving: '5. Serving',
 };
 
 function usage(message: string): never {
@@ -112,34 +107,11 @@ function summaryOf(name: BenchName): SummaryRow[] | null {
   return Array.isArray(report.summary) ? report.summary : null;
 }
 
-function markdownTable(rows: SummaryRow[]): string {
-  const cell = (s: string) => s.replaceAll('|', '\\|');
-  return [
-    '| case | Relearn | peer | ratio | goal |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.case)} | ${cell(r.relearn)} | ${cell(r.peer)} | ${cell(r.ratio)} | ${cell(r.goal)} |`),
-  ].join('\n');
-}
-
 /** bench/results/summary.md from every results file present (so `--only` refreshes its part only). */
 function writeSummary(): string {
-  const parts = ['# Benchmark results', '', 'Written by `npm run bench`; see docs/benchmarks.md for what each benchmark measures.', ''];
-  for (const name of BENCHES) {
-    const file = path.join(RESULTS_DIR, `${name}.json`);
-    if (!existsSync(file)) continue;
-    const report = JSON.parse(readFileSync(file, 'utf8')) as { mode?: string; finishedAt?: string; machine?: Record<string, unknown> };
-    parts.push(`## ${TITLES[name]}`, '');
-    const m = report.machine ?? {};
-    parts.push(
-      `Mode ${report.mode ?? '?'}, ${report.finishedAt ?? ''}; ${String(m.cpuModel ?? '?')}, ${String(m.cores ?? '?')} cores, ` +
-        `${String(m.memoryGB ?? '?')} GB, Node ${String(m.node ?? '?')}, Python ${String(m.python ?? '?')}, load ${String(m.loadAverage1m ?? '?')}.`,
-      '',
-    );
-    const rows = summaryOf(name);
-    parts.push(rows ? markdownTable(rows) : `See \`${name}.json\`.`, '');
-  }
+  const intro = ['# Benchmark results', '', 'Written by `npm run bench`; see docs/benchmarks.md for what each benchmark measures.', ''];
   const file = path.join(RESULTS_DIR, 'summary.md');
-  writeFileSync(file, `${parts.join('\n')}\n`);
+  writeFileSync(file, `${intro.join('\n')}\n${latestResultsMarkdown('##')}`);
   return file;
 }
 
@@ -156,19 +128,23 @@ async function main(): Promise<void> {
   const printed = new Table({ head: ['bench', 'case', 'Relearn', 'peer', 'ratio', 'goal'] });
   for (const name of only) {
     const started = performance.now();
-    console.log(`▸ ${TITLES[name]} …`);
+    console.log(`▸ ${BENCH_TITLES[name]} …`);
     if (name === 'drift') {
       await runDrift(mode);
     } else {
       const outcome = await RUNNERS[name](mode);
       writeResult(name, { ...outcome.report, finishedAt: new Date().toISOString(), summary: outcome.rows });
     }
+    // Every results file (drift.ts writes its own) gets the commit and load, and a line in history.jsonl.
+    recordResult(name, provenance());
     for (const row of summaryOf(name) ?? []) printed.push([name, row.case, row.relearn, row.peer, row.ratio, row.goal]);
     console.log(`  done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   console.log(printed.toString());
   const summary = writeSummary();
-  console.log(`wrote ${path.relative(ROOT, RESULTS_DIR)}/{${only.join(',')}}.json and ${path.relative(ROOT, summary)} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`wrote ${path.relative(ROOT, RESULTS_DIR)}/{${only.join(',')}}.json, history.jsonl and ${path.relative(ROOT, summary)} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  // The docs show bench/results/, not a folder given with --results.
+  if (RESULTS_DIR === DEFAULT_RESULTS_DIR) console.log(`rewrote the generated parts of ${path.relative(ROOT, writeBenchDocs())}`);
 }
 
 await main();

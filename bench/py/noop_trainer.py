@@ -1,7 +1,9 @@
 """No-op training job for the orchestration benchmark: honours the job contract (model.onnx, probe.json, then
 status.json in the spec's outputDir) without training. It hands back a constant classifier built by prepare.py and
 appends its start and end times to $BENCH_JOB_LOG, so the benchmark can subtract the time spent inside jobs.
-Standard library only, so it starts in milliseconds.
+For the crash measurement it can also touch a file in $BENCH_JOB_STARTED_DIR when it starts and then wait
+$BENCH_JOB_HOLD_MS, so the worker can be killed while the job runs. Standard library only, so it starts in
+milliseconds.
 
     python bench/py/noop_trainer.py <spec.json>
 """
@@ -16,6 +18,12 @@ started = time.time()
 with open(sys.argv[1], encoding="utf-8") as f:
     spec = json.load(f)
 out = spec["outputDir"]
+started_dir = os.environ.get("BENCH_JOB_STARTED_DIR")
+if started_dir:
+    os.makedirs(started_dir, exist_ok=True)
+    with open(os.path.join(started_dir, spec["jobId"].replace("/", "_")), "w", encoding="utf-8"):
+        pass
+time.sleep(int(os.environ.get("BENCH_JOB_HOLD_MS", "0")) / 1000)
 os.makedirs(out, exist_ok=True)
 shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".cache", "constant.onnx"), os.path.join(out, "model.onnx"))
 with open(os.path.join(out, "probe.json"), "w", encoding="utf-8") as f:

@@ -36,3 +36,38 @@ test('npm run bench --smoke --only data-pull writes a results JSON with both sid
     rmSync(results, { recursive: true, force: true });
   }
 });
+
+test('npm run bench --smoke --only orchestration runs Relearn alone and records the commit, the load and a history line', { timeout: 240_000 }, () => {
+  const results = mkdtempSync(path.join(os.tmpdir(), 'relearn-bench-'));
+  try {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--only', 'orchestration', '--results', results], {
+      cwd: RELEARN_ROOT,
+      encoding: 'utf8',
+      timeout: 230_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: RELEARN_ROOT, encoding: 'utf8' }).stdout.trim();
+    const report = JSON.parse(readFileSync(path.join(results, 'orchestration.json'), 'utf8')) as Record<string, any>;
+    assert.equal(report.commit, head, 'the commit measured at');
+    assert.equal(typeof report.dirty, 'boolean');
+    assert.equal(report.loadAverage.length, 3);
+    for (const l of report.loadAverage) assert.equal(typeof l, 'number');
+    assert.deepEqual(Object.keys(report.relearn.phases), ['sequential', 'concurrent-2']);
+    for (const phase of Object.values(report.relearn.phases) as any[]) {
+      assert.equal(phase.runs, 2);
+      assert.equal(phase.failed, 0);
+      // Every run's 4 no-op jobs logged their own intervals, so the overhead is the wall time minus real job time.
+      assert.equal(phase.jobsPerRun.min, 4);
+      assert.ok(phase.jobsMs.p50 > 0);
+      assert.ok(phase.overheadMs.p50 > 0 && phase.overheadMs.p50 < phase.wallMs.p50);
+    }
+    assert.deepEqual(report.peers, {}, 'no peer is installed or run at smoke size');
+    const history = readFileSync(path.join(results, 'history.jsonl'), 'utf8').trim().split('\n');
+    assert.equal(history.length, 1);
+    assert.equal(JSON.parse(history[0]!).commit, head);
+    const summary = readFileSync(path.join(results, 'summary.md'), 'utf8');
+    assert.match(summary, new RegExp(`## 2\\. Orchestration overhead[\\s\\S]*commit ${head.slice(0, 8)}`));
+  } finally {
+    rmSync(results, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,190 @@
+"""Orchestration peer: the no-op pipeline on Apache Airflow 3 in its standalone configuration (bench/orchestration.ts
+runs this with the Airflow virtual environment's Python and reads the last line it prints).
+
+    python orch_airflow.py driver <work-dir> <plan.json>
+
+What `airflow standalone` starts — SQLite, the LocalExecutor, the simple auth manager, an API server, a DAG processor,
+a triggerer and a scheduler — started here as separate processes on a free port, so the scheduler (the process whose executor runs
+the tasks: Airflow's worker in this mode) can be killed and restarted alone. Runs are triggered and watched through
+the public REST API (/api/v2).
+"""
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from orch_common import HERE, answer, free_port, now_ms, start_process, stop_process, wait_http, wait_job_started
+
+DAG_ID = "noop_pipeline"
+TERMINAL = {"success", "failed"}
+
+
+class Api:
+    """The REST API with a token from the simple auth manager (every user an admin, as standalone sets it up)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.token = None
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} {path}: HTTP {e.code} {e.read()[:300]!r}") from None
+
+    def login(self) -> None:
+        with urllib.request.urlopen(self.base + "/auth/token", timeout=30) as r:
+            self.token = json.loads(r.read())["access_token"]
+
+
+def run_many(api: Api, keys: list[str], timeout_s: float, on_started=None) -> list[dict]:
+    """Triggers one DAG run per key, waits until each is terminal; client-side wall time per run."""
+    started: dict[str, float] = {}
+    for key in keys:
+        started[key] = now_ms()
+        api.call("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"dag_run_id": key, "logical_date": None, "conf": {"key": key}})
+    if on_started is not None:
+        on_started(keys)
+    done: dict[str, dict] = {}
+    deadline = time.time() + timeout_s
+    while len(done) < len(keys) and time.time() < deadline:
+        # One request for every open run: the list, newest first.
+        listed = api.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&order_by=-run_after")
+        end = now_ms()
+        states = {r["dag_run_id"]: r["state"] for r in listed.get("dag_runs", [])}
+        for key in keys:
+            if key not in done and states.get(key) in TERMINAL:
+                done[key] = {"key": key, "wallMs": round(end - started[key]), "endMs": end, "state": states[key]}
+        time.sleep(0.05)
+    for key in keys:
+        if key not in done:
+            state = api.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{key}").get("state")
+            done[key] = {"key": key, "wallMs": None, "state": f"not finished within {timeout_s:.0f} s ({state})"}
+    return [done[k] for k in keys]
+
+
+def airflow_env(work: str, port: int) -> dict[str, str]:
+    home = os.path.join(work, "airflow-home")
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(work, "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        # Room for 50 runs at once: Airflow's default caps (16 runs and 16 tasks per DAG) would queue them.
+        "AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG": "64",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "256",
+        "AIRFLOW__CORE__PARALLELISM": "16",
+        # Same for all components, which each make their own otherwise (standalone shares one config file).
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
+        "AIRFLOW__CORE__FERNET_KEY": "",
+        # A task whose worker died is noticed after this long (default 300 s); the same 10 s as Relearn's bench model.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "10",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "BENCH_PY_DIR": HERE,
+        "BENCH_PEER_WORK": work,
+    }
+
+
+def driver(work: str, plan: dict) -> None:
+    import airflow
+
+    port = free_port()
+    env = airflow_env(work, port)
+    os.makedirs(env["AIRFLOW__CORE__DAGS_FOLDER"], exist_ok=True)
+    shutil.copy(os.path.join(HERE, "orch_airflow_dag.py"), os.path.join(env["AIRFLOW__CORE__DAGS_FOLDER"], "noop_pipeline.py"))
+    os.environ.update(env)
+    airflow_bin = [sys.executable, "-m", "airflow"]
+    t0 = time.time()
+    migrated = subprocess.run([*airflow_bin, "db", "migrate"], env=env, capture_output=True, text=True)
+    if migrated.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-2000:]}")
+    log = lambda name: os.path.join(work, f"{name}.log")  # noqa: E731
+    api_server = start_process([*airflow_bin, "api-server", "--host", "127.0.0.1", "--port", str(port)], log("api-server"), env)
+    processor = start_process([*airflow_bin, "dag-processor"], log("dag-processor"), env)
+    triggerer = start_process([*airflow_bin, "triggerer"], log("triggerer"), env)
+    schedulers = [start_process([*airflow_bin, "scheduler"], log("scheduler"), env)]
+    result: dict = {"peer": "airflow", "version": airflow.__version__, "phases": {}}
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", 180, api_server, "Airflow API server")
+        api = Api(f"http://127.0.0.1:{port}")
+        api.login()
+        deadline = time.time() + 180
+        while True:
+            try:
+                api.call("GET", f"/api/v2/dags/{DAG_ID}")
+                break
+            except RuntimeError:
+                if time.time() > deadline:
+                    raise RuntimeError(f"the DAG {DAG_ID} was not parsed within 180 s (see dag-processor.log)") from None
+                time.sleep(0.3)
+        result["startupMs"] = round((time.time() - t0) * 1000)
+        run_many(api, ["warmup"], 180)
+        phases = result["phases"]
+        runs = []
+        t = now_ms()
+        for i in range(plan["sequential"]):
+            runs += run_many(api, [f"seq-{i}"], 300)
+        phases["sequential"] = {"wallMs": round(now_ms() - t), "runs": runs}
+        for n in plan["concurrent"]:
+            t = now_ms()
+            runs = run_many(api, [f"conc{n}-{i}" for i in range(n)], 1800)
+            phases[f"concurrent-{n}"] = {"wallMs": round(now_ms() - t), "runs": runs}
+        if plan.get("crash"):
+            result["crash"] = crash(api, work, env, airflow_bin, schedulers, plan["crashTimeoutS"])
+    finally:
+        for p in schedulers:
+            stop_process(p)
+        stop_process(processor)
+        stop_process(triggerer)
+        stop_process(api_server)
+    answer(result)
+
+
+def crash(api: Api, work: str, env: dict, airflow_bin: list[str], schedulers: list, timeout_s: float) -> dict:
+    """One run whose scheduler is SIGKILLed while its first job runs; a new scheduler is started at once."""
+    # Tasks are run by the scheduler's executor, so the hold reaches the jobs through its environment.
+    env = {**env, "BENCH_JOB_HOLD_MS": "3000", "BENCH_JOB_STARTED_DIR": os.path.join(work, "started")}
+    os.environ["BENCH_JOB_STARTED_DIR"] = env["BENCH_JOB_STARTED_DIR"]
+    stop_process(schedulers[-1])
+    schedulers.append(start_process([*airflow_bin, "scheduler"], os.path.join(work, "scheduler.log"), env))
+    killed: dict = {}
+
+    def kill_when_started(keys: list[str]) -> None:
+        wait_job_started(keys[0], 120)
+        killed["at"] = now_ms()
+        os.kill(schedulers[-1].pid, 9)
+        schedulers[-1].wait()
+        schedulers.append(start_process([*airflow_bin, "scheduler"], os.path.join(work, "scheduler.log"), env))
+
+    [run] = run_many(api, ["crash-0"], timeout_s, kill_when_started)
+    recovered = run["state"] == "success"
+    return {
+        "killed": "the scheduler process (SIGKILL to its pid; its LocalExecutor workers and task processes are orphaned, not killed)",
+        "state": run["state"],
+        "recoveryMs": round(run["endMs"] - killed["at"]) if recovered else None,
+        "runWallMs": run["wallMs"],
+    }
+
+
+if __name__ == "__main__":
+    with open(sys.argv[3], encoding="utf-8") as f:
+        driver(sys.argv[2], json.load(f))
