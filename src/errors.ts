@@ -71,6 +71,13 @@ export class RegistryCredentialsError extends RelearnError {
   }
 }
 
+/** The artifact store refused access (wrong credentials, missing bucket): retrying cannot help. */
+export class StoreAccessError extends RelearnError {
+  constructor(message: string) {
+    super(FailureType.StoreAccess, message);
+  }
+}
+
 /** Turns a RelearnError into a non-retryable ApplicationFailure; anything else is rethrown (retryable). */
 export function toActivityFailure(err: unknown): never {
   if (err instanceof RelearnError) {

@@ -10,6 +10,8 @@ export const FailureType = {
   JobContract: 'JobContractError',
   ModelRejected: 'ModelRejected',
   ArtifactIntegrity: 'ArtifactIntegrityError',
+  /** The artifact store refused the worker: wrong credentials, missing bucket, wrong region. */
+  StoreAccess: 'StoreAccessError',
   /** A search whose every trial failed. */
   SearchFailed: 'SearchFailed',
   /** The registry's database refused the credentials (wrong password or user). */
