@@ -3,7 +3,7 @@ import { assertWorkerPart, workerModelConfig } from '../src/config/run-config';
 import type { ModelConfig } from '../src/config/schema';
 import { ConfigError, failFast } from '../src/errors';
 import { awaitJob, expandCommand } from '../src/jobs/await-job';
-import { safeJobId } from '../src/jobs/local';
+import { safeJobId } from '../src/jobs/launcher';
 import type { ActivityDeps } from './deps';
 import type { ArtifactRef, TrainedJob } from '../src/contracts';
 
@@ -38,9 +38,10 @@ export function createTrainingActivities(deps: ActivityDeps) {
       return failFast(async () => {
         const ctx = Context.current();
         const cfg = workerModelConfig(deps.config, input);
-        const { params, ...given } = input.trainer;
+        // Runs started before trainer.launcher existed carry no launcher: theirs was the local one.
+        const { params, launcher = 'local', ...given } = input.trainer as Omit<ModelConfig['trainer'], 'launcher'> & Partial<Pick<ModelConfig['trainer'], 'launcher'>>;
         const { params: ownParams, ...own } = cfg.trainer;
-        assertWorkerPart(deps.config, input.model, 'trainer', given, own);
+        assertWorkerPart(deps.config, input.model, 'trainer', { ...given, launcher }, own);
         // A search trial (or the run after a search) trains with params the search drew from its space.
         const searchable = new Set(Object.keys(cfg.search?.space ?? {}));
         for (const [name, value] of Object.entries(params)) {
@@ -52,8 +53,9 @@ export function createTrainingActivities(deps: ActivityDeps) {
         }
         const snapshotPath = await deps.store.verifiedPath(input.snapshot);
         const splitPath = await deps.store.verifiedPath(input.split);
+        const { workflowExecution, workflowNamespace } = ctx.info;
         const { handle, status } = await awaitJob({
-          launcher: deps.launcher,
+          launcher: deps.launcher.for(cfg.trainer.launcher),
           launch: {
             jobId: safeJobId(input.jobKey),
             command: expandCommand(cfg.trainer.command, deps.commandVars),
@@ -62,6 +64,10 @@ export function createTrainingActivities(deps: ActivityDeps) {
             env: cfg.trainer.env,
             passEnv: cfg.trainer.passEnv,
             threads: cfg.trainer.threads,
+            // The reaper stops the job once this run is closed (terminated, reset, timed out).
+            ...(workflowExecution && workflowNamespace
+              ? { owner: { namespace: workflowNamespace, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId } }
+              : {}),
             spec: {
               role: input.role,
               task: cfg.task,

@@ -1,7 +1,7 @@
 // Launching a training job and waiting for it, without Temporal: the activity passes its heartbeat, its
 // cancellation-aware sleep and the rule for when an interrupted wait kills the job.
 import type { JobStatus } from './contract';
-import { failureOf, type JobHandle, type LaunchOptions, type LocalLauncher } from './local';
+import { failureOf, type JobHandle, type JobLauncher, type LaunchOptions } from './launcher';
 
 /** What the wait reports each poll: enough for a retry to find the same run. */
 export interface JobHeartbeat {
@@ -10,11 +10,13 @@ export interface JobHeartbeat {
   state: string;
   pid?: number;
   elapsedMs?: number;
+  /** The cluster's id of the run (Ray's submission id). */
+  submissionId?: string;
 }
 
 /** Inputs of awaitJob. */
 export interface AwaitJobOptions {
-  launcher: Pick<LocalLauncher, 'launchOrAttach' | 'poll' | 'kill'>;
+  launcher: Pick<JobLauncher, 'launchOrAttach' | 'poll' | 'cancel'>;
   launch: LaunchOptions;
   /** Past this much running time the job's process group is killed and the wait fails (retryable). */
   timeoutMs: number;
@@ -46,19 +48,20 @@ const FIRST_POLL_MS = 25;
  */
 export async function awaitJob(opts: AwaitJobOptions): Promise<FinishedJob> {
   const { launcher, timeoutMs, pollMs } = opts;
-  let handle = launcher.launchOrAttach(opts.launch);
+  let handle = await launcher.launchOrAttach(opts.launch);
   opts.onLaunched?.(handle);
   // Short jobs are seen finishing soon after they do: the first polls come quickly, then the interval doubles up to
   // pollMs (a no-op job used to cost a whole second of waiting).
   let sleepMs = Math.min(FIRST_POLL_MS, pollMs);
   for (;;) {
-    const state = launcher.poll(handle);
+    const state = await launcher.poll(handle);
     const beat: JobHeartbeat = { jobId: handle.jobId, run: handle.run, state: state.kind };
+    if (handle.submissionId !== undefined) beat.submissionId = handle.submissionId;
     if (state.kind === 'running') {
-      beat.pid = state.pid;
+      if (state.pid !== undefined) beat.pid = state.pid;
       beat.elapsedMs = state.elapsedMs;
       if (state.elapsedMs > timeoutMs) {
-        launcher.kill(handle, `exceeded the job deadline of ${timeoutMs} ms`);
+        await launcher.cancel(handle, `exceeded the job deadline of ${timeoutMs} ms`);
         throw new Error(`training job ${handle.jobId} exceeded its deadline of ${timeoutMs} ms and was killed`);
       }
     }
@@ -66,7 +69,7 @@ export async function awaitJob(opts: AwaitJobOptions): Promise<FinishedJob> {
     // A worker killed between creating a run's folder and starting its job leaves a run that never ran: launch the
     // job (the first real launch) instead of failing on it.
     if (state.kind === 'failed' && state.neverStarted) {
-      handle = launcher.launchOrAttach(opts.launch);
+      handle = await launcher.launchOrAttach(opts.launch);
       continue;
     }
     if (state.kind === 'failed') throw failureOf(state);
@@ -75,7 +78,9 @@ export async function awaitJob(opts: AwaitJobOptions): Promise<FinishedJob> {
       await opts.sleep(sleepMs);
       sleepMs = Math.min(pollMs, sleepMs * 2);
     } catch (err) {
-      if (opts.killOnInterrupt(err)) launcher.kill(handle, 'run cancelled');
+      // A cancel that cannot reach the cluster must not hide why the wait ended: the reaper stops the job once its run
+      // is closed.
+      if (opts.killOnInterrupt(err)) await Promise.resolve(launcher.cancel(handle, 'run cancelled')).catch(() => undefined);
       throw err;
     }
   }

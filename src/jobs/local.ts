@@ -1,11 +1,23 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
-import { JobContractError, JobParamsError } from '../errors';
-import { EXIT_BAD_PARAMS, type JobSpec, type JobStatus, jobStatusSchema, readJsonFile, STATUS_MAX_BYTES } from './contract';
+import type { JobSpec } from './contract';
 import { jobEnvironment } from './job-env';
-import { scrubSecrets, secretValuesOf } from './scrub-secrets';
+import {
+  type ActiveJob,
+  failureOf,
+  finishedState,
+  type JobHandle,
+  type JobLauncher,
+  jobOwnerSchema,
+  type JobState,
+  type LaunchOptions,
+  type LaunchRecord,
+  launchRecordSchema,
+  runFolders,
+  safeJobId,
+} from './launcher';
+import { scrubJobText } from './scrub-secrets';
 import { processAlive } from '../processes';
 
 /**
@@ -25,51 +37,11 @@ const WRAPPER = [
 /** How long a run folder may exist without a pid before it counts as never started. */
 const PID_GRACE_MS = 15_000;
 
-/** One launch of a job, as recorded by the wrapper. */
-export const launchRecordSchema = z.object({ jobId: z.string(), run: z.number().int(), pid: z.number().int(), at: z.string() });
-export type LaunchRecord = z.infer<typeof launchRecordSchema>;
-
-/** A handle to one run (launch) of a job: enough to find it again from another process. */
-export interface JobHandle {
-  jobId: string;
-  run: number;
-  runDir: string;
-  outputDir: string;
-  /** True when this call found a run already in progress or finished and did not launch. */
-  attached: boolean;
-}
-
-/** What a job run is doing now. */
-export type JobState =
-  | { kind: 'starting' }
-  | { kind: 'running'; pid: number; elapsedMs: number }
-  | { kind: 'succeeded'; status: Extract<JobStatus, { status: 'succeeded' }> }
-  | { kind: 'failed'; exitCode: number | null; message: string; badParams: boolean; neverStarted?: boolean };
-
-/** Options for one job launch. */
-export interface LaunchOptions {
-  jobId: string;
-  /** Full command; `{spec}` is replaced by the path of the spec file written for this run. */
-  command: string[];
-  cwd: string;
-  spec: Omit<JobSpec, 'outputDir' | 'jobId'>;
-  /** The job's own variables (`trainer.env`); the rest of its environment is an allow-list (see job-env.ts). */
-  env?: Record<string, string>;
-  /** Worker variables the job gets as they are (`trainer.passEnv`). */
-  passEnv?: readonly string[];
-  /** Threads per numeric library (OMP_NUM_THREADS and kin); 1 by default. */
-  threads?: number;
-}
+export { failureOf, launchRecordSchema, safeJobId, scrubJobText };
+export type { JobHandle, JobState, LaunchOptions, LaunchRecord };
 
 /** Bytes of a job's stderr read for a failure message: its end, never the whole file. */
 export const STDERR_TAIL_BYTES = 4096;
-/** Cap on the job-written text (status.json's error) a failure message quotes. */
-const QUOTED_ERROR_MAX_CHARS = 2000;
-
-/** Job ids become folder names: keep them to a safe alphabet. */
-export function safeJobId(raw: string): string {
-  return raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 200);
-}
 
 function isAlive(pid: number, jobId: string): boolean {
   if (!processAlive(pid)) return false;
@@ -129,18 +101,14 @@ export function tail(file: string, lines = 15, maxBytes = STDERR_TAIL_BYTES): st
   }
 }
 
-/** Job-written text made fit for a failure message: secrets scrubbed, including the worker's own credentials. */
-export function scrubJobText(text: string, maxChars = QUOTED_ERROR_MAX_CHARS): string {
-  const scrubbed = scrubSecrets(text, secretValuesOf(process.env));
-  return scrubbed.length > maxChars ? `…${scrubbed.slice(-maxChars)}` : scrubbed;
-}
-
 /**
  * Starts training jobs as detached processes under `jobsDir/<jobId>/runs/<n>/`, and finds them again.
  * A job id is derived from the workflow and the job's role, so a retried or restarted activity attaches to the run
  * that is still going (or already finished) instead of starting a second one; only a failed run is launched again.
  */
-export class LocalLauncher {
+export class LocalLauncher implements JobLauncher {
+  readonly description = 'local';
+
   constructor(readonly jobsDir: string) {
     mkdirSync(jobsDir, { recursive: true });
   }
@@ -150,8 +118,7 @@ export class LocalLauncher {
   }
 
   private handle(jobId: string, run: number, attached: boolean): JobHandle {
-    const runDir = path.join(this.runsDir(jobId), String(run));
-    return { jobId, run, runDir, outputDir: path.join(runDir, 'out'), attached };
+    return { jobId, run, ...runFolders(this.jobsDir, jobId, run), attached };
   }
 
   /** The newest run of a job, if any. */
@@ -188,6 +155,7 @@ export class LocalLauncher {
     const home = path.join(handle.runDir, 'home');
     mkdirSync(home);
     const spec: JobSpec = { ...opts.spec, jobId, outputDir: handle.outputDir };
+    if (opts.owner) writeFileSync(path.join(handle.runDir, 'owner.json'), `${JSON.stringify(opts.owner)}\n`);
     const specPath = path.join(handle.runDir, 'spec.json');
     writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
     const command = opts.command.map((part) => part.replaceAll('{spec}', specPath));
@@ -237,37 +205,11 @@ export class LocalLauncher {
   }
 
   private finished(handle: JobHandle, exitCode: number): JobState {
-    const { runDir, jobId } = handle;
-    const statusPath = path.join(handle.outputDir, 'status.json');
-    let status: JobStatus | undefined;
-    if (existsSync(statusPath)) {
-      const parsed = readJsonFile(statusPath, jobStatusSchema, STATUS_MAX_BYTES);
-      if (parsed.ok) status = parsed.data;
-      // A failed job's status.json is only a better message; a broken one must not hide the exit code.
-      else if (exitCode === 0) throw new JobContractError(`${statusPath}: not a valid status.json: ${scrubJobText(parsed.error)}`);
-    }
-    if (exitCode === 0) {
-      if (!status) throw new JobContractError(`training job ${jobId} exited 0 but wrote no status.json in ${handle.outputDir}`);
-      if (status.status !== 'succeeded') {
-        throw new JobContractError(`training job ${jobId} exited 0 but its status.json says '${scrubJobText(status.status, 100)}'`);
-      }
-      return { kind: 'succeeded', status };
-    }
-    const detail =
-      status?.status === 'failed' ? scrubJobText(status.error) : tail(path.join(runDir, 'stderr.log')) || '(no stderr output)';
-    return {
-      kind: 'failed',
-      exitCode,
-      badParams: exitCode === EXIT_BAD_PARAMS,
-      message:
-        exitCode === EXIT_BAD_PARAMS
-          ? `training job ${jobId} rejected its params (exit code 2): ${detail}`
-          : `training job ${jobId} run ${handle.run} exited with code ${exitCode}; last stderr lines:\n${tail(path.join(runDir, 'stderr.log'))}`,
-    };
+    return finishedState(handle, exitCode, () => tail(path.join(handle.runDir, 'stderr.log')));
   }
 
   /** Kills the run's whole process group and notes why, so a later poll can say so. */
-  kill(handle: JobHandle, reason: string): void {
+  cancel(handle: JobHandle, reason: string): void {
     const pid = readInt(path.join(handle.runDir, 'pid'));
     writeFileSync(path.join(handle.runDir, 'killed'), `${reason}\n`);
     if (pid === null) return;
@@ -288,9 +230,43 @@ export class LocalLauncher {
       .map((line) => launchRecordSchema.parse(JSON.parse(line)))
       .filter((r) => jobId === undefined || r.jobId === jobId);
   }
+
+  /** The run's stderr as the job wrote it. */
+  logs(handle: JobHandle): string {
+    try {
+      return readFileSync(path.join(handle.runDir, 'stderr.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Removes the finished run's HOME (whatever the job cached there); its outputs, log and ledger line stay. */
+  cleanUp(handle: JobHandle): void {
+    if (this.poll(handle).kind === 'running') return;
+    rmSync(path.join(handle.runDir, 'home'), { recursive: true, force: true });
+  }
+
+  /** The newest run of every job whose process is alive and whose owner was recorded at launch. */
+  activeJobs(): ActiveJob[] {
+    const active: ActiveJob[] = [];
+    for (const jobId of readdirSync(this.jobsDir)) {
+      if (jobId === 'launches.jsonl') continue;
+      const handle = this.latest(jobId);
+      if (!handle) continue;
+      const pid = readInt(path.join(handle.runDir, 'pid'));
+      if (pid === null || readInt(path.join(handle.runDir, 'exit_code')) !== null || !isAlive(pid, jobId)) continue;
+      const owner = readOwner(path.join(handle.runDir, 'owner.json'));
+      if (owner) active.push({ handle, owner });
+    }
+    return active;
+  }
 }
 
-/** Raises the right failure for a failed run: bad params are final, everything else is worth a retry. */
-export function failureOf(state: Extract<JobState, { kind: 'failed' }>): Error {
-  return state.badParams ? new JobParamsError(state.message) : new Error(state.message);
+function readOwner(file: string): ActiveJob['owner'] | undefined {
+  try {
+    const parsed = jobOwnerSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

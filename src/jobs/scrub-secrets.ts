@@ -52,3 +52,12 @@ export function secretValuesOf(env: Readonly<Record<string, string | undefined>>
     .filter(([name, value]) => SECRET_ENV_NAME.test(name) && value !== undefined && value.length >= 6)
     .map(([, value]) => value!);
 }
+
+/** Cap on the job-written text (status.json's error, a log's end) a failure message quotes. */
+const QUOTED_ERROR_MAX_CHARS = 2000;
+
+/** Job-written text made fit for a failure message: secrets scrubbed, including the worker's own credentials. */
+export function scrubJobText(text: string, maxChars = QUOTED_ERROR_MAX_CHARS): string {
+  const scrubbed = scrubSecrets(text, secretValuesOf(process.env));
+  return scrubbed.length > maxChars ? `…${scrubbed.slice(-maxChars)}` : scrubbed;
+}

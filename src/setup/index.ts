@@ -11,6 +11,12 @@ const STAMP = path.join(VENV_DIR, '.requirements.sha256');
 /** Python packages only the tests use (the Triton/KServe HTTP client), installed into the same venv. */
 export const TEST_REQUIREMENTS = path.join(RELEARN_ROOT, 'test', 'requirements.txt');
 const TEST_STAMP = path.join(VENV_DIR, '.test-requirements.sha256');
+/** Ray for the tests' own Ray head (test/helpers/ray.ts), in a virtual environment of its own: not the trainer's. */
+export const RAY_REQUIREMENTS = path.join(RELEARN_ROOT, 'test', 'requirements-ray.txt');
+export const RAY_VENV_DIR = path.join(RELEARN_ROOT, '.relearn', 'ray-venv');
+/** The `ray` command of that environment. */
+export const RAY_BIN = path.join(RAY_VENV_DIR, 'bin', 'ray');
+const RAY_STAMP = path.join(RAY_VENV_DIR, '.requirements.sha256');
 
 function requirementsDigest(file: string = REQUIREMENTS): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -24,6 +30,20 @@ export function pythonEnvReady(): boolean {
 /** True when the test requirements were installed into the venv from the current test/requirements.txt. */
 export function pythonTestClientsReady(): boolean {
   return existsSync(VENV_PYTHON) && existsSync(TEST_STAMP) && readFileSync(TEST_STAMP, 'utf8').trim() === requirementsDigest(TEST_REQUIREMENTS);
+}
+
+/** True when the Ray environment exists and was installed from the current test/requirements-ray.txt. */
+export function rayEnvReady(): boolean {
+  return existsSync(RAY_BIN) && existsSync(RAY_STAMP) && readFileSync(RAY_STAMP, 'utf8').trim() === requirementsDigest(RAY_REQUIREMENTS);
+}
+
+/** Creates .relearn/ray-venv and installs the pinned Ray into it (about 2 minutes the first time); a no-op when ready. */
+export async function installRayEnv(onLine: (line: string) => void): Promise<void> {
+  if (rayEnvReady()) return;
+  const python = path.join(RAY_VENV_DIR, 'bin', 'python');
+  if (!existsSync(python)) await runStreaming(findSystemPython(), ['-m', 'venv', RAY_VENV_DIR], onLine);
+  await runStreaming(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--progress-bar', 'off', '-r', RAY_REQUIREMENTS], onLine);
+  writeFileSync(RAY_STAMP, `${requirementsDigest(RAY_REQUIREMENTS)}\n`);
 }
 
 function findSystemPython(): string {
@@ -75,6 +95,8 @@ export interface SetupOptions {
   browser?: boolean;
   /** The Python packages of test/requirements.txt, for the client tests (`npm test` asks for them). */
   testClients?: boolean;
+  /** Ray in its own environment, for the Ray launcher's tests (`npm test` asks for it with the test clients). */
+  ray?: boolean;
 }
 
 /**
@@ -117,6 +139,18 @@ export async function runSetup(opts: SetupOptions = {}): Promise<void> {
           writeFileSync(TEST_STAMP, `${requirementsDigest(TEST_REQUIREMENTS)}\n`);
         },
         // Without the client only the client test fails (saying why); the other tests still run.
+        exitOnError: false,
+        rendererOptions: { bottomBar: 2 },
+      },
+      {
+        title: 'Ray for the Ray launcher tests (test/requirements-ray.txt into .relearn/ray-venv)',
+        enabled: () => opts.ray === true,
+        skip: () => (rayEnvReady() ? 'up to date' : false),
+        task: async (_ctx, task) => {
+          task.output = 'installing the pinned ray[default] and its dependencies (about 2 minutes)';
+          await installRayEnv((l) => (task.output = l.slice(0, 120)));
+        },
+        // Without Ray only the Ray launcher tests fail (saying why); the other tests still run.
         exitOnError: false,
         rendererOptions: { bottomBar: 2 },
       },

@@ -9,7 +9,7 @@ import type { RelearnConfigInput } from '../../src/config/schema';
 import { RELEARN_ROOT } from '../../src/paths';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { LaunchRecord } from '../../src/jobs/local';
+import type { LaunchRecord } from '../../src/jobs/launcher';
 import { connectClient } from '../../src/temporal/connection';
 import { type DevServerInfo, type DevServerOptions, ensureDevServer, recordedDevServer } from '../../src/temporal/dev-server';
 import { startRetrain } from '../../src/temporal/runs';
@@ -49,42 +49,47 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function readLock(): string {
+function readLock(lockFile: string): string {
   try {
-    return readFileSync(START_LOCK, 'utf8');
+    return readFileSync(lockFile, 'utf8');
   } catch {
     return '';
   }
 }
 
 /**
- * Runs `fn` holding a lock file, so test files that start together never start two servers on one database (a fixed
- * port used to make the second start fail; free ports would let it succeed).
+ * Runs `fn` holding the lock file `lockFile` (under .relearn-test/), so test files that start together never start a
+ * shared service twice (for the dev server: two servers on one database; a fixed port used to make the second start
+ * fail, free ports would let it succeed).
  */
-async function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
-  mkdirSync(TEST_SERVER_STATE, { recursive: true });
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
+  mkdirSync(path.dirname(lockFile), { recursive: true });
   await waitFor(
-    `the lock ${path.relative(RELEARN_ROOT, START_LOCK)} on starting the shared test server`,
+    `the lock ${path.relative(RELEARN_ROOT, lockFile)}`,
     () => {
       try {
-        writeFileSync(START_LOCK, String(process.pid), { flag: 'wx' });
+        writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         // A holder that died left its lock behind (an empty file is one being written just now).
-        const holder = Number.parseInt(readLock(), 10);
-        if (holder > 0 && !pidAlive(holder)) rmSync(START_LOCK, { force: true });
+        const holder = Number.parseInt(readLock(lockFile), 10);
+        if (holder > 0 && !pidAlive(holder)) rmSync(lockFile, { force: true });
         return undefined;
       }
     },
-    240_000,
+    timeoutMs,
     50,
   );
   try {
     return await fn();
   } finally {
-    rmSync(START_LOCK, { force: true });
+    rmSync(lockFile, { force: true });
   }
+}
+
+function withStartLock<T>(fn: () => Promise<T>): Promise<T> {
+  return withFileLock(START_LOCK, fn);
 }
 
 /**
@@ -214,7 +219,7 @@ export async function runPipeline(
         outcome.failureType = chain.type;
       }
     });
-    outcome.launches = deps.launcher.launches();
+    outcome.launches = await deps.launcher.launches();
     return outcome;
   } finally {
     await closeWorker();

@@ -32,7 +32,7 @@ function scriptedLauncher(states: JobState[]) {
         if (state === undefined) throw new Error('polled past the end of the script');
         return state;
       },
-      kill: (_: JobHandle, reason: string) => void calls.kills.push(reason),
+      cancel: (_: JobHandle, reason: string) => void calls.kills.push(reason),
     },
   };
 }
