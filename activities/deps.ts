@@ -1,21 +1,20 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
 import type { LoadedConfig } from '../src/config';
-import type { Launchers } from '../src/jobs/launchers';
-import type { Registry } from '../src/registry';
+import type { LocalLauncher } from '../src/jobs/local';
+import type { RegistryStore } from '../src/registry';
 import type { ArtifactStore } from '../src/store';
 import type { ArtifactRef } from '../src/contracts';
 
 /** What activities need, built once by the worker from temporal.yaml and passed in (no globals, no env reads). */
 export interface ActivityDeps {
   store: ArtifactStore;
-  registry: Registry;
+  registry: RegistryStore;
   /**
    * The worker's own temporal.yaml: commands, source paths and limits come from here, looked up by the run's model
    * after its digests are checked (src/config/run-config.ts), never from a run's input.
    */
   config: LoadedConfig;
-  /** Where jobs run: the launcher of each model's `trainer.launcher`. */
-  launcher: Launchers;
+  launcher: LocalLauncher;
   /** Folder the job commands run in (temporal.yaml's folder). */
   baseDir: string;
   /** The config's state folder (the serving prediction log lives under it). */

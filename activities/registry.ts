@@ -14,9 +14,9 @@ export function createRegistryActivities(deps: ActivityDeps) {
     /** The current champion, or null for a model's first run. */
     async getChampion(input: { model: string }): Promise<ChampionInfo | null> {
       return failFast(async () => {
-        const alias = deps.registry.getAlias(input.model, CHAMPION_ALIAS);
+        const alias = await deps.registry.getAlias(input.model, CHAMPION_ALIAS);
         if (!alias) return null;
-        const record = deps.registry.getVersion(input.model, alias.version);
+        const record = await deps.registry.getVersion(input.model, alias.version);
         if (!record) throw new Error(`registry: champion of ${input.model} points at missing v${alias.version}`);
         const classes = (record.lineage as { classes?: Array<string | number | boolean> }).classes;
         return {
@@ -53,7 +53,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
       return failFast(async () => {
         // The digest is checked again here: a file changed since export is never registered.
         await deps.store.verifiedPath(input.artifact);
-        const record = deps.registry.registerVersion({
+        const record = await deps.registry.registerVersion({
           model: input.model,
           artifactUri: input.artifact.uri,
           artifactSha256: input.artifact.sha256,
@@ -81,7 +81,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
       workflowId: string;
       runId: string;
     }): Promise<{ promoted: boolean; champion: number | null; reason: string }> {
-      return failFast(async () => deps.registry.promote(input));
+      return failFast(async () => await deps.registry.promote(input));
     },
   };
 }

@@ -32,8 +32,8 @@ export function createRolloutActivities(deps: ActivityDeps) {
       runId: string;
     }): Promise<{ moved: boolean; version: number | null; reason: string }> {
       return failFast(async () => {
-        const expected = input.expectedVersion !== undefined ? input.expectedVersion : (deps.registry.getAlias(input.model, SHADOW_ALIAS)?.version ?? null);
-        return deps.registry.moveAlias({
+        const expected = input.expectedVersion !== undefined ? input.expectedVersion : ((await deps.registry.getAlias(input.model, SHADOW_ALIAS))?.version ?? null);
+        return await deps.registry.moveAlias({
           model: input.model,
           alias: SHADOW_ALIAS,
           toVersion: input.version,
@@ -86,7 +86,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       workflowId: string;
       runId: string;
     }): Promise<{ id: number }> {
-      return failFast(async () => ({ id: deps.registry.recordEvaluation(input as Parameters<typeof deps.registry.recordEvaluation>[0]).id }));
+      return failFast(async () => ({ id: (await deps.registry.recordEvaluation(input as Parameters<typeof deps.registry.recordEvaluation>[0])).id }));
     },
 
     /** Moves `champion` back from `from` to `to` only if it is still `from`; the audit log records either outcome. */
@@ -99,7 +99,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       runId: string;
     }): Promise<{ rolledBack: boolean; champion: number | null; reason: string }> {
       return failFast(async () => {
-        const moved = deps.registry.moveAlias({
+        const moved = await deps.registry.moveAlias({
           model: input.model,
           alias: CHAMPION_ALIAS,
           toVersion: input.to,

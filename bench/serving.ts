@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { readSnapshot } from '../src/data/snapshot';
-import { Registry } from '../src/registry';
+import { openSqliteRegistry, type RegistryStore } from '../src/registry';
 import { LocalArtifactStore } from '../src/store';
 import { registerModelFile } from '../test/helpers/registered-model';
 import { EVAL_ROWS } from './eval';
@@ -66,17 +66,17 @@ async function waitUntil(what: string, server: { child: ChildProcess; output: ()
 }
 
 /** A state folder with the flights model registered twice, v1 champion; the shadow alias is set later. */
-async function prepareState(stateDir: string): Promise<{ config: string; registry: Registry }> {
+async function prepareState(stateDir: string): Promise<{ config: string; registry: RegistryStore }> {
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
   const config = path.join(stateDir, 'temporal.yaml');
   writeFileSync(config, 'stateDir: .\nmodels: {}\n');
   const store = new LocalArtifactStore(path.join(stateDir, 'store'));
-  const registry = Registry.open(path.join(stateDir, 'registry.db'));
+  const registry = openSqliteRegistry(path.join(stateDir, 'registry.db'));
   for (let v = 1; v <= 2; v++) {
     await registerModelFile(store, registry, { model: MODEL, file: path.join(CACHE_DIR, 'flights.onnx'), classes: [0, 1], runId: `bench-${v}` });
   }
-  const promoted = registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-promote' });
+  const promoted = await registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-promote' });
   if (!promoted.promoted) throw new Error(`could not promote v1: ${promoted.reason}`);
   return { config, registry };
 }
@@ -195,7 +195,7 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
     const mirrorModule = existsSync(path.join(ROOT, 'src', 'serve', 'shadow-mirror.ts'));
     if (!mirrorModule) shadow = { notAvailable: 'src/serve/shadow-mirror.ts is not there' };
     else {
-      registry.moveAlias({ model: MODEL, alias: SHADOW_ALIAS, toVersion: 2, expectedVersion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-shadow' });
+      await registry.moveAlias({ model: MODEL, alias: SHADOW_ALIAS, toVersion: 2, expectedVersion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-shadow' });
       server = await startRelearn(config);
       servers.push(server);
       if (!/shadow mirroring on/.test(server.output())) shadow = { notAvailable: 'relearn serve does not report shadow mirroring on' };
@@ -250,6 +250,6 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
     };
   } finally {
     for (const s of servers) await stopChild(s.child);
-    registry.close();
+    await registry.close();
   }
 }

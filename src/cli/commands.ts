@@ -5,7 +5,7 @@ import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { type LoadedConfig, loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
-import { CHAMPION_ALIAS, Registry } from '../registry';
+import { CHAMPION_ALIAS, openRegistry } from '../registry';
 import { runSetup } from '../setup';
 import { setupServer } from './setup-server';
 import { DECISIONS, inspectRun, listRuns, parseSince, type RunFilters, TRIGGERS } from '../inspect/runs';
@@ -71,12 +71,9 @@ export function registerCommands(program: Command): void {
     )
     .option('--server', 'only register the search attributes on the configured Temporal server')
     .option('--browser', 'also install Chromium for the browser tests (Debian package, needs root; npm test asks for it)')
-    .option(
-      '--test-clients',
-      'also install the Python clients the tests drive the server with (test/requirements.txt) and the Ray the Ray launcher tests start (test/requirements-ray.txt); npm test asks for them',
-    )
+    .option('--test-clients', 'also install the Python clients the tests drive the server with (test/requirements.txt; npm test asks for it)')
     .action(async (opts: { server?: boolean; browser?: boolean; testClients?: boolean }, cmd: Command) => {
-      if (!opts.server) await runSetup({ browser: opts.browser, testClients: opts.testClients, ray: opts.testClients });
+      if (!opts.server) await runSetup({ browser: opts.browser, testClients: opts.testClients });
       await setupServer(cmd, Boolean(opts.server));
     });
 
@@ -187,7 +184,7 @@ export function registerCommands(program: Command): void {
           } catch (err) {
             if (!(err instanceof WorkflowFailedError)) throw err;
             // Said the way `relearn show` says it, from the run's history: the stage, the failed activity, the reason.
-            const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+            const registry = openRegistry(loaded);
             try {
               const cfg = modelConfig(loaded, model);
               const report = await inspectRun(client, registry, model, started, cfg.registryModel ?? model);
@@ -198,7 +195,7 @@ export function registerCommands(program: Command): void {
                 console.log(`  details    relearn show ${model} ${started.runId}`);
               }
             } finally {
-              registry.close();
+              await registry.close();
             }
             process.exitCode = 1;
             return;
@@ -276,13 +273,13 @@ export function registerCommands(program: Command): void {
     .action(async (model: string, opts: { json?: boolean }, cmd: Command) => {
       const loaded = configOf(cmd);
       const cfg = modelConfig(loaded, model);
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       try {
         // A pipeline may feed a registry model of another name (registryModel).
-        const versions = registry.listVersions(cfg.registryModel ?? model);
-        const aliases = registry.listAliases(cfg.registryModel ?? model);
+        const versions = await registry.listVersions(cfg.registryModel ?? model);
+        const aliases = await registry.listAliases(cfg.registryModel ?? model);
         if (opts.json) {
-          console.log(JSON.stringify({ model, aliases, versions, audit: registry.auditLog(cfg.registryModel ?? model) }, null, 2));
+          console.log(JSON.stringify({ model, aliases, versions, audit: await registry.auditLog(cfg.registryModel ?? model) }, null, 2));
           return;
         }
         if (versions.length === 0) {
@@ -312,7 +309,7 @@ export function registerCommands(program: Command): void {
         const champion = aliases.find((a) => a.alias === CHAMPION_ALIAS);
         console.log(champion ? `champion: v${champion.version}` : 'no champion yet');
       } finally {
-        registry.close();
+        await registry.close();
       }
     });
 

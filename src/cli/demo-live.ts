@@ -12,7 +12,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import pc from 'picocolors';
 import { type LoadedConfig, modelConfig } from '../config';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { type RunningServer, SHADOW_ALIAS, startServer } from '../serve';
 import { readWindowRows } from '../shadow/live-window';
 import { openArtifactStore } from '../store';
@@ -81,7 +81,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, dea
 
 /** Serves the demo registry's models on a free loopback port and loads the late-June flights it will replay. */
 export async function startDemoServing(loaded: LoadedConfig, model: string, client: Client): Promise<DemoServing> {
-  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  const registry = openRegistry(loaded);
   const logDir = path.join(loaded.stateDir, 'predictions');
   const server = await startServer({
     registry,
@@ -211,7 +211,7 @@ export async function startDemoServing(loaded: LoadedConfig, model: string, clie
     async stop() {
       await Promise.allSettled(feeders);
       await server.close();
-      registry.close();
+      await registry.close();
       return totals;
     },
   };

@@ -9,7 +9,7 @@ import { type GateConfig, gateSchema } from '../config/schema';
 import { primaryMetricOf } from '../contracts';
 import { ConfigError } from '../errors';
 import { rejudgeVersions } from '../inspect/what-if';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { table } from './format';
 
 function metricValue(flag: string) {
@@ -65,7 +65,7 @@ export function registerGateCommand(program: Command): void {
     .option('--primary <metric>', 'primary metric')
     .option('--replace', 'start from empty rules instead of the model’s current gate')
     .option('--json', 'print JSON')
-    .action((modelArg: string | undefined, opts: GateOpts, cmd: Command) => {
+    .action(async (modelArg: string | undefined, opts: GateOpts, cmd: Command) => {
       let model = modelArg;
       let file = typeof opts.whatIf === 'string' ? opts.whatIf : undefined;
       // `relearn gate --what-if <model> --min …`: the optional value took the model name.
@@ -92,10 +92,10 @@ export function registerGateCommand(program: Command): void {
       if (!parsed.success) throw new ConfigError(`${file ?? 'gate flags'}: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`);
       const gate: GateConfig = parsed.data;
       const primaryMetric = gate.primaryMetric ?? primaryMetricOf(cfg);
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       try {
         const registryModel = cfg.registryModel ?? model;
-        const rows = rejudgeVersions({ versions: registry.listVersions(registryModel), audit: registry.auditLog(registryModel), gate, primaryMetric });
+        const rows = rejudgeVersions({ versions: await registry.listVersions(registryModel), audit: await registry.auditLog(registryModel), gate, primaryMetric });
         const changed = rows.filter((r) => r.changed);
         if (opts.json) {
           console.log(JSON.stringify({ model, gate, primaryMetric, runs: rows, changed: changed.map((r) => r.version) }, null, 2));
@@ -126,7 +126,7 @@ export function registerGateCommand(program: Command): void {
         );
         console.log(pc.dim('each run is judged against the champion it actually faced; nothing was moved'));
       } finally {
-        registry.close();
+        await registry.close();
       }
     });
 }

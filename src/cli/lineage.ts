@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
 import { versionLineage } from '../inspect/lineage';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { num } from './format';
 import { decisionWord } from './inspect-format';
 import { retrainWorkflowId } from '../contracts';
@@ -17,14 +17,14 @@ export function registerLineageCommand(program: Command): void {
     .argument('<model>', 'model name')
     .argument('<version>', 'version number (3 or v3)')
     .option('--json', 'print JSON')
-    .action((model: string, versionArg: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (model: string, versionArg: string, opts: { json?: boolean }, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const registryModel = modelConfig(loaded, model).registryModel ?? model;
       const m = /^v?(\d+)$/.exec(versionArg);
       if (!m) throw new ConfigError(`<version>: '${versionArg}' is not a version number (expected 3 or v3)`);
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       try {
-        const l = versionLineage(registry, registryModel, Number(m[1]), path.join(loaded.stateDir, 'jobs'));
+        const l = await versionLineage(registry, registryModel, Number(m[1]), path.join(loaded.stateDir, 'jobs'));
         if (opts.json) {
           console.log(JSON.stringify(l, null, 2));
           return;
@@ -68,7 +68,7 @@ export function registerLineageCommand(program: Command): void {
           );
         }
       } finally {
-        registry.close();
+        await registry.close();
       }
     });
 }

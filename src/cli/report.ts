@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
-import { Registry } from '../registry';
+import { openRegistry, openSqliteRegistry } from '../registry';
 import { writeRunReport } from '../report';
 import { openArtifactStore } from '../store';
 import { UI_DEFAULTS, recordRegistryUi, startRegistryUi, stopRegistryUi, webUiBase, webUiRunLink } from '../ui';
@@ -27,7 +27,7 @@ export function registerReportCommands(program: Command): void {
     .action(async (model: string, run: string | undefined, opts: { out?: string; json?: boolean }, cmd: Command) => {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const registryModel = modelConfig(loaded, model).registryModel ?? model;
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       try {
         const written = await writeRunReport({
           registry,
@@ -45,7 +45,7 @@ export function registerReportCommands(program: Command): void {
         console.error(pc.dim(`${written.model} v${written.version} (run ${written.runId}): ${(written.artifact.sizeBytes / 1024).toFixed(0)} KiB, built in ${written.buildMs.toFixed(0)} ms`));
         console.log(file);
       } finally {
-        registry.close();
+        await registry.close();
       }
     });
 
@@ -67,8 +67,9 @@ export function registerReportCommands(program: Command): void {
         return;
       }
       const token = resolveServeToken(opts);
-      const registryPath = path.resolve(opts.registry ?? path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
-      const registry = Registry.open(registryPath);
+      const registry = opts.registry !== undefined ? openSqliteRegistry(path.resolve(opts.registry)) : openRegistry(loaded);
+      // A file path, or a PostgreSQL URL without its password.
+      const registryPath = registry.location;
       const deps = {
         registry,
         store: openArtifactStore(loaded),
@@ -84,11 +85,11 @@ export function registerReportCommands(program: Command): void {
           throw err;
         });
       } catch (err) {
-        registry.close();
+        await registry.close();
         throw err;
       }
       const record = recordRegistryUi(loaded.stateDir, { pid: process.pid, url: ui.url, registry: registryPath });
-      console.log(`registry page on ${ui.url} (${path.relative(process.cwd(), registryPath) || registryPath}; auth ${token === null ? pc.yellow('off') : 'on'})`);
+      console.log(`registry page on ${ui.url} (${registryPath.includes('://') ? registryPath : path.relative(process.cwd(), registryPath) || registryPath}; auth ${token === null ? pc.yellow('off') : 'on'})`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);
@@ -100,7 +101,7 @@ export function registerReportCommands(program: Command): void {
       });
       record.forget();
       await ui.close();
-      registry.close();
+      await registry.close();
     });
 }
 

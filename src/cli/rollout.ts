@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
 import { ConfigError } from '../errors';
-import { CHAMPION_ALIAS, PREVIOUS_ALIAS, Registry } from '../registry';
+import { CHAMPION_ALIAS, PREVIOUS_ALIAS, openRegistry } from '../registry';
 import { connectClient } from '../temporal/connection';
 import {
   approveUpdate,
@@ -62,13 +62,13 @@ async function sendToRun(
 }
 
 /** Rolls the champion back in the registry when no run of the model is in its guard window. */
-function rollbackInRegistry(cmd: Command, model: string, opts: ManualOpts, by: string): string {
+async function rollbackInRegistry(cmd: Command, model: string, opts: ManualOpts, by: string): Promise<string> {
   const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
   const cfg = modelConfig(loaded, model);
   const registryModel = cfg.registryModel ?? model;
-  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  const registry = openRegistry(loaded);
   try {
-    const champion = registry.getAlias(registryModel, CHAMPION_ALIAS);
+    const champion = await registry.getAlias(registryModel, CHAMPION_ALIAS);
     if (champion === null) throw new Error(`${registryModel} has no champion; nothing to roll back`);
     let target: number;
     if (opts.to !== undefined) {
@@ -76,12 +76,12 @@ function rollbackInRegistry(cmd: Command, model: string, opts: ManualOpts, by: s
       if (m === null) throw new ConfigError(`--to: '${opts.to}' is not a version (expected e.g. 3 or v3)`);
       target = Number(m[1]);
     } else {
-      const previous = registry.getAlias(registryModel, PREVIOUS_ALIAS);
+      const previous = await registry.getAlias(registryModel, PREVIOUS_ALIAS);
       if (previous === null) throw new Error(`${registryModel} has no previous champion; name the version with --to`);
       target = previous.version;
     }
     if (target === champion.version) return `${registryModel}: champion is already v${target}; nothing moved`;
-    const moved = registry.moveAlias({
+    const moved = await registry.moveAlias({
       model: registryModel,
       alias: CHAMPION_ALIAS,
       toVersion: target,
@@ -94,7 +94,7 @@ function rollbackInRegistry(cmd: Command, model: string, opts: ManualOpts, by: s
     if (!moved.moved) throw new Error(`${registryModel}: rollback lost a race: ${moved.reason}; run it again to roll back from the new champion`);
     return `${registryModel}: champion v${champion.version} → v${target} (${moved.reason}); the audit log has the reason`;
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
@@ -128,7 +128,7 @@ export function registerRolloutCommands(program: Command): void {
         // No run is in its guard window: the registry moves the champion itself (compare-and-set, audited). A run that
         // is still before its promotion then loses its compare-and-set and says so.
         if (sent !== undefined) console.log(pc.dim(`the open run does not take it (${sent.refused}); rolling back in the registry`));
-        console.log(`${pc.yellow('rollback')}: ${rollbackInRegistry(cmd, model, opts, by)}`);
+        console.log(`${pc.yellow('rollback')}: ${await rollbackInRegistry(cmd, model, opts, by)}`);
         return;
       }
       if (sent === undefined) throw new Error(`no run of ${model} is open; ${action} applies to a run in its shadow window or waiting for approval`);

@@ -4,7 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { loadConfig } from '../config';
 import { ConfigError } from '../errors';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { SERVE_DEFAULTS, startServer } from '../serve';
 import { openArtifactStore } from '../store';
 
@@ -153,7 +153,7 @@ export function registerServeCommand(program: Command): void {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       const token = resolveServeToken(opts);
       const scopeTokens = resolveScopeTokens(opts, token);
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       const store = openArtifactStore(loaded);
       const predictionLogDir = path.join(loaded.stateDir, 'predictions');
       const log = (line: string): void => console.log(`${pc.dim(new Date().toISOString())} ${line}`);
@@ -180,7 +180,7 @@ export function registerServeCommand(program: Command): void {
           log,
         });
       } catch (err) {
-        registry.close();
+        await registry.close();
         throw err;
       }
       const served = server.models.list();
@@ -205,7 +205,7 @@ export function registerServeCommand(program: Command): void {
         process.on('SIGTERM', stop);
       });
       await server.close();
-      registry.close();
+      await registry.close();
       log('stopped');
     });
 }

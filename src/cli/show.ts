@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadConfig, modelConfig } from '../config';
 import { type RunReport, inspectRun, resolveRun } from '../inspect/runs';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { connectClient, runUrl } from '../temporal/connection';
 import { num, printRolloutStep, table } from './format';
 import { decisionWord, duration, indent, metricsTable } from './inspect-format';
@@ -124,7 +124,7 @@ export function registerShowCommand(program: Command): void {
       const loaded = loadConfig(cmd.optsWithGlobals<{ config: string }>().config);
       // A pipeline may feed a registry model of another name (registryModel).
       const registryModel = modelConfig(loaded, model).registryModel ?? model;
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       const { client, target, close } = await connectClient(loaded, opts.json ? undefined : (l) => console.log(pc.dim(l)));
       try {
         const run = await resolveRun(client, registry, model, ref, registryModel);
@@ -133,7 +133,7 @@ export function registerShowCommand(program: Command): void {
         if (opts.json) console.log(JSON.stringify({ ...report, url: url ?? null }, null, 2));
         else printReport(report, url);
       } finally {
-        registry.close();
+        await registry.close();
         await close();
       }
     });

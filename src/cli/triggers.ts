@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { type LoadedConfig, loadConfig, modelConfig, modelDigest } from '../config';
 import { runDriftCheck } from '../drift/run-check';
 import { ConfigError } from '../errors';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { openArtifactStore } from '../store';
 import { connectClient, runUrl } from '../temporal/connection';
 import { describeSchedule, listRelearnSchedules, scheduleIdOf, syncSchedules } from '../temporal/schedules';
@@ -136,7 +136,7 @@ export function registerTriggerCommands(program: Command): void {
         from: opts.from ? date(opts.from, '--from').toISOString() : (w.from ?? new Date(now - (w.last ?? 7 * 86_400_000)).toISOString()),
         to: opts.to ? date(opts.to, '--to').toISOString() : (w.to ?? new Date(now).toISOString()),
       };
-      const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+      const registry = openRegistry(loaded);
       try {
         const deps = { store: openArtifactStore(loaded), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot };
         const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt: new Date(now).toISOString() });
@@ -169,7 +169,7 @@ export function registerTriggerCommands(program: Command): void {
         console.log(report.retrain ? pc.red('→ retraining asked for') : '→ no retraining needed');
         console.log(`report ${summary.report?.html ? openArtifactStore(loaded).locate(summary.report.html) : ''}`);
       } finally {
-        registry.close();
+        await registry.close();
       }
     });
 

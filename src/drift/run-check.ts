@@ -9,7 +9,7 @@ import { pullSnapshot, sourceFormat } from '../data';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
 import { openSession, scoreRows } from '../onnx';
-import { CHAMPION_ALIAS, type Registry, type VersionRecord } from '../registry';
+import { CHAMPION_ALIAS, type RegistryStore, type VersionRecord } from '../registry';
 import type { ArtifactStore } from '../store';
 import { checkDrift, type DriftReport, type FeatureDrift } from './check';
 import {
@@ -31,7 +31,7 @@ import { primaryMetricOf, type DriftCheckSummary } from '../contracts';
  */
 export interface DriftCheckDeps {
   store: ArtifactStore;
-  registry: Registry;
+  registry: RegistryStore;
   baseDir: string;
   dataRoot: string;
   stateDir?: string;
@@ -107,9 +107,9 @@ export async function runDriftCheck(
           drift.path ? path.resolve(deps.baseDir, drift.path) : cfg.source.path,
         );
   const registryModel = cfg.registryModel ?? model;
-  const alias = deps.registry.getAlias(registryModel, CHAMPION_ALIAS);
+  const alias = await deps.registry.getAlias(registryModel, CHAMPION_ALIAS);
   if (!alias) return { summary: { ...base, skipped: 'no champion yet: nothing to compare against' } };
-  const champion = deps.registry.getVersion(registryModel, alias.version);
+  const champion = await deps.registry.getVersion(registryModel, alias.version);
   if (!champion) throw new Error(`registry: champion of ${registryModel} points at missing v${alias.version}`);
   const reference = tableFromIPC(await deps.store.readVerified({ uri: champion.snapshotUri, sha256: champion.snapshotSha256 })) as Table;
   const classes = ((champion.lineage as { classes?: Array<string | number | boolean> }).classes ?? []) as Array<string | number | boolean>;

@@ -2,7 +2,7 @@
 // evaluations → gate → promotions and rollbacks.
 import path from 'node:path';
 import { ConfigError } from '../errors';
-import type { AliasRecord, AuditEntry, Registry } from '../registry';
+import type { AliasRecord, AuditEntry, RegistryStore } from '../registry';
 import type { GateResult, MetricSummary, UndefinedMetricsOfEvaluation } from '../contracts';
 
 /** One training job behind a version. */
@@ -46,10 +46,10 @@ export interface VersionLineage {
 type Json = Record<string, unknown>;
 
 /** Reads a version's lineage from the registry; `jobsDir` is where the local launcher keeps job folders. */
-export function versionLineage(registry: Registry, model: string, version: number, jobsDir: string): VersionLineage {
-  const v = registry.getVersion(model, version);
+export async function versionLineage(registry: RegistryStore, model: string, version: number, jobsDir: string): Promise<VersionLineage> {
+  const v = await registry.getVersion(model, version);
   if (!v) {
-    const known = registry.listVersions(model).map((x) => `v${x.version}`);
+    const known = (await registry.listVersions(model)).map((x) => `v${x.version}`);
     throw new ConfigError(`${model} has no version ${version}${known.length ? ` (registered: ${known.join(', ')})` : ' (nothing registered yet)'}`);
   }
   const lineage = v.lineage as Json;
@@ -89,9 +89,8 @@ export function versionLineage(registry: Registry, model: string, version: numbe
       ...(metrics.undefined ? { undefined: metrics.undefined as UndefinedMetricsOfEvaluation } : {}),
     },
     gate: (v.gate as unknown as GateResult | undefined) ?? null,
-    aliases: registry.listAliases(model).filter((a) => a.version === version),
-    events: registry
-      .auditLog(model)
+    aliases: (await registry.listAliases(model)).filter((a) => a.version === version),
+    events: (await registry.auditLog(model))
       .filter((a) => a.toVersion === version || a.fromVersion === version)
       .sort((a, b) => a.id - b.id),
   };

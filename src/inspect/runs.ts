@@ -2,7 +2,7 @@
 // its `status` query while it runs, and what the registry kept of it.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../errors';
-import type { AuditEntry, Registry, VersionRecord } from '../registry';
+import type { AuditEntry, RegistryStore, VersionRecord } from '../registry';
 import { readRunHistory, type RunHistory } from './history';
 import { retrainWorkflowId, type Decision, type RetrainResult, type RetrainStatus, type Trigger } from '../contracts';
 
@@ -92,7 +92,7 @@ export async function listRuns(client: Client, filters: RunFilters, limit: numbe
  */
 export async function resolveRun(
   client: Client,
-  registry: Registry,
+  registry: RegistryStore,
   model: string,
   ref?: string,
   registryModel: string = model,
@@ -105,7 +105,7 @@ export async function resolveRun(
   }
   const version = /^v?(\d+)$/.exec(ref);
   if (version && ref.length < 10) {
-    const record = registry.getVersion(registryModel, Number(version[1]));
+    const record = await registry.getVersion(registryModel, Number(version[1]));
     if (!record) throw new ConfigError(`${model} has no version ${version[1]}`);
     return { workflowId: record.workflowId, runId: record.runId };
   }
@@ -142,7 +142,7 @@ export interface RunReport {
 /** Collects a run's report from Temporal (description, history, status query) and the registry. */
 export async function inspectRun(
   client: Client,
-  registry: Registry,
+  registry: RegistryStore,
   model: string,
   run: { workflowId: string; runId: string },
   registryModel: string = model,
@@ -161,7 +161,7 @@ export async function inspectRun(
   if (description.status.name === 'RUNNING') {
     live = await handle.query<RetrainStatus>('status').catch(() => undefined);
   }
-  const registered = registry.getVersionByRun(registryModel, run.workflowId, run.runId) ?? undefined;
+  const registered = await registry.getVersionByRun(registryModel, run.workflowId, run.runId) ?? undefined;
   const start = description.startTime.getTime();
   const close = description.closeTime?.getTime();
   return {
@@ -181,6 +181,6 @@ export async function inspectRun(
     live,
     result: history.result as RetrainResult | undefined,
     registered,
-    audit: registry.auditLog(registryModel).filter((a) => a.runId === run.runId),
+    audit: (await registry.auditLog(registryModel)).filter((a) => a.runId === run.runId),
   };
 }

@@ -5,7 +5,7 @@
 import { LOWER_IS_BETTER, type GateResult, type MetricSummary } from '../contracts';
 import { ConfigError } from '../errors';
 import type { EvaluationCurves } from '../evaluate/curves';
-import { type AuditEntry, CHAMPION_ALIAS, type EvaluationRecord, type Registry, type VersionRecord } from '../registry';
+import { type AuditEntry, CHAMPION_ALIAS, type EvaluationRecord, type RegistryStore, type VersionRecord } from '../registry';
 import { type ArtifactStore, parseStoreUri } from '../store';
 
 /** Builds the Temporal Web UI's address of a run, when the UI is known. */
@@ -103,8 +103,8 @@ function str(value: unknown): string | null {
  * Finds the version a report is about: `v<N>` or N, a run id or a unique prefix of one among the registered versions,
  * or nothing for the newest version.
  */
-export function findReportVersion(registry: Registry, model: string, ref?: string): VersionRecord {
-  const versions = registry.listVersions(model);
+export async function findReportVersion(registry: RegistryStore, model: string, ref?: string): Promise<VersionRecord> {
+  const versions = await registry.listVersions(model);
   if (versions.length === 0) throw new ConfigError(`${model} has no registered versions yet: a report is made for a run that registered one`);
   if (ref === undefined) return versions.at(-1)!;
   const asVersion = /^v?(\d{1,9})$/.exec(ref);
@@ -131,9 +131,9 @@ export function versionOutcomes(audit: readonly AuditEntry[]): Map<number, Versi
 }
 
 /** The primary metric of every version of the model, oldest first. */
-export function versionSeries(registry: Registry, model: string, primaryMetric: string): VersionPoint[] {
-  const outcomes = versionOutcomes(registry.auditLog(model));
-  return registry.listVersions(model).map((v) => {
+export async function versionSeries(registry: RegistryStore, model: string, primaryMetric: string): Promise<VersionPoint[]> {
+  const outcomes = versionOutcomes(await registry.auditLog(model));
+  return (await registry.listVersions(model)).map((v) => {
     const metrics = v.metrics as Json;
     const cv = isObject(metrics.cv) ? metrics.cv[primaryMetric] : undefined;
     const holdout = isObject(metrics.holdout) && isObject(metrics.holdout.candidate) ? metrics.holdout.candidate[primaryMetric] : undefined;
@@ -228,7 +228,7 @@ export async function driftOfRun(store: ArtifactStore, reason: string | null): P
 
 /** Gathers a run report's data for one registered version of `model` (the registry's model name). */
 export async function loadRunReport(opts: {
-  registry: Registry;
+  registry: RegistryStore;
   store: ArtifactStore;
   model: string;
   version: VersionRecord;
@@ -255,7 +255,7 @@ export async function loadRunReport(opts: {
     notes.push('no holdout curves were stored with this version (it was evaluated before curves were kept)');
   }
 
-  const audit = registry.auditLog(model);
+  const audit = await registry.auditLog(model);
   const ownMoves = audit.filter((a) => a.runId === v.runId && a.alias === CHAMPION_ALIAS);
   const decision = ownMoves.some((a) => a.action === 'rollback') ? 'rolled-back' : ownMoves.some((a) => a.action === 'promote' && a.toVersion === v.version) ? 'promoted' : 'rejected';
   const trigger = str(lineage.trigger);
@@ -288,8 +288,8 @@ export async function loadRunReport(opts: {
     },
     curves,
     // The run's own windows: the shadow window of its candidate and the guard window after its promotion.
-    windows: registry.listEvaluations(model).filter((e) => e.runId === v.runId).map(windowRow),
-    versions: versionSeries(registry, model, primaryMetric),
+    windows: (await registry.listEvaluations(model)).filter((e) => e.runId === v.runId).map(windowRow),
+    versions: await versionSeries(registry, model, primaryMetric),
     aliasHistory: audit,
     drift,
     webUiRun: opts.runLink?.(v.workflowId, v.runId) ?? null,

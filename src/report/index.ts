@@ -1,5 +1,5 @@
 /** Run reports: one self-contained HTML page per registered version, drawn from what its run stored. */
-import type { Registry } from '../registry';
+import type { RegistryStore } from '../registry';
 import type { ArtifactRef, ArtifactStore } from '../store';
 import { type RunLink, findReportVersion, loadRunReport } from './data';
 import { renderReportHtml } from './html';
@@ -24,9 +24,9 @@ export interface WrittenReport {
  * Builds the report of one registered version of `model` (the registry's name; `ref` as findReportVersion takes it)
  * and stores it in the artifact store as `report/<model>-v<N>.html` (content-addressed: the same page, the same file).
  */
-export async function writeRunReport(opts: { registry: Registry; store: ArtifactStore; model: string; ref?: string; runLink?: RunLink }): Promise<WrittenReport> {
+export async function writeRunReport(opts: { registry: RegistryStore; store: ArtifactStore; model: string; ref?: string; runLink?: RunLink }): Promise<WrittenReport> {
   const started = performance.now();
-  const version = findReportVersion(opts.registry, opts.model, opts.ref);
+  const version = await findReportVersion(opts.registry, opts.model, opts.ref);
   const data = await loadRunReport({ ...opts, version });
   const page = await renderReportHtml(data);
   const artifact = await opts.store.putBytes('report', `${opts.model}-v${version.version}.html`, new TextEncoder().encode(page));

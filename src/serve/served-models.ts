@@ -1,5 +1,5 @@
 import { featureInputNames } from '../onnx';
-import { CHAMPION_ALIAS, type Registry } from '../registry';
+import { CHAMPION_ALIAS, type ModelSummary, type RegistryStore } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type BatcherOptions, MicroBatcher } from './batcher';
 import type { FeatureColumns } from './inputs';
@@ -52,7 +52,7 @@ class VersionHandle implements LoadedVersion {
 
 /** How the server follows the registry. */
 export interface ServedModelsOptions {
-  registry: Registry;
+  registry: RegistryStore;
   store: ArtifactStore;
   pool: ScorePool;
   metrics: ServeMetrics;
@@ -80,6 +80,9 @@ export class ServedModels {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private synced = false;
+  // The models the last pass saw: a request asks ready()/known() without a round trip to the registry (a remote
+  // database); the answer is as fresh as the last pass.
+  private models: ModelSummary[] = [];
 
   constructor(private readonly options: ServedModelsOptions) {
     this.aliases = options.aliases ?? [CHAMPION_ALIAS];
@@ -134,8 +137,7 @@ export class ServedModels {
   /** True once the first pass is done and every model with a champion has one loaded. */
   ready(): boolean {
     if (!this.synced) return false;
-    const models = this.options.registry.listModels();
-    return models.every((m) => m.aliases[CHAMPION_ALIAS] === undefined || this.slots.has(slotKey(m.model, CHAMPION_ALIAS)));
+    return this.models.every((m) => m.aliases[CHAMPION_ALIAS] === undefined || this.slots.has(slotKey(m.model, CHAMPION_ALIAS)));
   }
 
   /** Why the last load of a model's alias target failed, if it did (for the 503 message). */
@@ -146,11 +148,12 @@ export class ServedModels {
 
   /** True when the registry has `model` at all (so a missing version is 503 "not loaded", not 404). */
   known(model: string): boolean {
-    return this.options.registry.listVersions(model).length > 0;
+    return this.models.some((m) => m.model === model);
   }
 
   private async syncOnce(): Promise<void> {
-    const models = this.options.registry.listModels();
+    const models = await this.options.registry.listModels();
+    this.models = models;
     const wanted = new Map<string, { model: string; alias: string; version: number }>();
     for (const m of models) {
       for (const alias of this.aliases) {
@@ -206,7 +209,7 @@ export class ServedModels {
   }
 
   private async load(model: string, alias: string, version: number): Promise<VersionHandle> {
-    const record = this.options.registry.getVersion(model, version);
+    const record = await this.options.registry.getVersion(model, version);
     if (record === null) throw new Error(`registry has no ${model} v${version}`);
     // The digest recorded at registration is checked on every load: a changed file is never served.
     const bytes = await this.options.store.readVerified({ uri: record.artifactUri, sha256: record.artifactSha256 });

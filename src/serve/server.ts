@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter } from '../prediction-log';
-import { CHAMPION_ALIAS, type Registry } from '../registry';
+import { CHAMPION_ALIAS, type RegistryStore } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type RequestMirror, type ServeLimits, createServeApp } from './app';
 import { type ServeMetrics, createServeMetrics } from './metrics';
@@ -32,7 +32,7 @@ export const SERVE_DEFAULTS = {
 
 /** Everything a serving process is made of; `registry` and `store` are the pipeline's own. */
 export interface ServingOptions {
-  registry: Registry;
+  registry: RegistryStore;
   store: ArtifactStore;
   /** Folder of the prediction log (`<stateDir>/predictions`); none turns the log off. */
   predictionLogDir?: string;

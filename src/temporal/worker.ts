@@ -2,13 +2,12 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import type { LoadedConfig } from '../config';
-import { openLaunchers } from '../jobs/launchers';
+import { LocalLauncher } from '../jobs/local';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
-import { Registry } from '../registry';
+import { openRegistry } from '../registry';
 import { openArtifactStore } from '../store';
 import { cachedWorkflowBundle } from './bundle-cache';
 import { connectWorker, type TemporalTarget } from './connection';
-import { startWorkerJobReaper } from './job-reaper';
 
 const WORKFLOWS_DIR = path.join(RELEARN_ROOT, 'workflows');
 
@@ -18,8 +17,8 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
   return {
     config: loaded,
     store: openArtifactStore(loaded),
-    registry: Registry.open(path.resolve(stateDir, config.registry.sqlite)),
-    launcher: openLaunchers(stateDir, Object.values(config.models)),
+    registry: openRegistry(loaded),
+    launcher: new LocalLauncher(path.join(stateDir, 'jobs')),
     predictionLogDir: path.join(stateDir, 'predictions'),
     baseDir: loaded.baseDir,
     stateDir,
@@ -44,8 +43,6 @@ export interface RelearnWorkerOptions {
   maxConcurrentActivities?: number;
   /** Shadow and guard windows see time pass this many times faster (tests of week-long windows); default 1. */
   windowClockSpeed?: number;
-  /** Pause between two looks of the reaper that stops jobs whose run is closed (src/jobs/reaper.ts); default 10 s. */
-  reaperIntervalMs?: number;
 }
 
 let runtimeInstalled = false;
@@ -66,6 +63,8 @@ function installRuntime(): void {
 export async function createRelearnWorker(loaded: LoadedConfig, target: TemporalTarget, opts: RelearnWorkerOptions = {}) {
   installRuntime();
   const deps = { ...buildActivityDeps(loaded), ...(opts.windowClockSpeed !== undefined ? { windowClockSpeed: opts.windowClockSpeed } : {}) };
+  // A PostgreSQL registry connects and migrates now, so a wrong URL or password stops the worker at start-up.
+  await deps.registry.ready();
   const connection = await connectWorker(target);
   const worker = await Worker.create({
     connection,
@@ -76,13 +75,11 @@ export async function createRelearnWorker(loaded: LoadedConfig, target: Temporal
     shutdownGraceTime: opts.shutdownGraceMs ?? 20_000,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
   });
-  const reaper = startWorkerJobReaper(connection, () => deps.launcher.all(), opts.reaperIntervalMs ?? 10_000);
   return {
     worker,
     deps,
     async close() {
-      await reaper.stop();
-      deps.registry.close();
+      await deps.registry.close();
       await connection.close();
     },
   };

@@ -10,13 +10,13 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { type VersionLineage, versionLineage } from '../inspect/lineage';
-import { CHAMPION_ALIAS, type EvaluationRecord, type Registry } from '../registry';
+import { CHAMPION_ALIAS, type EvaluationRecord, type RegistryStore } from '../registry';
 import { PAGE_CSS, type RunLink, aliasTimeline, findReportVersion, loadRunReport, renderReportHtml, versionSeries, windowRow } from '../report';
 import type { ArtifactStore } from '../store';
 
 /** What the registry page reads. */
 export interface RegistryUiDeps {
-  registry: Registry;
+  registry: RegistryStore;
   store: ArtifactStore;
   /** Where the local launcher keeps job folders (`<stateDir>/jobs`), shown in the lineage. */
   jobsDir: string;
@@ -98,27 +98,27 @@ export function createRegistryUiApp(deps: RegistryUiDeps): Hono {
     return c.req.path.startsWith('/api/') ? c.json({ error: 'missing or invalid bearer token', code: 'unauthorized' }, 401) : c.html(loginPage(), 401);
   });
 
-  app.get('/', (c) => c.html(modelsPage(deps)));
-  app.get('/api/models', (c) => c.json(deps.registry.listModels()));
+  app.get('/', async (c) => c.html(await modelsPage(deps)));
+  app.get('/api/models', async (c) => c.json(await deps.registry.listModels()));
 
-  app.get('/models/:model', (c) => {
+  app.get('/models/:model', async (c) => {
     const model = c.req.param('model');
-    if (deps.registry.listVersions(model).length === 0) return c.html(layout('Not found', html`<p>No model ${model} in this registry.</p>`), 404);
-    return c.html(modelPage(deps, model));
+    if ((await deps.registry.listVersions(model)).length === 0) return c.html(layout('Not found', html`<p>No model ${model} in this registry.</p>`), 404);
+    return c.html(await modelPage(deps, model));
   });
-  app.get('/api/models/:model', (c) => {
+  app.get('/api/models/:model', async (c) => {
     const model = c.req.param('model');
-    const versions = deps.registry.listVersions(model);
+    const versions = await deps.registry.listVersions(model);
     if (versions.length === 0) return c.json({ error: `no model ${model} in this registry`, code: 'not_found' }, 404);
-    return c.json({ model, versions, aliases: deps.registry.listAliases(model), aliasHistory: deps.registry.auditLog(model), evaluations: deps.registry.listEvaluations(model) });
+    return c.json({ model, versions, aliases: await deps.registry.listAliases(model), aliasHistory: await deps.registry.auditLog(model), evaluations: await deps.registry.listEvaluations(model) });
   });
 
-  app.get('/models/:model/versions/:version', (c) => {
-    const lineage = lineageOf(deps, c.req.param('model'), c.req.param('version'));
-    return lineage === null ? c.html(layout('Not found', html`<p>No such version.</p>`), 404) : c.html(lineagePage(deps, lineage));
+  app.get('/models/:model/versions/:version', async (c) => {
+    const lineage = await lineageOf(deps, c.req.param('model'), c.req.param('version'));
+    return lineage === null ? c.html(layout('Not found', html`<p>No such version.</p>`), 404) : c.html(await lineagePage(deps, lineage));
   });
-  app.get('/api/models/:model/versions/:version', (c) => {
-    const lineage = lineageOf(deps, c.req.param('model'), c.req.param('version'));
+  app.get('/api/models/:model/versions/:version', async (c) => {
+    const lineage = await lineageOf(deps, c.req.param('model'), c.req.param('version'));
     return lineage === null ? c.json({ error: 'no such version', code: 'not_found' }, 404) : c.json(lineage);
   });
 
@@ -126,8 +126,8 @@ export function createRegistryUiApp(deps: RegistryUiDeps): Hono {
   app.get('/models/:model/versions/:version/report', async (c) => {
     const model = c.req.param('model');
     const version = c.req.param('version');
-    if (!/^\d{1,9}$/.test(version) || deps.registry.getVersion(model, Number(version)) === null) return c.html(layout('Not found', html`<p>No such version.</p>`), 404);
-    const data = await loadRunReport({ ...deps, model, version: findReportVersion(deps.registry, model, version), ...(deps.runLink ? { runLink: deps.runLink } : {}) });
+    if (!/^\d{1,9}$/.test(version) || (await deps.registry.getVersion(model, Number(version))) === null) return c.html(layout('Not found', html`<p>No such version.</p>`), 404);
+    const data = await loadRunReport({ ...deps, model, version: await findReportVersion(deps.registry, model, version), ...(deps.runLink ? { runLink: deps.runLink } : {}) });
     return c.html(await renderReportHtml(data));
   });
 
@@ -135,8 +135,8 @@ export function createRegistryUiApp(deps: RegistryUiDeps): Hono {
   return app;
 }
 
-function lineageOf(deps: RegistryUiDeps, model: string, version: string): VersionLineage | null {
-  if (!/^\d{1,9}$/.test(version) || deps.registry.getVersion(model, Number(version)) === null) return null;
+async function lineageOf(deps: RegistryUiDeps, model: string, version: string): Promise<VersionLineage | null> {
+  if (!/^\d{1,9}$/.test(version) || (await deps.registry.getVersion(model, Number(version))) === null) return null;
   return versionLineage(deps.registry, model, Number(version), deps.jobsDir);
 }
 
@@ -149,15 +149,16 @@ function loginPage(problem?: string): Page {
   );
 }
 
-function modelsPage(deps: RegistryUiDeps): Page {
-  const models = deps.registry.listModels();
+async function modelsPage(deps: RegistryUiDeps): Promise<Page> {
+  const models = await deps.registry.listModels();
+  const audits = new Map(await Promise.all(models.map(async (m) => [m.model, await deps.registry.auditLog(m.model)] as const)));
   return layout(
     'Models',
     models.length === 0
       ? html`<p class="muted">Nothing is registered yet: a run registers a version when it reaches the gate.</p>`
       : html`<table class="models"><tr><th>model</th><th>versions</th><th>champion</th><th>aliases</th><th>last alias move</th></tr>
 ${models.map((m) => {
-  const last = deps.registry.auditLog(m.model).filter((e) => !e.action.endsWith('-rejected')).at(-1);
+  const last = (audits.get(m.model) ?? []).filter((e) => !e.action.endsWith('-rejected')).at(-1);
   return html`<tr><td><a class="model" href="${modelHref(m.model)}">${m.model}</a></td><td class="num">${m.versionCount}</td>
 <td>${m.aliases[CHAMPION_ALIAS] !== undefined ? html`<a href="${versionHref(m.model, m.aliases[CHAMPION_ALIAS]!)}">v${m.aliases[CHAMPION_ALIAS]}</a>` : html`<span class="muted">none</span>`}</td>
 <td>${Object.entries(m.aliases).map(([alias, v]) => `${alias} → v${v}`).join(', ')}</td>
@@ -166,13 +167,13 @@ ${models.map((m) => {
   );
 }
 
-function modelPage(deps: RegistryUiDeps, model: string): Page {
-  const versions = deps.registry.listVersions(model);
-  const aliases = deps.registry.listAliases(model);
-  const evaluations = deps.registry.listEvaluations(model);
+async function modelPage(deps: RegistryUiDeps, model: string): Promise<Page> {
+  const versions = await deps.registry.listVersions(model);
+  const aliases = await deps.registry.listAliases(model);
+  const evaluations = await deps.registry.listEvaluations(model);
   const gateOf = (v: (typeof versions)[number]) => v.gate as { verdict?: string; primaryMetric?: string; rules?: Array<{ passed: boolean; reason: string }> };
   const primary = gateOf(versions.at(-1)!).primaryMetric ?? 'roc_auc';
-  const series = new Map(versionSeries(deps.registry, model, primary).map((p) => [p.version, p]));
+  const series = new Map((await versionSeries(deps.registry, model, primary)).map((p) => [p.version, p]));
   return layout(
     model,
     html`<p>Aliases now: ${aliases.length === 0 ? 'none' : aliases.map((a) => html`<b>${a.alias}</b> → <a href="${versionHref(model, a.version)}">v${a.version}</a> `)}</p>
@@ -190,14 +191,14 @@ ${[...versions].reverse().map((v) => {
 <td><a class="report" href="${versionHref(model, v.version)}/report">report</a></td></tr>`;
 })}</table>
 <h2>Alias history</h2>
-${aliasTimeline(deps.registry.auditLog(model), deps.runLink)}`,
+${aliasTimeline(await deps.registry.auditLog(model), deps.runLink)}`,
     [[modelHref(model), model]],
   );
 }
 
-function lineagePage(deps: RegistryUiDeps, l: VersionLineage): Page {
+async function lineagePage(deps: RegistryUiDeps, l: VersionLineage): Promise<Page> {
   const window = l.snapshot.window as { from?: string; to?: string } | null;
-  const live = deps.registry.listEvaluations(l.model, l.version);
+  const live = await deps.registry.listEvaluations(l.model, l.version);
   const link = deps.runLink?.(l.workflowId, l.runId);
   return layout(
     `${l.model} v${l.version}`,

@@ -3,19 +3,19 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../../src/config';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 import { type PipelineOutcome, runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
 /** Nothing registered, nothing promoted. */
-export function assertNothingPromoted(loaded: LoadedConfig, model: string): void {
+export async function assertNothingPromoted(loaded: LoadedConfig, model: string): Promise<void> {
   const dbPath = path.join(loaded.stateDir, 'registry.db');
   if (!existsSync(dbPath)) return;
-  const registry = Registry.open(dbPath);
+  const registry = openSqliteRegistry(dbPath);
   try {
-    assert.equal(registry.getAlias(model, 'champion'), null);
-    assert.deepEqual(registry.listVersions(model), []);
+    assert.equal(await registry.getAlias(model, 'champion'), null);
+    assert.deepEqual(await registry.listVersions(model), []);
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
@@ -31,7 +31,7 @@ export async function failingRun(
   const outcome = await runPipeline(loaded, model);
   assert.equal(outcome.result, undefined, 'the run must not succeed');
   assert.ok(outcome.failure, 'the run must fail');
-  assertNothingPromoted(loaded, model);
+  await assertNothingPromoted(loaded, model);
   return outcome;
 }
 

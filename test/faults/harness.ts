@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { LoadedConfig } from '../../src/config';
 import { LocalLauncher } from '../../src/jobs/local';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openRegistry, type RegistryStore } from '../../src/registry';
 import { openArtifactStore } from '../../src/store';
 import { smallFlightsModel, TEST_SERVER_STATE, testConfig } from '../helpers/pipeline-env';
 import { waitFor } from '../helpers/wait';
@@ -215,19 +215,19 @@ export function jobProcesses(loaded: LoadedConfig): number[] {
 }
 
 /** The registry of a config, opened for a quick look. */
-export function withRegistry<T>(loaded: LoadedConfig, fn: (registry: Registry) => T): T {
-  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+export async function withRegistry<T>(loaded: LoadedConfig, fn: (registry: RegistryStore) => Promise<T>): Promise<T> {
+  const registry = openRegistry(loaded);
   try {
-    return fn(registry);
+    return await fn(registry);
   } finally {
-    registry.close();
+    await registry.close();
   }
 }
 
 /** Registered versions whose model or snapshot can no longer be read back with its recorded digest. */
 export async function artifactsLost(loaded: LoadedConfig, model: string, except: string[] = []): Promise<number> {
   const store = openArtifactStore(loaded);
-  const versions = withRegistry(loaded, (r) => r.listVersions(model));
+  const versions = await withRegistry(loaded, async (r) => await r.listVersions(model));
   let lost = 0;
   for (const v of versions) {
     for (const ref of [

@@ -22,10 +22,10 @@ import {
   WorkerProcess,
 } from './harness';
 
-function assertNothingRegistered(loaded: LoadedConfig, model: string): void {
-  withRegistry(loaded, (r) => {
-    assert.equal(r.getAlias(model, 'champion'), null);
-    assert.deepEqual(r.listVersions(model), []);
+async function assertNothingRegistered(loaded: LoadedConfig, model: string): Promise<void> {
+  await withRegistry(loaded, async (r) => {
+    assert.equal(await r.getAlias(model, 'champion'), null);
+    assert.deepEqual(await r.listVersions(model), []);
   });
 }
 
@@ -76,7 +76,7 @@ describe('fault: training jobs that crash, hang or return hostile models', { tim
       assert.match(readFileSync(path.join(fold1Run, 'killed'), 'utf8'), /run cancelled/);
       assert.equal([...launches.keys()].some((j) => j.endsWith('final')), false);
       await assertNoOrphans(loaded);
-      assertNothingRegistered(loaded, model);
+      await assertNothingRegistered(loaded, model);
       recordFault({
         fault: 3,
         name: 'training job crashes (exit 1 on every attempt)',
@@ -122,7 +122,7 @@ describe('fault: training jobs that crash, hang or return hostile models', { tim
       }
       await assertNoOrphans(loaded);
       for (const pid of during) assert.equal(existsSync(`/proc/${pid}/environ`) && jobProcesses(loaded).includes(pid), false);
-      assertNothingRegistered(loaded, model);
+      await assertNothingRegistered(loaded, model);
       recordFault({
         fault: 4,
         name: 'training job hangs (killed at its deadline)',
@@ -169,14 +169,14 @@ describe('fault: training jobs that crash, hang or return hostile models', { tim
       const handles = [];
       for (const name of names) handles.push((await startRun(client, loaded, name)).handle);
       const outcomes = await Promise.all(handles.map((h) => outcomeOf(h)));
-      outcomes.forEach((out, i) => {
+      for (const [i, out] of outcomes.entries()) {
         const c = cases[i]!;
         assert.equal(out.result, undefined, c.kind);
         assert.equal(out.failureType, 'ModelRejected', `${c.kind}: ${out.failure}`);
         assert.match(out.failure!, /model\.onnx of fold-0/, c.kind);
         assert.match(out.failure!, c.reason, `${c.kind}: ${out.failure}`);
-        assertNothingRegistered(loaded, names[i]!);
-      });
+        await assertNothingRegistered(loaded, names[i]!);
+      }
       assert.ok(worker.alive, 'the worker survived every hostile file');
       // A job still going when its run failed is cancelled and killed: the launch ledger and run folders are final (and
       // duplicateLaunches reads them) once no job process of this config is left.

@@ -70,10 +70,10 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
       await whenActivityStarted(handle, 'registerVersion', 60_000);
       await workers.at(-1)!.signal('SIGKILL');
       lock.release();
-      withRegistry(loaded, (r) => {
-        assert.deepEqual(r.listVersions(model), [], 'not registered at all');
-        assert.equal(r.getAlias(model, 'champion'), null);
-        assert.deepEqual(r.auditLog(model), []);
+      await withRegistry(loaded, async (r) => {
+        assert.deepEqual(await r.listVersions(model), [], 'not registered at all');
+        assert.equal(await r.getAlias(model, 'champion'), null);
+        assert.deepEqual(await r.auditLog(model), []);
       });
       workers.push(await WorkerProcess.start(loaded));
 
@@ -85,10 +85,10 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
       await whenActivityStarted(handle, 'promoteVersion', 30_000);
       await workers.at(-1)!.signal('SIGKILL');
       lock.release();
-      withRegistry(loaded, (r) => {
-        assert.equal(r.listVersions(model).length, 1, 'fully registered');
-        assert.equal(r.getAlias(model, 'champion'), null, 'not promoted');
-        assert.deepEqual(r.auditLog(model), []);
+      await withRegistry(loaded, async (r) => {
+        assert.equal((await r.listVersions(model)).length, 1, 'fully registered');
+        assert.equal(await r.getAlias(model, 'champion'), null, 'not promoted');
+        assert.deepEqual(await r.auditLog(model), []);
       });
       workers.push(await WorkerProcess.start(loaded));
 
@@ -99,10 +99,10 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
       for (const type of ['registerVersion', 'promoteVersion']) {
         assert.ok(attempts.some((a) => a.type === type && a.outcome === 'completed' && a.attempt >= 2), `${type} retried`);
       }
-      withRegistry(loaded, (r) => {
-        assert.equal(r.listVersions(model).length, 1, 'one version, not two');
-        assert.equal(r.getAlias(model, 'champion')?.version, 1);
-        assert.deepEqual(r.auditLog(model).map((a) => [a.action, a.toVersion]), [['promote', 1]]);
+      await withRegistry(loaded, async (r) => {
+        assert.equal((await r.listVersions(model)).length, 1, 'one version, not two');
+        assert.equal((await r.getAlias(model, 'champion'))?.version, 1);
+        assert.deepEqual((await r.auditLog(model)).map((a) => [a.action, a.toVersion]), [['promote', 1]]);
       });
       jobsLaunchedOnce(loaded, started.runId);
 
@@ -131,7 +131,7 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
     const { client, close } = await connectClient(loaded);
     const worker = await WorkerProcess.start(loaded);
     try {
-      const champion = withRegistry(loaded, (r) => r.getVersion(model, r.getAlias(model, 'champion')!.version)!);
+      const champion = await withRegistry(loaded, async (r) => (await r.getVersion(model, (await r.getAlias(model, 'champion'))!.version))!);
       const store = openArtifactStore(loaded);
       const file = store.locate(champion.artifactUri);
       chmodSync(file, 0o644);
@@ -148,9 +148,9 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
       // Refused once, not retried: an integrity failure is final.
       const attempts = (await activityAttempts(handle)).filter((a) => a.type === 'crossValidate');
       assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, 'failed']]);
-      withRegistry(loaded, (r) => {
-        assert.equal(r.getAlias(model, 'champion')?.version, 1);
-        assert.equal(r.listVersions(model).length, 1, 'nothing registered');
+      await withRegistry(loaded, async (r) => {
+        assert.equal((await r.getAlias(model, 'champion'))?.version, 1);
+        assert.equal((await r.listVersions(model)).length, 1, 'nothing registered');
       });
       recordFault({
         fault: 6,
@@ -248,10 +248,10 @@ describe('fault: the registry under kills, races and tampering', { timeout: 900_
       const winner = winners[0]!;
       const loser = losers[0]!;
       assert.match(loser.promotion.reason, new RegExp(`champion is v${winner.version}, expected unset`));
-      withRegistry(cfg, (r) => {
-        assert.deepEqual(r.listVersions(shared).map((v) => v.version), [1, 2]);
-        assert.equal(r.getAlias(shared, 'champion')?.version, winner.version);
-        const audit = r.auditLog(shared).map((e) => [e.action, e.fromVersion, e.toVersion]);
+      await withRegistry(cfg, async (r) => {
+        assert.deepEqual((await r.listVersions(shared)).map((v) => v.version), [1, 2]);
+        assert.equal((await r.getAlias(shared, 'champion'))?.version, winner.version);
+        const audit = (await r.auditLog(shared)).map((e) => [e.action, e.fromVersion, e.toVersion]);
         assert.deepEqual(
           audit.sort(),
           [

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 
 /** SIGKILLs a registry writer process `kills` times at random moments; checks the registry after each kill. */
 export async function killStorm(kills: number): Promise<{ kills: number; versions: number }> {
@@ -27,24 +27,24 @@ export async function killStorm(kills: number): Promise<{ kills: number; version
     await new Promise((resolve) => child.on('exit', resolve));
     const check = spawnSync('sqlite3', [dbPath, 'PRAGMA integrity_check;'], { encoding: 'utf8' });
     if (check.status === 0) assert.equal(check.stdout.trim(), 'ok');
-    const registry = Registry.open(dbPath);
+    const registry = openSqliteRegistry(dbPath);
     try {
-      const versions = registry.listVersions(model).map((v) => v.version);
+      const versions = (await registry.listVersions(model)).map((v) => v.version);
       assert.deepEqual(versions, Array.from({ length: versions.length }, (_, i) => i + 1), 'versions are 1..n without gaps');
-      const champion = registry.getAlias(model, 'champion')?.version ?? null;
+      const champion = (await registry.getAlias(model, 'champion'))?.version ?? null;
       const latest = versions.at(-1) ?? null;
       // Killed between a run's register and promote, or after both: never a half-written promotion.
       assert.ok(champion === latest || champion === (latest ?? 1) - 1 || (champion === null && (latest ?? 0) <= 1), `champion ${champion}, latest v${latest}`);
-      const promotes = registry.auditLog(model).filter((e) => e.action === 'promote' && e.alias === 'champion');
+      const promotes = (await registry.auditLog(model)).filter((e) => e.action === 'promote' && e.alias === 'champion');
       assert.deepEqual(promotes.map((e) => e.toVersion), Array.from({ length: champion ?? 0 }, (_, i) => i + 1), 'one audit row per promotion');
-      const previous = registry.getAlias(model, 'previous')?.version ?? null;
+      const previous = (await registry.getAlias(model, 'previous'))?.version ?? null;
       assert.equal(previous, champion !== null && champion > 1 ? champion - 1 : null);
     } finally {
-      registry.close();
+      await registry.close();
     }
   }
-  const registry = Registry.open(dbPath);
-  const versions = registry.listVersions(model).length;
-  registry.close();
+  const registry = openSqliteRegistry(dbPath);
+  const versions = (await registry.listVersions(model)).length;
+  await registry.close();
   return { kills, versions };
 }

@@ -118,9 +118,9 @@ describe('fault: the worker process dies', { timeout: 900_000 }, () => {
         db.close();
       }
       // Registered, not promoted: the killed transaction left nothing behind.
-      withRegistry(loaded, (r) => {
-        assert.equal(r.getAlias(model, 'champion'), null);
-        assert.equal(r.listVersions(model).length, 1);
+      await withRegistry(loaded, async (r) => {
+        assert.equal(await r.getAlias(model, 'champion'), null);
+        assert.equal((await r.listVersions(model)).length, 1);
       });
       workers.push(await WorkerProcess.start(loaded));
 
@@ -156,9 +156,9 @@ describe('fault: the worker process dies', { timeout: 900_000 }, () => {
         );
       }
 
-      withRegistry(loaded, (r) => {
-        assert.equal(r.getAlias(model, 'champion')?.version, 1);
-        const audit = r.auditLog(model);
+      await withRegistry(loaded, async (r) => {
+        assert.equal((await r.getAlias(model, 'champion'))?.version, 1);
+        const audit = await r.auditLog(model);
         assert.deepEqual(audit.map((a) => [a.action, a.toVersion]), [['promote', 1]]);
       });
       const lost = await artifactsLost(loaded, model);

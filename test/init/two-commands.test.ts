@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openRegistry } from '../../src/registry';
 import { testServerAddress, uniqueModelName } from '../helpers/pipeline-env';
 
 const CLI = path.join(RELEARN_ROOT, 'src/cli/main.ts');
@@ -68,11 +68,11 @@ describe('relearn init, then the command it prints', { timeout: 900_000 }, () =>
     assert.match(run.stdout, /decision +PROMOTED: registered v1; champion \(none\) → v1/);
     assert.match(run.stdout, /snapshot +1,461 rows, 2012-01-01T00:00:00\.000Z → 2015-12-31T00:00:00\.000Z/);
     const loaded = loadConfig(path.join(dir, 'temporal.yaml'));
-    const registry = Registry.open(path.join(loaded.stateDir, loaded.config.registry.sqlite));
+    const registry = openRegistry(loaded);
     try {
-      assert.equal(registry.getAlias(model, 'champion')?.version, 1);
+      assert.equal((await registry.getAlias(model, 'champion'))?.version, 1);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { featureInputNames } from '../../src/onnx';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry, type RegistryStore } from '../../src/registry';
 import { openArtifactStore } from '../../src/store';
 import { type PipelineOutcome, runPipeline, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
@@ -20,7 +20,7 @@ describe('retrain on columns named as users name them', { timeout: 600_000 }, ()
   const model = uniqueModelName('birdstrikes');
   let loaded: Awaited<ReturnType<typeof testConfig>>;
   let outcome: PipelineOutcome;
-  let registry: Registry | undefined;
+  let registry: RegistryStore | undefined;
 
   before(async () => {
     loaded = await testConfig({
@@ -73,8 +73,8 @@ describe('retrain on columns named as users name them', { timeout: 600_000 }, ()
     const stats = JSON.parse((await store.readVerified(r.snapshot.stats)).toString('utf8')) as { features: Record<string, unknown> };
     for (const f of [...FEATURES.numeric, ...FEATURES.categorical]) assert.ok(f in stats.features, `stats of '${f}'`);
 
-    registry = Registry.open(path.join(loaded.stateDir, 'registry.db'));
-    const v1 = registry.getVersion(model, 1)!;
+    registry = openSqliteRegistry(path.join(loaded.stateDir, 'registry.db'));
+    const v1 = (await registry.getVersion(model, 1))!;
     const bytes = await store.readVerified({ uri: v1.artifactUri, sha256: v1.artifactSha256 });
     assert.deepEqual([...featureInputNames(bytes)!], [
       ['Speed IAS in knots', 'Speed_IAS_in_knots'],

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectClient } from '../../src/temporal/connection';
 import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 import { openArtifactStore } from '../../src/store';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 import type { RetrainResult } from '../../src/contracts';
@@ -64,9 +64,9 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
   });
 
   it('the registry holds v1 with its lineage, and the audit log the promotion', async () => {
-    const registry = Registry.open(path.join(loaded.stateDir, 'registry.db'));
+    const registry = openSqliteRegistry(path.join(loaded.stateDir, 'registry.db'));
     try {
-      const v1 = registry.getVersion(model, 1)!;
+      const v1 = (await registry.getVersion(model, 1))!;
       const r = first.result!;
       assert.equal(v1.artifactSha256, r.candidate.artifact.sha256);
       assert.equal(v1.snapshotSha256, r.snapshot.artifact.sha256);
@@ -76,8 +76,8 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
       assert.deepEqual(lineage.jobs.map((j) => j.role), ['fold-0', 'fold-1', 'fold-2', 'final']);
       assert.equal(lineage.configDigest, loaded.digest);
       assert.equal(lineage.parentVersion, null);
-      assert.equal(registry.getAlias(model, 'champion')?.version, 1);
-      const audit = registry.auditLog(model);
+      assert.equal((await registry.getAlias(model, 'champion'))?.version, 1);
+      const audit = await registry.auditLog(model);
       assert.equal(audit.length, 1);
       assert.equal(audit[0]!.action, 'promote');
       assert.equal(audit[0]!.toVersion, 1);
@@ -85,7 +85,7 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
       const store = openArtifactStore(loaded);
       await store.verifiedPath({ uri: v1.artifactUri, sha256: v1.artifactSha256 });
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
@@ -99,12 +99,12 @@ describe('retrain pipeline on the real dev server with the real trainer', { time
     const rule = r.gate.rules.find((x) => x.rule === 'non-regression vs champion')!;
     assert.match(rule.reason, /vs champion v1/);
     assert.equal(r.decision === 'promoted', rule.passed && r.gate.verdict === 'PASS');
-    const registry = Registry.open(path.join(loaded.stateDir, 'registry.db'));
+    const registry = openSqliteRegistry(path.join(loaded.stateDir, 'registry.db'));
     try {
-      assert.equal(registry.getAlias(model, 'champion')?.version, r.decision === 'promoted' ? 2 : 1);
-      assert.equal((registry.getVersion(model, 2)!.lineage as { parentVersion: number }).parentVersion, 1);
+      assert.equal((await registry.getAlias(model, 'champion'))?.version, r.decision === 'promoted' ? 2 : 1);
+      assert.equal(((await registry.getVersion(model, 2))!.lineage as { parentVersion: number }).parentVersion, 1);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { CHAMPION_ALIAS, REGISTRY_SCHEMA_VERSION, Registry } from '../../src/registry';
-import type { RegisterVersionInput } from '../../src/registry';
+import { CHAMPION_ALIAS, REGISTRY_SCHEMA_VERSION, openSqliteRegistry } from '../../src/registry';
+import type { RegisterVersionInput, RegistryStore } from '../../src/registry';
 
 let workDir: string;
 let counter = 0;
@@ -51,9 +51,9 @@ CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NUL
 `;
 
 describe('live-traffic evaluations', () => {
-  test('a schema-1 registry is migrated in place and keeps its versions and aliases', () => {
+  test('a schema-1 registry is migrated in place and keeps its versions and aliases', async () => {
     const file = dbPath();
-    Registry.open(file).close();
+    await openSqliteRegistry(file).close();
     // Rebuild the file as schema 1 with one version and a champion.
     const raw = new Database(file);
     raw.exec('DROP TABLE evaluations; DROP TABLE aliases; DROP TABLE audit_log; DROP TABLE versions;');
@@ -67,125 +67,124 @@ describe('live-traffic evaluations', () => {
     raw.pragma('user_version = 1');
     raw.close();
 
-    const registry = Registry.open(file);
+    const registry = openSqliteRegistry(file);
     try {
-      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 1);
-      assert.equal(registry.listVersions('flights').length, 1);
-      const recorded = registry.recordEvaluation({
+      assert.equal((await registry.getAlias('flights', CHAMPION_ALIAS))?.version, 1);
+      assert.equal((await registry.listVersions('flights')).length, 1);
+      const recorded = await registry.recordEvaluation({
         model: 'flights', version: 1, phase: 'guard', decision: 'kept', reason: 'r', evidence: { rows: 3 }, workflowId: 'w', runId: 'r',
       });
       assert.equal(recorded.decision, 'kept');
     } finally {
-      registry.close();
+      await registry.close();
     }
     const check = new Database(file);
     assert.equal(check.pragma('user_version', { simple: true }), REGISTRY_SCHEMA_VERSION);
     check.close();
   });
 
-  test('a retried record returns the first one; rows are append-only; an unknown version is refused', () => {
-    const registry = Registry.open(dbPath());
+  test('a retried record returns the first one; rows are append-only; an unknown version is refused', async () => {
+    const registry = openSqliteRegistry(dbPath());
     try {
-      registry.registerVersion(versionInput('run-1'));
-      const first = registry.recordEvaluation({
+      await registry.registerVersion(versionInput('run-1'));
+      const first = await registry.recordEvaluation({
         model: 'flights', version: 1, phase: 'shadow', decision: 'promote', reason: 'not worse', evidence: { diff: 0.01, rows: 800 },
         workflowId: 'retrain/flights', runId: 'run-2',
       });
-      const again = registry.recordEvaluation({
+      const again = await registry.recordEvaluation({
         model: 'flights', version: 1, phase: 'shadow', decision: 'reject', reason: 'other', evidence: {},
         workflowId: 'retrain/flights', runId: 'run-2',
       });
       assert.deepEqual(again, first);
       assert.deepEqual(first.evidence, { diff: 0.01, rows: 800 });
-      registry.recordEvaluation({
+      await registry.recordEvaluation({
         model: 'flights', version: 1, phase: 'guard', decision: 'kept', reason: 'fine', evidence: {}, workflowId: 'retrain/flights', runId: 'run-2',
       });
-      assert.deepEqual(registry.listEvaluations('flights', 1).map((e) => e.phase), ['shadow', 'guard']);
-      assert.equal(registry.listEvaluations('flights', 2).length, 0);
-      assert.throws(
-        () => registry.recordEvaluation({ model: 'flights', version: 9, phase: 'shadow', decision: 'x', reason: 'x', evidence: {}, workflowId: 'w', runId: 'r' }),
+      assert.deepEqual((await registry.listEvaluations('flights', 1)).map((e) => e.phase), ['shadow', 'guard']);
+      assert.equal((await registry.listEvaluations('flights', 2)).length, 0);
+      await assert.rejects(() => registry.recordEvaluation({ model: 'flights', version: 9, phase: 'shadow', decision: 'x', reason: 'x', evidence: {}, workflowId: 'w', runId: 'r' }),
         { name: 'ConfigError', message: /has no version 9/ },
       );
-      const raw = new Database(registry.dbPath);
+      const raw = new Database(registry.location);
       assert.throws(() => raw.prepare("UPDATE evaluations SET decision = 'reject'").run(), /append-only/);
       assert.throws(() => raw.prepare('DELETE FROM evaluations').run(), /append-only/);
       raw.close();
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });
 
 describe('shadow alias moves', () => {
-  test('one run may point the same alias at the same place twice from different versions; a retry still writes once', () => {
-    const registry = Registry.open(dbPath());
+  test('one run may point the same alias at the same place twice from different versions; a retry still writes once', async () => {
+    const registry = openSqliteRegistry(dbPath());
     try {
-      for (const run of ['run-1', 'run-2']) registry.registerVersion(versionInput(run));
-      const move = (toVersion: number | null, expectedVersion: number | null) =>
+      for (const run of ['run-1', 'run-2']) await registry.registerVersion(versionInput(run));
+      const move = async (toVersion: number | null, expectedVersion: number | null) =>
         registry.moveAlias({ model: 'flights', alias: 'shadow', toVersion, expectedVersion, reason: 'window', workflowId: 'retrain/flights', runId: 'run-2' });
-      assert.equal(move(2, null).moved, true);
-      assert.equal(move(null, 2).moved, true);
-      assert.equal(move(1, null).moved, true);
-      assert.equal(move(null, 1).moved, true);
+      assert.equal((await move(2, null)).moved, true);
+      assert.equal((await move(null, 2)).moved, true);
+      assert.equal((await move(1, null)).moved, true);
+      assert.equal((await move(null, 1)).moved, true);
       // Retry of the last clear: reported as done, no new row.
-      assert.equal(move(null, 1).moved, true);
-      assert.equal(registry.getAlias('flights', 'shadow'), null);
-      assert.deepEqual(registry.auditLog('flights').map((e) => `${e.fromVersion}->${e.toVersion}`), ['null->2', '2->null', 'null->1', '1->null']);
+      assert.equal((await move(null, 1)).moved, true);
+      assert.equal(await registry.getAlias('flights', 'shadow'), null);
+      assert.deepEqual((await registry.auditLog('flights')).map((e) => `${e.fromVersion}->${e.toVersion}`), ['null->2', '2->null', 'null->1', '1->null']);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });
 
 describe('rollback races', () => {
-  function promoted(): Registry {
-    const registry = Registry.open(dbPath());
-    for (const run of ['run-1', 'run-2']) registry.registerVersion(versionInput(run));
-    registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-1' });
-    registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'retrain/flights', runId: 'run-2' });
+  async function promoted(): Promise<RegistryStore> {
+    const registry = openSqliteRegistry(dbPath());
+    for (const run of ['run-1', 'run-2']) await registry.registerVersion(versionInput(run));
+    await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-1' });
+    await registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'retrain/flights', runId: 'run-2' });
     return registry;
   }
 
-  test('two rollbacks of the same champion: one moves it, the other is recorded as rejected', () => {
-    const registry = promoted();
+  test('two rollbacks of the same champion: one moves it, the other is recorded as rejected', async () => {
+    const registry = await promoted();
     try {
-      const rollback = (runId: string) =>
+      const rollback = async (runId: string) =>
         registry.moveAlias({
           model: 'flights', alias: CHAMPION_ALIAS, toVersion: 1, expectedVersion: 2, reason: `regressed (${runId})`,
           workflowId: 'retrain/flights', runId, action: 'rollback',
         });
-      const a = rollback('run-2');
-      const b = rollback('cli');
+      const a = await rollback('run-2');
+      const b = await rollback('cli');
       assert.equal(a.moved, true);
       assert.equal(b.moved, false);
       assert.match(b.reason, /champion is v1, expected v2/);
       // A retry of the first rollback (same run) reports success without a second row.
-      assert.equal(rollback('run-2').moved, true);
-      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 1);
-      const rows = registry.auditLog('flights').filter((e) => e.alias === CHAMPION_ALIAS).map((e) => `${e.action} ${e.fromVersion}->${e.toVersion}`);
+      assert.equal((await rollback('run-2')).moved, true);
+      assert.equal((await registry.getAlias('flights', CHAMPION_ALIAS))?.version, 1);
+      const rows = (await registry.auditLog('flights')).filter((e) => e.alias === CHAMPION_ALIAS).map((e) => `${e.action} ${e.fromVersion}->${e.toVersion}`);
       assert.deepEqual(rows, ['promote null->1', 'promote 1->2', 'rollback 2->1', 'rollback-rejected 1->1']);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('a rollback racing a new promotion: whichever comes second loses, and the audit log says why', () => {
-    const registry = promoted();
+  test('a rollback racing a new promotion: whichever comes second loses, and the audit log says why', async () => {
+    const registry = await promoted();
     try {
-      registry.registerVersion(versionInput('run-3'));
-      const promotion = registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'newer', workflowId: 'retrain/flights', runId: 'run-3' });
-      const rollback = registry.moveAlias({
+      await registry.registerVersion(versionInput('run-3'));
+      const promotion = await registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'newer', workflowId: 'retrain/flights', runId: 'run-3' });
+      const rollback = await registry.moveAlias({
         model: 'flights', alias: CHAMPION_ALIAS, toVersion: 1, expectedVersion: 2, reason: 'v2 regressed',
         workflowId: 'retrain/flights', runId: 'run-2', action: 'rollback',
       });
       assert.equal(promotion.promoted, true);
       assert.equal(rollback.moved, false);
-      assert.equal(registry.getAlias('flights', CHAMPION_ALIAS)?.version, 3);
-      const last = registry.auditLog('flights').at(-1)!;
+      assert.equal((await registry.getAlias('flights', CHAMPION_ALIAS))?.version, 3);
+      const last = (await registry.auditLog('flights')).at(-1)!;
       assert.equal(last.action, 'rollback-rejected');
       assert.match(last.reason, /champion is v3, expected v2; requested: v2 regressed/);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { ArtifactIntegrityError, ConfigError } from '../../src/errors';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 import type { AuditEntry, RegisterVersionInput } from '../../src/registry';
 
 const execFileAsync = promisify(execFile);
@@ -64,59 +64,58 @@ function auditSummary(entries: AuditEntry[]): string[] {
 }
 
 describe('versions', () => {
-  test('numbers versions per model from 1 and stores every field', () => {
+  test('numbers versions per model from 1 and stores every field', async () => {
     const { clock } = steppingClock();
-    const registry = Registry.open(freshDbPath(), { clock });
+    const registry = openSqliteRegistry(freshDbPath(), { clock });
     try {
-      const v1 = registry.registerVersion(versionInput('flights', 'run-1'));
-      const v2 = registry.registerVersion(versionInput('flights', 'run-2'));
-      const other = registry.registerVersion(versionInput('churn', 'run-1'));
-      const v3 = registry.registerVersion(versionInput('flights', 'run-3'));
+      const v1 = await registry.registerVersion(versionInput('flights', 'run-1'));
+      const v2 = await registry.registerVersion(versionInput('flights', 'run-2'));
+      const other = await registry.registerVersion(versionInput('churn', 'run-1'));
+      const v3 = await registry.registerVersion(versionInput('flights', 'run-3'));
       assert.deepEqual([v1.version, v2.version, v3.version, other.version], [1, 2, 3, 1]);
 
       assert.deepEqual(v1, { ...versionInput('flights', 'run-1'), version: 1, createdAt: '2025-01-01T00:00:00.000Z' });
-      assert.deepEqual(registry.getVersion('flights', 2), v2);
-      assert.deepEqual(registry.getVersionByRun('flights', 'retrain/flights', 'run-3'), v3);
-      assert.equal(registry.getVersion('flights', 4), null);
-      assert.equal(registry.getVersionByRun('flights', 'retrain/flights', 'run-9'), null);
+      assert.deepEqual(await registry.getVersion('flights', 2), v2);
+      assert.deepEqual(await registry.getVersionByRun('flights', 'retrain/flights', 'run-3'), v3);
+      assert.equal(await registry.getVersion('flights', 4), null);
+      assert.equal(await registry.getVersionByRun('flights', 'retrain/flights', 'run-9'), null);
       assert.deepEqual(
-        registry.listVersions('flights').map((v) => v.version),
+        (await registry.listVersions('flights')).map((v) => v.version),
         [1, 2, 3],
       );
-      assert.deepEqual(registry.listVersions('unknown'), []);
+      assert.deepEqual(await registry.listVersions('unknown'), []);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('registering again with the same (model, workflowId, runId) returns the first record', () => {
+  test('registering again with the same (model, workflowId, runId) returns the first record', async () => {
     const { clock, readings } = steppingClock();
-    const registry = Registry.open(freshDbPath(), { clock });
+    const registry = openSqliteRegistry(freshDbPath(), { clock });
     try {
-      const first = registry.registerVersion(versionInput('flights', 'run-1'));
+      const first = await registry.registerVersion(versionInput('flights', 'run-1'));
       // A retried activity may have re-exported different bytes; the first registration stands.
-      const retry = registry.registerVersion(
+      const retry = await registry.registerVersion(
         versionInput('flights', 'run-1', { artifactSha256: digest('other'), sizeBytes: 99 }),
       );
       assert.deepEqual(retry, first);
-      assert.equal(registry.listVersions('flights').length, 1);
+      assert.equal((await registry.listVersions('flights')).length, 1);
       assert.equal(readings(), 2, 'one clock reading per call');
 
-      const sameRunOtherWorkflow = registry.registerVersion(
+      const sameRunOtherWorkflow = await registry.registerVersion(
         versionInput('flights', 'run-1', { workflowId: 'retrain/flights-backfill' }),
       );
       assert.equal(sameRunOtherWorkflow.version, 2);
-      assert.equal(registry.registerVersion(versionInput('churn', 'run-1')).version, 1, 'the key includes the model');
+      assert.equal((await registry.registerVersion(versionInput('churn', 'run-1'))).version, 1, 'the key includes the model');
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('invalid input is a ConfigError naming the field', () => {
-    const registry = Registry.open(freshDbPath());
+  test('invalid input is a ConfigError naming the field', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      assert.throws(
-        () => registry.registerVersion(versionInput('flights', 'run-1', { artifactSha256: 'abc' })),
+      await assert.rejects(() => registry.registerVersion(versionInput('flights', 'run-1', { artifactSha256: 'abc' })),
         (err: unknown) => {
           assert.ok(err instanceof ConfigError);
           assert.match(err.message, /Registry\.registerVersion: invalid input/);
@@ -124,23 +123,22 @@ describe('versions', () => {
           return true;
         },
       );
-      assert.throws(() => registry.registerVersion(versionInput('../flights', 'run-1')), { name: 'ConfigError', message: /at model/ });
-      assert.throws(
-        () => registry.registerVersion(versionInput('flights', 'run-1', { params: { bad: undefined } as unknown as RegisterVersionInput['params'] })),
+      await assert.rejects(() => registry.registerVersion(versionInput('../flights', 'run-1')), { name: 'ConfigError', message: /at model/ });
+      await assert.rejects(() => registry.registerVersion(versionInput('flights', 'run-1', { params: { bad: undefined } as unknown as RegisterVersionInput['params'] })),
         { name: 'ConfigError', message: /at params\.bad/ },
       );
-      assert.deepEqual(registry.listModels(), []);
+      assert.deepEqual(await registry.listModels(), []);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('versions and the audit log cannot be changed, even with plain SQL', () => {
+  test('versions and the audit log cannot be changed, even with plain SQL', async () => {
     const dbPath = freshDbPath();
-    const registry = Registry.open(dbPath);
-    registry.registerVersion(versionInput('flights', 'run-1'));
-    registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'r' });
-    registry.close();
+    const registry = openSqliteRegistry(dbPath);
+    await registry.registerVersion(versionInput('flights', 'run-1'));
+    await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'r' });
+    await registry.close();
 
     const raw = new Database(dbPath);
     try {
@@ -154,13 +152,13 @@ describe('versions', () => {
     }
   });
 
-  test('rows damaged outside Relearn are reported when read, naming the row and column', () => {
+  test('rows damaged outside Relearn are reported when read, naming the row and column', async () => {
     const dbPath = freshDbPath();
-    Registry.open(dbPath).close();
-    const seed = Registry.open(dbPath);
-    seed.registerVersion(versionInput('flights', 'run-1'));
-    seed.registerVersion(versionInput('flights', 'run-2'));
-    seed.close();
+    await openSqliteRegistry(dbPath).close();
+    const seed = openSqliteRegistry(dbPath);
+    await seed.registerVersion(versionInput('flights', 'run-1'));
+    await seed.registerVersion(versionInput('flights', 'run-2'));
+    await seed.close();
 
     const raw = new Database(dbPath);
     raw.exec('DROP TRIGGER versions_no_update');
@@ -168,56 +166,56 @@ describe('versions', () => {
     raw.prepare("UPDATE versions SET metrics = '[1, 2]' WHERE version = 2").run();
     raw.close();
 
-    const registry = Registry.open(dbPath);
+    const registry = openSqliteRegistry(dbPath);
     try {
-      assert.throws(() => registry.getVersion('flights', 1), (err: unknown) => {
+      await assert.rejects(() => registry.getVersion('flights', 1), (err: unknown) => {
         assert.ok(err instanceof ArtifactIntegrityError);
         assert.match(err.message, /versions row \(flights, v1\): column params is not valid JSON/);
         return true;
       });
-      assert.throws(() => registry.getVersion('flights', 2), {
+      await assert.rejects(() => registry.getVersion('flights', 2), {
         name: 'ArtifactIntegrityError',
         message: /versions row \(flights, v2\) is malformed:[\s\S]*at metrics/,
       });
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('a database with a different schema version is refused', () => {
+  test('a database with a different schema version is refused', async () => {
     const dbPath = freshDbPath();
-    Registry.open(dbPath).close();
+    await openSqliteRegistry(dbPath).close();
     const raw = new Database(dbPath);
     raw.pragma('user_version = 7');
     raw.close();
-    assert.throws(() => Registry.open(dbPath), { name: 'ConfigError', message: /schema version 7, expected 2/ });
+    assert.throws(() => openSqliteRegistry(dbPath), { name: 'ConfigError', message: /schema version 7, expected 2/ });
   });
 });
 
 describe('promote', () => {
-  test('compare-and-set success moves champion and previous, one audit row per alias, one clock reading', () => {
+  test('compare-and-set success moves champion and previous, one audit row per alias, one clock reading', async () => {
     const { clock } = steppingClock();
-    const registry = Registry.open(freshDbPath(), { clock });
+    const registry = openSqliteRegistry(freshDbPath(), { clock });
     try {
-      for (const run of ['run-1', 'run-2', 'run-3']) registry.registerVersion(versionInput('flights', run));
+      for (const run of ['run-1', 'run-2', 'run-3']) await registry.registerVersion(versionInput('flights', run));
 
-      const first = registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first model', workflowId: 'retrain/flights', runId: 'run-1' });
+      const first = await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first model', workflowId: 'retrain/flights', runId: 'run-1' });
       assert.deepEqual(first, { promoted: true, champion: 1, reason: 'champion moved from unset to v1' });
-      assert.equal(registry.getAlias('flights', 'previous'), null, 'no champion was replaced');
+      assert.equal(await registry.getAlias('flights', 'previous'), null, 'no champion was replaced');
 
-      const second = registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'f1 +0.03', workflowId: 'retrain/flights', runId: 'run-2' });
+      const second = await registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'f1 +0.03', workflowId: 'retrain/flights', runId: 'run-2' });
       assert.deepEqual(second, { promoted: true, champion: 2, reason: 'champion moved from v1 to v2' });
-      assert.equal(registry.getAlias('flights', 'champion')?.version, 2);
-      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+      assert.equal((await registry.getAlias('flights', 'champion'))?.version, 2);
+      assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
 
-      const third = registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'f1 +0.01', workflowId: 'retrain/flights', runId: 'run-3' });
+      const third = await registry.promote({ model: 'flights', version: 3, expectedChampion: 2, reason: 'f1 +0.01', workflowId: 'retrain/flights', runId: 'run-3' });
       assert.equal(third.promoted, true);
       assert.deepEqual(
-        registry.listAliases('flights').map((a) => [a.alias, a.version]),
+        (await registry.listAliases('flights')).map((a) => [a.alias, a.version]),
         [['champion', 3], ['previous', 2]],
       );
 
-      const log = registry.auditLog('flights');
+      const log = await registry.auditLog('flights');
       assert.deepEqual(auditSummary(log), [
         'promote champion -->v1 run-1',
         'promote champion v1->v2 run-2',
@@ -231,27 +229,27 @@ describe('promote', () => {
         ['2025-01-01T00:00:03.000Z', '2025-01-01T00:00:04.000Z', '2025-01-01T00:00:04.000Z', '2025-01-01T00:00:05.000Z', '2025-01-01T00:00:05.000Z'],
       );
       assert.equal(log[1]?.reason, 'f1 +0.03');
-      assert.equal(registry.getAlias('flights', 'champion')?.updatedAt, '2025-01-01T00:00:05.000Z');
+      assert.equal((await registry.getAlias('flights', 'champion'))?.updatedAt, '2025-01-01T00:00:05.000Z');
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('compare-and-set failure changes nothing but records the lost race', () => {
-    const registry = Registry.open(freshDbPath());
+  test('compare-and-set failure changes nothing but records the lost race', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      for (const run of ['run-1', 'run-2', 'run-3']) registry.registerVersion(versionInput('flights', run));
-      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
-      registry.promote({ model: 'flights', version: 3, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-3' });
+      for (const run of ['run-1', 'run-2', 'run-3']) await registry.registerVersion(versionInput('flights', run));
+      await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      await registry.promote({ model: 'flights', version: 3, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-3' });
 
-      const lost = registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
+      const lost = await registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
       assert.deepEqual(lost, { promoted: false, champion: 3, reason: 'champion is v3, expected v1' });
-      const fromNothing = registry.promote({ model: 'flights', version: 2, expectedChampion: null, reason: 'thinks it is first', workflowId: 'w', runId: 'run-2b' });
+      const fromNothing = await registry.promote({ model: 'flights', version: 2, expectedChampion: null, reason: 'thinks it is first', workflowId: 'w', runId: 'run-2b' });
       assert.deepEqual(fromNothing, { promoted: false, champion: 3, reason: 'champion is v3, expected unset' });
 
-      assert.equal(registry.getAlias('flights', 'champion')?.version, 3);
-      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
-      const log = registry.auditLog('flights');
+      assert.equal((await registry.getAlias('flights', 'champion'))?.version, 3);
+      assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
+      const log = await registry.auditLog('flights');
       assert.deepEqual(auditSummary(log).slice(-2), [
         'promote-rejected champion v3->v2 run-2',
         'promote-rejected champion v3->v2 run-2b',
@@ -259,94 +257,92 @@ describe('promote', () => {
       assert.equal(log.at(-2)?.reason, 'champion is v3, expected v1; requested: stale view');
 
       // Retrying the lost attempt does not pile up identical rejection rows.
-      registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
-      assert.equal(registry.auditLog('flights').length, log.length);
+      await registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'stale view', workflowId: 'w', runId: 'run-2' });
+      assert.equal((await registry.auditLog('flights')).length, log.length);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('a retried promote from the same run succeeds without new audit rows', () => {
-    const registry = Registry.open(freshDbPath());
+  test('a retried promote from the same run succeeds without new audit rows', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      registry.registerVersion(versionInput('flights', 'run-1'));
-      registry.registerVersion(versionInput('flights', 'run-2'));
-      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      await registry.registerVersion(versionInput('flights', 'run-1'));
+      await registry.registerVersion(versionInput('flights', 'run-2'));
+      await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
       const input = { model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' };
-      assert.equal(registry.promote(input).promoted, true);
-      const rowsAfterFirst = registry.auditLog('flights');
+      assert.equal((await registry.promote(input)).promoted, true);
+      const rowsAfterFirst = await registry.auditLog('flights');
 
       // The activity timed out after committing and runs again with the same (now stale) expectation.
-      const retry = registry.promote(input);
+      const retry = await registry.promote(input);
       assert.deepEqual(retry, { promoted: true, champion: 2, reason: 'champion is v2 (already moved by this run)' });
-      assert.deepEqual(registry.auditLog('flights'), rowsAfterFirst);
-      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+      assert.deepEqual(await registry.auditLog('flights'), rowsAfterFirst);
+      assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
 
       // Asking for the champion it already is, with a matching expectation, is a no-op.
-      assert.deepEqual(registry.promote({ ...input, expectedChampion: 2, runId: 'run-y' }), {
+      assert.deepEqual(await registry.promote({ ...input, expectedChampion: 2, runId: 'run-y' }), {
         promoted: true,
         champion: 2,
         reason: 'champion is already v2',
       });
-      assert.deepEqual(registry.auditLog('flights'), rowsAfterFirst);
+      assert.deepEqual(await registry.auditLog('flights'), rowsAfterFirst);
 
       // A different run asking for the same thing with a stale expectation loses and is recorded.
-      const other = registry.promote({ ...input, runId: 'run-x' });
+      const other = await registry.promote({ ...input, runId: 'run-x' });
       assert.deepEqual(other, { promoted: false, champion: 2, reason: 'champion is v2, expected v1' });
-      assert.equal(registry.auditLog('flights').length, rowsAfterFirst.length + 1);
+      assert.equal((await registry.auditLog('flights')).length, rowsAfterFirst.length + 1);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('promoting a version that does not exist is a ConfigError and writes nothing', () => {
-    const registry = Registry.open(freshDbPath());
+  test('promoting a version that does not exist is a ConfigError and writes nothing', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      registry.registerVersion(versionInput('flights', 'run-1'));
-      assert.throws(
-        () => registry.promote({ model: 'flights', version: 5, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+      await registry.registerVersion(versionInput('flights', 'run-1'));
+      await assert.rejects(() => registry.promote({ model: 'flights', version: 5, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
         { name: 'ConfigError', message: /model "flights" has no version 5 \(versions are 1\.\.1\); cannot promote champion/ },
       );
-      assert.throws(
-        () => registry.promote({ model: 'nope', version: 1, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+      await assert.rejects(() => registry.promote({ model: 'nope', version: 1, expectedChampion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
         { name: 'ConfigError', message: /no versions registered/ },
       );
-      assert.deepEqual(registry.auditLog('flights'), []);
-      assert.equal(registry.getAlias('flights', 'champion'), null);
+      assert.deepEqual(await registry.auditLog('flights'), []);
+      assert.equal(await registry.getAlias('flights', 'champion'), null);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });
 
 describe('moveAlias', () => {
-  test('sets, moves and clears an alias by compare-and-set, with audit rows', () => {
-    const registry = Registry.open(freshDbPath());
+  test('sets, moves and clears an alias by compare-and-set, with audit rows', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      registry.registerVersion(versionInput('flights', 'run-1'));
-      registry.registerVersion(versionInput('flights', 'run-2'));
+      await registry.registerVersion(versionInput('flights', 'run-1'));
+      await registry.registerVersion(versionInput('flights', 'run-2'));
       const base = { model: 'flights', alias: 'shadow', workflowId: 'retrain/flights', runId: 'run-2' };
 
-      assert.deepEqual(registry.moveAlias({ ...base, toVersion: 2, expectedVersion: null, reason: 'start shadow' }), {
+      assert.deepEqual(await registry.moveAlias({ ...base, toVersion: 2, expectedVersion: null, reason: 'start shadow' }), {
         moved: true,
         version: 2,
         reason: 'shadow moved from unset to v2',
       });
-      assert.deepEqual(registry.moveAlias({ ...base, runId: 'run-3', toVersion: 1, expectedVersion: null, reason: 'late' }), {
+      assert.deepEqual(await registry.moveAlias({ ...base, runId: 'run-3', toVersion: 1, expectedVersion: null, reason: 'late' }), {
         moved: false,
         version: 2,
         reason: 'shadow is v2, expected unset',
       });
-      assert.deepEqual(registry.moveAlias({ ...base, toVersion: null, expectedVersion: 2, reason: 'shadow done' }), {
+      assert.deepEqual(await registry.moveAlias({ ...base, toVersion: null, expectedVersion: 2, reason: 'shadow done' }), {
         moved: true,
         version: null,
         reason: 'shadow moved from v2 to unset',
       });
-      assert.equal(registry.getAlias('flights', 'shadow'), null);
+      assert.equal(await registry.getAlias('flights', 'shadow'), null);
 
-      registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
-      registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
-      const rollback = registry.moveAlias({
+      await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      await registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
+      const rollback = await registry.moveAlias({
         model: 'flights',
         alias: 'champion',
         toVersion: 1,
@@ -358,7 +354,7 @@ describe('moveAlias', () => {
       });
       assert.deepEqual(rollback, { moved: true, version: 1, reason: 'champion moved from v2 to v1' });
 
-      assert.deepEqual(auditSummary(registry.auditLog('flights')), [
+      assert.deepEqual(auditSummary(await registry.auditLog('flights')), [
         'move shadow -->v2 run-2',
         'move-rejected shadow v2->v1 run-3',
         'move shadow v2->- run-2',
@@ -368,75 +364,73 @@ describe('moveAlias', () => {
         'rollback champion v2->v1 run-2',
       ]);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 
-  test('an alias cannot point at a version that does not exist', () => {
-    const registry = Registry.open(freshDbPath());
+  test('an alias cannot point at a version that does not exist', async () => {
+    const registry = openSqliteRegistry(freshDbPath());
     try {
-      registry.registerVersion(versionInput('flights', 'run-1'));
-      assert.throws(
-        () => registry.moveAlias({ model: 'flights', alias: 'shadow', toVersion: 2, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+      await registry.registerVersion(versionInput('flights', 'run-1'));
+      await assert.rejects(() => registry.moveAlias({ model: 'flights', alias: 'shadow', toVersion: 2, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
         { name: 'ConfigError', message: /has no version 2/ },
       );
-      assert.throws(
-        () => registry.moveAlias({ model: 'flights', alias: 'bad/alias', toVersion: 1, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
+      await assert.rejects(() => registry.moveAlias({ model: 'flights', alias: 'bad/alias', toVersion: 1, expectedVersion: null, reason: 'x', workflowId: 'w', runId: 'r' }),
         { name: 'ConfigError', message: /at alias/ },
       );
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });
 
 describe('several connections on one file', () => {
-  test('two registries interleaving register and promote: exactly one promotion wins, the log agrees', () => {
+  test('two registries interleaving register and promote: exactly one promotion wins, the log agrees', async () => {
     const dbPath = freshDbPath();
-    const a = Registry.open(dbPath);
-    const b = Registry.open(dbPath);
+    const a = openSqliteRegistry(dbPath);
+    const b = openSqliteRegistry(dbPath);
     try {
-      a.registerVersion(versionInput('flights', 'run-0'));
-      a.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-0' });
+      await a.registerVersion(versionInput('flights', 'run-0'));
+      await a.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-0' });
 
       // Both runs register and read the champion before either promotes.
-      const va = a.registerVersion(versionInput('flights', 'run-a'));
-      const vb = b.registerVersion(versionInput('flights', 'run-b'));
+      const va = await a.registerVersion(versionInput('flights', 'run-a'));
+      const vb = await b.registerVersion(versionInput('flights', 'run-b'));
       assert.deepEqual([va.version, vb.version], [2, 3]);
-      const seenByA = a.getAlias('flights', 'champion')?.version ?? null;
-      const seenByB = b.getAlias('flights', 'champion')?.version ?? null;
+      const seenByA = (await a.getAlias('flights', 'champion'))?.version ?? null;
+      const seenByB = (await b.getAlias('flights', 'champion'))?.version ?? null;
       assert.deepEqual([seenByA, seenByB], [1, 1]);
 
-      const ra = a.promote({ model: 'flights', version: va.version, expectedChampion: seenByA, reason: 'a', workflowId: 'w', runId: 'run-a' });
-      const rb = b.promote({ model: 'flights', version: vb.version, expectedChampion: seenByB, reason: 'b', workflowId: 'w', runId: 'run-b' });
+      const ra = await a.promote({ model: 'flights', version: va.version, expectedChampion: seenByA, reason: 'a', workflowId: 'w', runId: 'run-a' });
+      const rb = await b.promote({ model: 'flights', version: vb.version, expectedChampion: seenByB, reason: 'b', workflowId: 'w', runId: 'run-b' });
       assert.deepEqual(ra, { promoted: true, champion: 2, reason: 'champion moved from v1 to v2' });
       assert.deepEqual(rb, { promoted: false, champion: 2, reason: 'champion is v2, expected v1' });
 
       for (const registry of [a, b]) {
-        assert.equal(registry.getAlias('flights', 'champion')?.version, 2);
-        assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
+        assert.equal((await registry.getAlias('flights', 'champion'))?.version, 2);
+        assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
       }
-      assert.deepEqual(a.auditLog('flights'), b.auditLog('flights'));
-      assert.deepEqual(auditSummary(b.auditLog('flights')), [
+      assert.deepEqual(await a.auditLog('flights'), await b.auditLog('flights'));
+      assert.deepEqual(auditSummary(await b.auditLog('flights')), [
         'promote champion -->v1 run-0',
         'promote champion v1->v2 run-a',
         'promote previous -->v1 run-a',
         'promote-rejected champion v2->v3 run-b',
       ]);
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 
   test('processes promoting at the same time against a stale champion: exactly one wins', async () => {
     const dbPath = freshDbPath();
     const racers = 4;
-    const setup = Registry.open(dbPath);
-    setup.registerVersion(versionInput('flights', 'run-0'));
-    setup.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-0' });
-    for (let i = 1; i <= racers; i += 1) setup.registerVersion(versionInput('flights', `run-${i}`));
-    setup.close();
+    const setup = openSqliteRegistry(dbPath);
+    await setup.registerVersion(versionInput('flights', 'run-0'));
+    await setup.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'retrain/flights', runId: 'run-0' });
+    for (let i = 1; i <= racers; i += 1) await setup.registerVersion(versionInput('flights', `run-${i}`));
+    await setup.close();
 
     const racer = path.join(projectRoot, 'test', 'registry', 'promote-racer.ts');
     const outputs = await Promise.all(
@@ -457,11 +451,11 @@ describe('several connections on one file', () => {
       assert.equal(r.reason, `champion is v${winner}, expected v1`);
     }
 
-    const registry = Registry.open(dbPath);
+    const registry = openSqliteRegistry(dbPath);
     try {
-      assert.equal(registry.getAlias('flights', 'champion')?.version, winner);
-      assert.equal(registry.getAlias('flights', 'previous')?.version, 1);
-      const log = registry.auditLog('flights').slice(1);
+      assert.equal((await registry.getAlias('flights', 'champion'))?.version, winner);
+      assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
+      const log = (await registry.auditLog('flights')).slice(1);
       assert.equal(log.filter((e) => e.action === 'promote' && e.alias === 'champion').length, 1);
       assert.equal(log.filter((e) => e.action === 'promote' && e.alias === 'previous').length, 1);
       const rejected = log.filter((e) => e.action === 'promote-rejected');
@@ -474,43 +468,43 @@ describe('several connections on one file', () => {
         assert.equal(row.fromVersion, winner);
       }
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 });
 
 describe('persistence', () => {
-  test('versions, aliases and the audit log survive closing and reopening', () => {
+  test('versions, aliases and the audit log survive closing and reopening', async () => {
     const dbPath = freshDbPath();
-    const first = Registry.open(dbPath);
-    first.registerVersion(versionInput('flights', 'run-1'));
-    first.registerVersion(versionInput('flights', 'run-2'));
-    first.registerVersion(versionInput('churn', 'run-1'));
-    first.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
-    first.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
-    first.moveAlias({ model: 'churn', alias: 'shadow', toVersion: 1, expectedVersion: null, reason: 'watch', workflowId: 'w', runId: 'run-1' });
-    const versions = first.listVersions('flights');
-    const log = first.auditLog('flights');
-    first.close();
+    const first = openSqliteRegistry(dbPath);
+    await first.registerVersion(versionInput('flights', 'run-1'));
+    await first.registerVersion(versionInput('flights', 'run-2'));
+    await first.registerVersion(versionInput('churn', 'run-1'));
+    await first.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+    await first.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
+    await first.moveAlias({ model: 'churn', alias: 'shadow', toVersion: 1, expectedVersion: null, reason: 'watch', workflowId: 'w', runId: 'run-1' });
+    const versions = await first.listVersions('flights');
+    const log = await first.auditLog('flights');
+    await first.close();
 
-    const reopened = Registry.open(dbPath);
+    const reopened = openSqliteRegistry(dbPath);
     try {
-      assert.deepEqual(reopened.listVersions('flights'), versions);
-      assert.deepEqual(reopened.auditLog('flights'), log);
-      assert.deepEqual(reopened.listModels(), [
+      assert.deepEqual(await reopened.listVersions('flights'), versions);
+      assert.deepEqual(await reopened.auditLog('flights'), log);
+      assert.deepEqual(await reopened.listModels(), [
         { model: 'churn', versionCount: 1, latestVersion: 1, aliases: { shadow: 1 } },
         { model: 'flights', versionCount: 2, latestVersion: 2, aliases: { champion: 2, previous: 1 } },
       ]);
       // Numbering and idempotency keys carry over.
-      assert.equal(reopened.registerVersion(versionInput('flights', 'run-3')).version, 3);
-      assert.equal(reopened.registerVersion(versionInput('flights', 'run-1')).version, 1);
+      assert.equal((await reopened.registerVersion(versionInput('flights', 'run-3'))).version, 3);
+      assert.equal((await reopened.registerVersion(versionInput('flights', 'run-1'))).version, 1);
       assert.equal(
-        reopened.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' }).promoted,
+        (await reopened.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' })).promoted,
         true,
       );
-      assert.deepEqual(reopened.auditLog('flights'), log);
+      assert.deepEqual(await reopened.auditLog('flights'), log);
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 });

@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compile } from 'vega-lite';
-import type { Registry } from '../../src/registry';
+import type { RegistryStore } from '../../src/registry';
 import { findReportVersion, loadRunReport, renderReportHtml, reportCharts, windowRow, writeRunReport } from '../../src/report';
 import type { ArtifactStore } from '../../src/store';
 import { MODEL, buildSampleRegistry } from './sample-registry';
 
 describe('run report data', () => {
   let dir: string;
-  let registry: Registry;
+  let registry: RegistryStore;
   let store: ArtifactStore;
 
   before(async () => {
@@ -22,23 +22,23 @@ describe('run report data', () => {
     ({ registry, store } = await buildSampleRegistry(dir));
   });
 
-  after(() => {
-    registry.close();
+  after(async () => {
+    await registry.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('findReportVersion takes v<N>, N, a run id prefix or nothing (the newest), and names what exists otherwise', () => {
-    assert.equal(findReportVersion(registry, MODEL).version, 3);
-    assert.equal(findReportVersion(registry, MODEL, 'v2').version, 2);
-    assert.equal(findReportVersion(registry, MODEL, '1').version, 1);
-    assert.equal(findReportVersion(registry, MODEL, 'run-22').version, 2);
-    assert.throws(() => findReportVersion(registry, MODEL, 'run-'), /ambiguous: run-1111 \(v1\), run-2222 \(v2\), run-3333 \(v3\)/);
-    assert.throws(() => findReportVersion(registry, MODEL, 'v9'), /has no version 9 \(registered: v1, v2, v3\)/);
-    assert.throws(() => findReportVersion(registry, 'nothing'), /nothing has no registered versions yet/);
+  test('findReportVersion takes v<N>, N, a run id prefix or nothing (the newest), and names what exists otherwise', async () => {
+    assert.equal((await findReportVersion(registry, MODEL)).version, 3);
+    assert.equal((await findReportVersion(registry, MODEL, 'v2')).version, 2);
+    assert.equal((await findReportVersion(registry, MODEL, '1')).version, 1);
+    assert.equal((await findReportVersion(registry, MODEL, 'run-22')).version, 2);
+    await assert.rejects(() => findReportVersion(registry, MODEL, 'run-'), /ambiguous: run-1111 \(v1\), run-2222 \(v2\), run-3333 \(v3\)/);
+    await assert.rejects(() => findReportVersion(registry, MODEL, 'v9'), /has no version 9 \(registered: v1, v2, v3\)/);
+    await assert.rejects(() => findReportVersion(registry, 'nothing'), /nothing has no registered versions yet/);
   });
 
   test('a promoted-then-rolled-back run: its curves, windows against the margin, the versions and the alias history', async () => {
-    const data = await loadRunReport({ registry, store, model: MODEL, version: registry.getVersion(MODEL, 2)!, runLink: (w, r) => `http://ui/${encodeURIComponent(w)}/${r}/history` });
+    const data = await loadRunReport({ registry, store, model: MODEL, version: (await registry.getVersion(MODEL, 2))!, runLink: (w, r) => `http://ui/${encodeURIComponent(w)}/${r}/history` });
     assert.equal(data.decision, 'rolled-back');
     assert.equal(data.webUiRun, 'http://ui/retrain%2Fflights/run-2222/history');
     assert.equal(data.curves?.candidate.roc?.length, 1);
@@ -71,7 +71,7 @@ describe('run report data', () => {
   });
 
   test('a drift-triggered run shows the drift report that started it; a version without curves says so', async () => {
-    const data = await loadRunReport({ registry, store, model: MODEL, version: registry.getVersion(MODEL, 3)! });
+    const data = await loadRunReport({ registry, store, model: MODEL, version: (await registry.getVersion(MODEL, 3))! });
     assert.equal(data.decision, 'rejected');
     assert.deepEqual(data.drift?.features.map((f) => [f.feature, f.drifted, f.threshold]), [['distance', true, 0.025], ['hour', false, 0.025]]);
     assert.deepEqual(data.notes, ['no holdout curves were stored with this version (it was evaluated before curves were kept)']);
@@ -79,7 +79,7 @@ describe('run report data', () => {
   });
 
   test('every chart compiles with vega-lite and carries the stored points', async () => {
-    const data = await loadRunReport({ registry, store, model: MODEL, version: registry.getVersion(MODEL, 2)! });
+    const data = await loadRunReport({ registry, store, model: MODEL, version: (await registry.getVersion(MODEL, 2))! });
     const charts = reportCharts(data);
     assert.deepEqual(charts.map((c) => c.id), ['roc', 'pr', 'calibration', 'confusion', 'per-fold', 'windows', 'versions']);
     for (const chart of charts) {
@@ -106,6 +106,6 @@ describe('run report data', () => {
     assert.equal((page.match(/<\/script>/g) ?? []).length, 2, 'the inlined code never closes its script early');
     const again = await writeRunReport({ registry, store, model: MODEL, ref: 'v2' });
     assert.equal(typeof again.buildMs, 'number');
-    assert.equal(String(await renderReportHtml(await loadRunReport({ registry, store, model: MODEL, version: registry.getVersion(MODEL, 1)! }))).includes('flights v1 — promoted'), true);
+    assert.equal(String(await renderReportHtml(await loadRunReport({ registry, store, model: MODEL, version: (await registry.getVersion(MODEL, 1))! }))).includes('flights v1 — promoted'), true);
   });
 });

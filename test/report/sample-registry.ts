@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GateResult } from '../../src/contracts';
 import { evaluationCurves } from '../../src/evaluate';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry, type RegistryStore } from '../../src/registry';
 import { LocalArtifactStore } from '../../src/store';
 
 export const MODEL = 'flights';
@@ -19,8 +19,8 @@ function gate(verdict: 'PASS' | 'REJECT', value: number): GateResult {
 }
 
 /** Writes the sample registry and store under `dir`. */
-export async function buildSampleRegistry(dir: string): Promise<{ registry: Registry; store: LocalArtifactStore }> {
-  const registry = Registry.open(path.join(dir, 'registry.db'));
+export async function buildSampleRegistry(dir: string): Promise<{ registry: RegistryStore; store: LocalArtifactStore }> {
+  const registry = openSqliteRegistry(path.join(dir, 'registry.db'));
   const store = new LocalArtifactStore(path.join(dir, 'store'));
   const [a, b] = fixture.binary as [{ y: number[]; proba: number[] }, { y: number[]; proba: number[] }];
   const scores = (c: { y: number[]; proba: number[] }) => ({ task: 'binary' as const, y: Int32Array.from(c.y), probabilities: Float32Array.from(c.proba), nClasses: 2, classes: [false, true] });
@@ -34,7 +34,7 @@ export async function buildSampleRegistry(dir: string): Promise<{ registry: Regi
       { feature: 'hour', method: 'ks', statistic: 0.4, threshold: 0.05, effectiveThreshold: 0.025, drifted: false },
     ],
   });
-  const register = (run: string, value: number, extra: { curves?: { uri: string; sha256: string; sizeBytes: number }; lineage?: Record<string, unknown>; verdict?: 'PASS' | 'REJECT' } = {}) =>
+  const register = async (run: string, value: number, extra: { curves?: { uri: string; sha256: string; sizeBytes: number }; lineage?: Record<string, unknown>; verdict?: 'PASS' | 'REJECT' } = {}) =>
     registry.registerVersion({
       model: MODEL,
       artifactUri: `store://model/${SHA}/model.onnx`,
@@ -53,11 +53,11 @@ export async function buildSampleRegistry(dir: string): Promise<{ registry: Regi
       workflowId: `retrain/${MODEL}`,
       runId: run,
     });
-  register('run-1111', 0.7);
-  registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'gate PASS', workflowId: `retrain/${MODEL}`, runId: 'run-1111' });
-  register('run-2222', 0.72, { curves, lineage: { parentVersion: 1 } });
+  await register('run-1111', 0.7);
+  await registry.promote({ model: MODEL, version: 1, expectedChampion: null, reason: 'gate PASS', workflowId: `retrain/${MODEL}`, runId: 'run-1111' });
+  await register('run-2222', 0.72, { curves, lineage: { parentVersion: 1 } });
   // The shadow window as the bootstrap comparison records it, the guard window as a decision with three outcomes.
-  registry.recordEvaluation({
+  await registry.recordEvaluation({
     model: MODEL,
     version: 2,
     phase: 'shadow',
@@ -67,8 +67,8 @@ export async function buildSampleRegistry(dir: string): Promise<{ registry: Regi
     workflowId: `retrain/${MODEL}`,
     runId: 'run-2222',
   });
-  registry.promote({ model: MODEL, version: 2, expectedChampion: 1, reason: 'gate PASS; shadow: not worse', workflowId: `retrain/${MODEL}`, runId: 'run-2222' });
-  registry.recordEvaluation({
+  await registry.promote({ model: MODEL, version: 2, expectedChampion: 1, reason: 'gate PASS; shadow: not worse', workflowId: `retrain/${MODEL}`, runId: 'run-2222' });
+  await registry.recordEvaluation({
     model: MODEL,
     version: 2,
     phase: 'guard',
@@ -78,7 +78,7 @@ export async function buildSampleRegistry(dir: string): Promise<{ registry: Regi
     workflowId: `retrain/${MODEL}`,
     runId: 'run-2222',
   });
-  registry.moveAlias({ model: MODEL, alias: 'champion', toVersion: 1, expectedVersion: 2, reason: 'guard: harm shown', workflowId: `retrain/${MODEL}`, runId: 'run-2222', action: 'rollback' });
-  register('run-3333', 0.55, { verdict: 'REJECT', lineage: { trigger: 'drift', parentVersion: 1, reason: `2 of 4 features drifted on 2001-03-01 → 2001-03-08; report ${drift.uri}` } });
+  await registry.moveAlias({ model: MODEL, alias: 'champion', toVersion: 1, expectedVersion: 2, reason: 'guard: harm shown', workflowId: `retrain/${MODEL}`, runId: 'run-2222', action: 'rollback' });
+  await register('run-3333', 0.55, { verdict: 'REJECT', lineage: { trigger: 'drift', parentVersion: 1, reason: `2 of 4 features drifted on 2001-03-01 → 2001-03-08; report ${drift.uri}` } });
   return { registry, store };
 }

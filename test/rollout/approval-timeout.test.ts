@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CHAMPION_ALIAS, Registry } from '../../src/registry';
+import { CHAMPION_ALIAS, openRegistry } from '../../src/registry';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 import type { RetrainResult } from '../../src/contracts';
 
@@ -21,11 +21,11 @@ test('an unanswered approval ends in its default decision (reject) when its dura
   assert.deepEqual(r1.rollout?.map((s) => `${s.phase}:${s.decision}:${s.decidedBy}`), ['approval:reject:timeout']);
   assert.match(r1.promotion.reason, /nobody answered within 2 s; default: reject/);
 
-  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  const registry = openRegistry(loaded);
   try {
-    assert.equal(registry.getAlias(rejecting, CHAMPION_ALIAS), null);
-    assert.deepEqual(registry.listEvaluations(rejecting).map((e) => `${e.phase}:${e.decision}`), ['approval:reject']);
+    assert.equal(await registry.getAlias(rejecting, CHAMPION_ALIAS), null);
+    assert.deepEqual((await registry.listEvaluations(rejecting)).map((e) => `${e.phase}:${e.decision}`), ['approval:reject']);
   } finally {
-    registry.close();
+    await registry.close();
   }
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { RetrainResult } from '../../src/contracts';
-import { CHAMPION_ALIAS, Registry } from '../../src/registry';
+import { CHAMPION_ALIAS, openRegistry } from '../../src/registry';
 import { connectClient } from '../../src/temporal/connection';
 import { runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
@@ -55,12 +55,12 @@ test('a 7-day shadow window with no traffic ends inconclusive, takes its default
     await close();
   }
 
-  const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  const registry = openRegistry(loaded);
   try {
-    assert.equal(registry.getAlias(model, CHAMPION_ALIAS)?.version, 1);
-    const shadowRecord = registry.listEvaluations(model).find((e) => e.phase === 'shadow');
+    assert.equal((await registry.getAlias(model, CHAMPION_ALIAS))?.version, 1);
+    const shadowRecord = (await registry.listEvaluations(model)).find((e) => e.phase === 'shadow');
     assert.equal(shadowRecord?.decision, 'reject');
   } finally {
-    registry.close();
+    await registry.close();
   }
 });

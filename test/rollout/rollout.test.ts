@@ -10,7 +10,7 @@ import type { LoadedConfig } from '../../src/config';
 import { modelConfig } from '../../src/config';
 import { startTrafficReplay, type TrafficReplay } from '../../src/cli/live-traffic';
 import { RELEARN_ROOT } from '../../src/paths';
-import { CHAMPION_ALIAS, Registry, SHADOW_ALIAS } from '../../src/registry';
+import { CHAMPION_ALIAS, openRegistry, type RegistryStore, SHADOW_ALIAS } from '../../src/registry';
 import { type RunningServer, startServer } from '../../src/serve';
 import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
@@ -49,7 +49,7 @@ const GATE = { primaryMetric: 'accuracy', minimums: { roc_auc: 0.5 }, maxDropVsC
 
 const name = uniqueModelName('rollout');
 let loaded: LoadedConfig;
-let registry: Registry;
+let registry: RegistryStore;
 let server: RunningServer;
 let traffic: TrafficReplay;
 const workers: WorkerProcess[] = [];
@@ -75,7 +75,7 @@ before(async () => {
     },
     { prefix: 'rollout' },
   );
-  registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+  registry = openRegistry(loaded);
 });
 
 after(async () => {
@@ -85,8 +85,8 @@ after(async () => {
   registry?.close();
 });
 
-function evaluations(version: number) {
-  return registry.listEvaluations(name, version).map((e) => `${e.phase}:${e.decision}`);
+async function evaluations(version: number) {
+  return (await registry.listEvaluations(name, version)).map((e) => `${e.phase}:${e.decision}`);
 }
 
 test('shadow and guard windows on live traffic: promote, resume after a worker kill, reject, roll back', { timeout: 600_000 }, async () => {
@@ -128,7 +128,7 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
       'the shadow window',
       async () => {
         const w = (await runStatus(handle)).window;
-        return w?.phase === 'shadow' && registry.getAlias(name, SHADOW_ALIAS)?.version === 2 ? w : undefined;
+        return w?.phase === 'shadow' && (await registry.getAlias(name, SHADOW_ALIAS))?.version === 2 ? w : undefined;
       },
       240_000,
       200,
@@ -157,9 +157,9 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     assert.equal(shadow?.evidence?.comparison?.diff, 0);
     assert.equal(guard?.phase, 'guard');
     assert.equal(guard?.decision, 'keep');
-    assert.deepEqual(evaluations(2), ['shadow:promote', 'guard:keep']);
-    assert.equal(registry.getAlias(name, CHAMPION_ALIAS)?.version, 2);
-    assert.equal(registry.getAlias(name, SHADOW_ALIAS), null);
+    assert.deepEqual(await evaluations(2), ['shadow:promote', 'guard:keep']);
+    assert.equal((await registry.getAlias(name, CHAMPION_ALIAS))?.version, 2);
+    assert.equal(await registry.getAlias(name, SHADOW_ALIAS), null);
 
     // Run 3: the mislabeled candidate passes its gate but is worse than the champion on live traffic.
     const third = await runPipeline(loaded, `${name}-bad-shadow`);
@@ -170,8 +170,8 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     assert.equal(r3.rollout?.[0]?.outcome, 'fail');
     assert.equal(r3.rollout?.[0]?.evidence?.comparison?.verdict, 'worse');
     assert.ok((r3.rollout?.[0]?.evidence?.comparison?.diff ?? 0) < -WINDOW.margin, r3.rollout?.[0]?.reason);
-    assert.deepEqual(evaluations(3), ['shadow:reject']);
-    assert.equal(registry.getAlias(name, CHAMPION_ALIAS)?.version, 2);
+    assert.deepEqual(await evaluations(3), ['shadow:reject']);
+    assert.equal((await registry.getAlias(name, CHAMPION_ALIAS))?.version, 2);
 
     // Run 4: the same bug on a pipeline with approval and a guard window but no shadow. A rollback sent while it waits
     // for approval is refused; the approval is given through the CLI; the guard then rolls the champion back.
@@ -200,13 +200,13 @@ test('shadow and guard windows on live traffic: promote, resume after a worker k
     assert.match(r4.rollout?.[1]?.reason ?? '', /^v4 is worse than v2/);
     assert.equal(r4.rollout?.[1]?.outcome, 'fail');
     assert.equal(r4.championAfter, 2);
-    assert.equal(registry.getAlias(name, CHAMPION_ALIAS)?.version, 2);
-    const rollback = registry.auditLog(name).filter((e) => e.action === 'rollback');
+    assert.equal((await registry.getAlias(name, CHAMPION_ALIAS))?.version, 2);
+    const rollback = (await registry.auditLog(name)).filter((e) => e.action === 'rollback');
     assert.equal(rollback.length, 1);
     assert.equal(rollback[0]?.fromVersion, 4);
     assert.equal(rollback[0]?.toVersion, 2);
     assert.match(rollback[0]?.reason ?? '', /^guard: v4 is worse than v2/);
-    assert.deepEqual(evaluations(4), ['approval:promote', 'guard:rollback']);
+    assert.deepEqual(await evaluations(4), ['approval:promote', 'guard:rollback']);
   } finally {
     await close();
   }

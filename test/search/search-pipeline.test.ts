@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 import { type PipelineOutcome, runPipeline, smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 
 function searchModel(search: Record<string, unknown>): Record<string, unknown> {
@@ -78,15 +78,15 @@ describe('hyperparameter search in a retraining run (real dev server, real train
     assert.deepEqual(search.best.params, completed[0]!.params);
   });
 
-  it('the registry keeps every trial under the version\'s metrics, and `relearn show` prints the trial table', () => {
-    const registry = Registry.open(path.join(loaded.stateDir, 'registry.db'));
+  it('the registry keeps every trial under the version\'s metrics, and `relearn show` prints the trial table', async () => {
+    const registry = openSqliteRegistry(path.join(loaded.stateDir, 'registry.db'));
     try {
-      const v1 = registry.getVersion(grid, 1)!;
+      const v1 = (await registry.getVersion(grid, 1))!;
       const stored = (v1.metrics as { search?: { trials: unknown[]; best: { params: Record<string, unknown> } } }).search;
       assert.equal(stored?.trials.length, 3);
       assert.deepEqual(stored?.best.params, gridRun.result!.search!.best.params);
     } finally {
-      registry.close();
+      await registry.close();
     }
     const out = spawnSync(process.execPath, ['--import', 'tsx', path.join(RELEARN_ROOT, 'src/cli/main.ts'), '--config', loaded.configPath, 'show', halving], {
       cwd: RELEARN_ROOT,

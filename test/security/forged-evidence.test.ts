@@ -25,8 +25,8 @@ before(async () => {
   // The champion and the shadow are the same binary classifier: every request is mirrored and can be paired.
   v1 = await fixture.register(MODEL, 'classifier-binary.onnx', [0, 1]);
   v2 = await fixture.register(MODEL, 'classifier-binary.onnx', [0, 1]);
-  fixture.promote(MODEL, v1);
-  assert.ok(fixture.registry.moveAlias({ model: MODEL, alias: 'shadow', toVersion: v2, expectedVersion: null, reason: 'test', workflowId: 'test', runId: 'shadow-1' }).moved);
+  await fixture.promote(MODEL, v1);
+  assert.ok((await fixture.registry.moveAlias({ model: MODEL, alias: 'shadow', toVersion: v2, expectedVersion: null, reason: 'test', workflowId: 'test', runId: 'shadow-1' })).moved);
   serving = await createServing({
     registry: fixture.registry,
     store: fixture.store,

@@ -14,7 +14,7 @@ import { confineSourcePath, loadConfig, modelConfig, modelDigest } from '../../s
 import { runDriftCheck } from '../../src/drift/run-check';
 import { ConfigError } from '../../src/errors';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry } from '../../src/registry';
 import { LocalArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
 import { createRelearnWorker } from '../../src/temporal/worker';
@@ -62,10 +62,10 @@ describe('the worker decides what runs (real dev server)', { timeout: 120_000 },
       const handle = await client.workflow.start(type, { taskQueue: target.taskQueue, workflowId, args: [input] });
       return await worker.runUntil(async () => {
         try {
-          return { result: (await handle.result()) as T, launches: (await deps.launcher.launches()).length };
+          return { result: (await handle.result()) as T, launches: deps.launcher.launches().length };
         } catch (err) {
           if (!(err instanceof WorkflowFailedError)) throw err;
-          return { failure: rootFailure(err), launches: (await deps.launcher.launches()).length };
+          return { failure: rootFailure(err), launches: deps.launcher.launches().length };
         }
       });
     } finally {
@@ -165,7 +165,7 @@ describe('paths a source or a drift check reads', () => {
 
   it('a drift check aimed at a file outside the data root is refused before it reads anything', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'relearn-drift-state-'));
-    const registry = Registry.open(path.join(stateDir, 'registry.db'));
+    const registry = openSqliteRegistry(path.join(stateDir, 'registry.db'));
     try {
       const loaded = loadYaml({ dataRoot, models: { m: model({ path: inside }, { drift: { window: { last: '7d' } } }) } });
       const cfg = { ...modelConfig(loaded, 'm'), drift: { ...modelConfig(loaded, 'm').drift!, path: path.join(outside, 'flights.parquet') } };
@@ -177,7 +177,7 @@ describe('paths a source or a drift check reads', () => {
           err.message.startsWith(`models.m.drift.path: '${path.join(outside, 'flights.parquet')}' (it resolves to '${FLIGHTS}') is outside the data root '${dataRoot}'`),
       );
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

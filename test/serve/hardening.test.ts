@@ -26,7 +26,7 @@ const ABSOLUTE_PATH = /(^|[\s:("'=])\/[A-Za-z0-9._-]+\/[A-Za-z0-9._/-]+/;
 describe('non-finite numbers', () => {
   test('1e999 (Infinity once parsed) and numbers past float32 are 400s naming the row or element and the feature; null still means missing and is logged as null', async () => {
     const fixture = serveFixture();
-    fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
+    await fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
     const serving = await fixture.serve({
       predictionLogDir: fixture.predictionsDir,
       logInputs: 'full',
@@ -74,10 +74,10 @@ describe('server-side failures', () => {
   test('a 503 for a champion that cannot load and a 500 for a failed scoring carry an error id, no path; the log line has the id and the detail', async () => {
     const fixture = serveFixture();
     const version = await fixture.register('gone', 'classifier-binary.onnx', [0, 1]);
-    fixture.promote('gone', version);
-    const file = fixture.store.resolve(fixture.registry.getVersion('gone', version)!.artifactUri);
+    await fixture.promote('gone', version);
+    const file = fixture.store.resolve((await fixture.registry.getVersion('gone', version))!.artifactUri);
     rmSync(file);
-    fixture.promote('ok', await fixture.register('ok', 'regressor.onnx'));
+    await fixture.promote('ok', await fixture.register('ok', 'regressor.onnx'));
     const lines: string[] = [];
     const serving = await fixture.serve({
       pollMs: 3_600_000,

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Registry } from '../../src/registry';
+import { openSqliteRegistry, type RegistryStore } from '../../src/registry';
 import { type Serving, type ServingOptions, createServing } from '../../src/serve';
 import { LocalArtifactStore } from '../../src/store';
 import { FIXTURES, expected, table } from '../helpers/onnx-fixtures';
@@ -30,12 +30,12 @@ export function jsonRows(from: number, to: number): Array<Record<string, number 
 export interface ServeFixture {
   stateDir: string;
   store: LocalArtifactStore;
-  registry: Registry;
+  registry: RegistryStore;
   predictionsDir: string;
   /** Registers a fixture model file as a new version of `model`; returns its version number. */
   register(model: string, file: string, classes?: Array<string | number | boolean>): Promise<number>;
   /** Moves `champion` to `version` (compare-and-set from whatever it is now). */
-  promote(model: string, version: number): void;
+  promote(model: string, version: number): Promise<void>;
   /** A serving stack over this registry and store: no auth, no process metrics, one scoring thread, unless `options` say otherwise. */
   serve(options?: Partial<ServingOptions>): Promise<Serving>;
 }
@@ -46,7 +46,7 @@ let runCounter = 0;
 export function serveFixture(): ServeFixture {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'relearn-serve-'));
   const store = new LocalArtifactStore(path.join(stateDir, 'store'));
-  const registry = Registry.open(path.join(stateDir, 'registry.db'));
+  const registry = openSqliteRegistry(path.join(stateDir, 'registry.db'));
   return {
     stateDir,
     store,
@@ -57,10 +57,10 @@ export function serveFixture(): ServeFixture {
       const record = await registerModelFile(store, registry, { model, file: path.join(FIXTURES, file), classes, runId: `run-${process.pid}-${runCounter}` });
       return record.version;
     },
-    promote(model, version) {
-      const current = registry.getAlias(model, 'champion')?.version ?? null;
+    async promote(model, version) {
+      const current = (await registry.getAlias(model, 'champion'))?.version ?? null;
       runCounter += 1;
-      const result = registry.promote({ model, version, expectedChampion: current, reason: 'test', workflowId: 'test', runId: `promote-${runCounter}` });
+      const result = await registry.promote({ model, version, expectedChampion: current, reason: 'test', workflowId: 'test', runId: `promote-${runCounter}` });
       if (!result.promoted) throw new Error(`promote ${model} v${version}: ${result.reason}`);
     },
     serve(options) {

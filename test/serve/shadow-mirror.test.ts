@@ -26,9 +26,9 @@ async function shadowedModel(name: string, shadow = true) {
   const fixture = serveFixture();
   const v1 = await fixture.register(name, 'classifier-binary.onnx', [0, 1]);
   const v2 = await fixture.register(name, 'classifier-3class.onnx', [0, 1, 2]);
-  fixture.promote(name, v1);
+  await fixture.promote(name, v1);
   if (shadow) {
-    const moved = fixture.registry.moveAlias({ model: name, alias: 'shadow', toVersion: v2, expectedVersion: null, reason: 'test', workflowId: 'test', runId: 'shadow-1' });
+    const moved = await fixture.registry.moveAlias({ model: name, alias: 'shadow', toVersion: v2, expectedVersion: null, reason: 'test', workflowId: 'test', runId: 'shadow-1' });
     assert.ok(moved.moved);
   }
   return { fixture, v1, v2 };

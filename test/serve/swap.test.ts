@@ -30,7 +30,7 @@ describe('hot swap on a real port', () => {
     const fixture = serveFixture();
     const v1 = await fixture.register('swap', 'classifier-binary.onnx', [0, 1]);
     const v2 = await fixture.register('swap', 'classifier-3class.onnx', [0, 1, 2]);
-    fixture.promote('swap', v1);
+    await fixture.promote('swap', v1);
     const reference = new Map([
       [v1, await referenceOutputs('classifier-binary.onnx', 'binary')],
       [v2, await referenceOutputs('classifier-3class.onnx', 'multiclass')],
@@ -70,10 +70,10 @@ describe('hot swap on a real port', () => {
       const started = Date.now();
       const swaps = (async () => {
         await answeredBy(v1, 0);
-        fixture.promote('swap', v2);
+        await fixture.promote('swap', v2);
         await answeredBy(v2, results.length);
         const back = results.length;
-        fixture.promote('swap', v1);
+        await fixture.promote('swap', v1);
         await answeredBy(v1, back);
         stop = true;
       })();
@@ -105,7 +105,7 @@ describe('hot swap on a real port', () => {
 
   test('a body streamed in chunks past the limit is cut off with 413; a request without a token is 401', async () => {
     const fixture = serveFixture();
-    fixture.promote('chunked', await fixture.register('chunked', 'classifier-binary.onnx', [0, 1]));
+    await fixture.promote('chunked', await fixture.register('chunked', 'classifier-binary.onnx', [0, 1]));
     const server = await startServer({
       registry: fixture.registry,
       store: fixture.store,
@@ -172,7 +172,7 @@ describe('swaps without a port', () => {
     const fixture = serveFixture();
     const v1 = await fixture.register('inflight', 'classifier-binary.onnx', [0, 1]);
     const v2 = await fixture.register('inflight', 'classifier-3class.onnx', [0, 1, 2]);
-    fixture.promote('inflight', v1);
+    await fixture.promote('inflight', v1);
     // A long batch window holds the first request in the batcher while the swap happens; polling is manual.
     const serving = await fixture.serve({
       pollMs: 3_600_000,
@@ -193,7 +193,7 @@ describe('swaps without a port', () => {
     };
     const started = predict();
     await waitFor('the first request to hold v1', () => (acquired.includes(v1) ? true : undefined), 10_000);
-    fixture.promote('inflight', v2);
+    await fixture.promote('inflight', v2);
     await serving.models.sync();
     const after = predict();
     const [first, second] = await Promise.all([started, after]);
@@ -208,7 +208,7 @@ describe('swaps without a port', () => {
     const v1 = await fixture.register('guarded', 'classifier-binary.onnx', [0, 1]);
     const broken = await fixture.register('guarded', 'hostile-random-bytes.onnx');
     const tampered = await fixture.register('guarded', 'regressor.onnx');
-    fixture.promote('guarded', v1);
+    await fixture.promote('guarded', v1);
     const lines: string[] = [];
     // Token off: this stack also shows that --no-auth serves without the Authorization header.
     const serving = await fixture.serve({
@@ -219,16 +219,16 @@ describe('swaps without a port', () => {
     stacks.push(serving);
     const version = async () => ((await (await serving.app.request('/models/guarded')).json()) as { version: number }).version;
 
-    fixture.promote('guarded', broken);
+    await fixture.promote('guarded', broken);
     await serving.models.sync();
     assert.equal(await version(), v1);
     assert.match(lines.at(-1)!, /guarded: cannot serve champion v2: .*still serving v1/);
 
-    const record = fixture.registry.getVersion('guarded', tampered)!;
+    const record = (await fixture.registry.getVersion('guarded', tampered))!;
     const file = fixture.store.resolve(record.artifactUri);
     chmodSync(file, 0o644);
     appendFileSync(file, Buffer.from([0]));
-    fixture.promote('guarded', tampered);
+    await fixture.promote('guarded', tampered);
     await serving.models.sync();
     assert.equal(await version(), v1);
     assert.match(lines.at(-1)!, /guarded: cannot serve champion v3: .*SHA-256 is [0-9a-f]{64}, expected [0-9a-f]{64}.*still serving v1/);
@@ -241,7 +241,7 @@ describe('swaps without a port', () => {
 
   test('a request that outlives the timeout gets 504 with code timeout', async () => {
     const fixture = serveFixture();
-    fixture.promote('slow', await fixture.register('slow', 'classifier-binary.onnx', [0, 1]));
+    await fixture.promote('slow', await fixture.register('slow', 'classifier-binary.onnx', [0, 1]));
     const serving = await fixture.serve({
       batchWindowMs: 300,
       limits: { requestTimeoutMs: 50 },

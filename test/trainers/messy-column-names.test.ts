@@ -216,7 +216,7 @@ describe('column names as users have them, from birdstrikes.csv to a served mode
       classes: trained.classes,
       runId: 'messy-names-run',
     });
-    fixture.promote(MODEL, record.version);
+    await fixture.promote(MODEL, record.version);
     serving = await createServing({
       registry: fixture.registry,
       store: fixture.store,

@@ -7,7 +7,7 @@ import { pullSnapshot } from '../../src/data';
 import { numericValues, stringValues, timeKeysMs } from '../../src/data/columns';
 import { runDriftCheck } from '../../src/drift/run-check';
 import { openSession, scoreRows } from '../../src/onnx';
-import { Registry } from '../../src/registry';
+import { openRegistry } from '../../src/registry';
 import { PredictionLogWriter, newServerRequestId } from '../../src/prediction-log';
 import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
@@ -98,7 +98,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
 
   it('the serving prediction log as the source: champion inputs as columns, logged outputs, feedback labels', async () => {
     const cfg = structuredClone(loaded.config.models[model]!);
-    const registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+    const registry = openRegistry(loaded);
     const store = openArtifactStore(loaded);
     const deps = { store, registry, baseDir: loaded.baseDir, dataRoot: loaded.dataRoot, stateDir: loaded.stateDir };
     try {
@@ -111,7 +111,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
         contract: { minRows: 1, columns },
         requiredColumns: ['date', 'distance', 'hour', 'origin'],
       });
-      const champion = registry.getVersion(model, registry.getAlias(model, 'champion')!.version)!;
+      const champion = (await registry.getVersion(model, (await registry.getAlias(model, 'champion'))!.version))!;
       const session = await openSession(await store.readVerified({ uri: champion.artifactUri, sha256: champion.artifactSha256 }));
       const scored = await scoreRows({ session, table, rows: { start: 0, end: table.numRows }, features: cfg.features, task: cfg.task });
       const distance = numericValues(table.getChild('distance')!);
@@ -148,7 +148,7 @@ describe('drift monitor on the real dev server', { timeout: 600_000 }, () => {
       assert.equal(report!.metric!.labelled, table.numRows);
       assert.ok(Math.abs(report!.metric!.value! - fromData.report!.metric!.value!) < 1e-12);
     } finally {
-      registry.close();
+      await registry.close();
     }
   });
 

@@ -14,7 +14,7 @@ import { type LoadedConfig, modelConfig } from '../../src/config';
 import { type TrafficReplay, startTrafficReplay } from '../../src/cli/live-traffic';
 import { type RetrainResult, type RetrainStatus, rollbackUpdate } from '../../src/contracts';
 import { RELEARN_ROOT } from '../../src/paths';
-import { Registry } from '../../src/registry';
+import { openRegistry, type RegistryStore } from '../../src/registry';
 import { type RunningServer, startServer } from '../../src/serve';
 import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
@@ -57,7 +57,7 @@ describe('the run report and the registry page in headless Chromium', { timeout:
   let first: RetrainResult;
   let second: RetrainResult;
   let secondRun: { workflowId: string; runId: string };
-  let registry: Registry;
+  let registry: RegistryStore;
   let ui: RunningRegistryUi;
   let server: RunningServer | undefined;
   let traffic: TrafficReplay | undefined;
@@ -73,7 +73,7 @@ describe('the run report and the registry page in headless Chromium', { timeout:
     first = run1.result!;
 
     // The champion is served and a later week replayed as labeled traffic, so the guard window has rows to measure.
-    registry = Registry.open(path.resolve(loaded.stateDir, loaded.config.registry.sqlite));
+    registry = openRegistry(loaded);
     const store = openArtifactStore(loaded);
     server = await startServer({ registry, store, predictionLogDir: path.join(loaded.stateDir, 'predictions'), token: null, port: 0, pollMs: 200, logFlushIntervalMs: 500, processMetrics: false });
     traffic = await startTrafficReplay({ model, modelConfig: modelConfig(loaded, model), window: { from: '2001-02-08', to: '2001-02-15' }, url: server.url, token: null, sampleRows: 2000, rowsPerRequest: 20, intervalMs: 50 });
@@ -177,7 +177,7 @@ describe('the run report and the registry page in headless Chromium', { timeout:
     // Every link on the model page and on each version's lineage page: internal ones answer 200; Web UI ones name
     // a run of this model and the Web UI answers them.
     assert.equal(first.version, 1);
-    const runIds = new Set([registry.getVersion(model, 1)!.runId, secondRun.runId]);
+    const runIds = new Set([(await registry.getVersion(model, 1))!.runId, secondRun.runId]);
     const pages = [page.url(), `${ui.url}/models/${model}/versions/1`, `${ui.url}/models/${model}/versions/2`];
     const checked = new Set<string>();
     for (const url of pages) {

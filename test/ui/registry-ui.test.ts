@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Registry } from '../../src/registry';
+import type { RegistryStore } from '../../src/registry';
 import type { ArtifactStore } from '../../src/store';
 import { TOKEN_COOKIE, createRegistryUiApp, webUiBase, webUiRunLink } from '../../src/ui';
 import type { LoadedConfig } from '../../src/config';
@@ -15,7 +15,7 @@ const TOKEN = 'registry-page-token-0123456789';
 
 describe('registry page', () => {
   let dir: string;
-  let registry: Registry;
+  let registry: RegistryStore;
   let store: ArtifactStore;
   let app: ReturnType<typeof createRegistryUiApp>;
   let open: ReturnType<typeof createRegistryUiApp>;
@@ -28,8 +28,8 @@ describe('registry page', () => {
     open = createRegistryUiApp({ registry, store, jobsDir: path.join(dir, 'jobs'), token: null });
   });
 
-  after(() => {
-    registry.close();
+  after(async () => {
+    await registry.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -60,7 +60,7 @@ describe('registry page', () => {
     const body = await (await app.request('/', auth)).text();
     assert.match(body, /<a class="model" href="\/models\/flights">flights<\/a><\/td><td class="num">3<\/td>/);
     assert.match(body, /champion → v1, previous → v1/);
-    assert.deepEqual(await (await app.request('/api/models', auth)).json(), registry.listModels());
+    assert.deepEqual(await (await app.request('/api/models', auth)).json(), await registry.listModels());
   });
 
   test('a model: versions newest first with metric, gate, evaluations and outcome; the alias timeline in order; links', async () => {
@@ -102,11 +102,11 @@ describe('registry page', () => {
   });
 
   test('unknown models, versions and paths are 404; the page writes nothing', async () => {
-    const before = registry.auditLog(MODEL).length;
+    const before = (await registry.auditLog(MODEL)).length;
     for (const url of ['/models/nope', `/models/${MODEL}/versions/9`, `/models/${MODEL}/versions/x`, `/models/${MODEL}/versions/9/report`, '/nowhere', '/api/models/nope']) {
       assert.equal((await open.request(url)).status, 404, url);
     }
-    assert.equal(registry.auditLog(MODEL).length, before);
+    assert.equal((await registry.auditLog(MODEL)).length, before);
   });
 
   test('webUiBase: the flag, then TEMPORAL_WEB_UI, then temporal.webUi, else the embedded dev server', () => {
