@@ -1,6 +1,6 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
 import type { LoadedConfig } from '../src/config';
-import type { LocalLauncher } from '../src/jobs/local';
+import type { Launchers } from '../src/jobs/launchers';
 import type { RegistryStore } from '../src/registry';
 import type { ArtifactStore } from '../src/store';
 import type { ArtifactRef } from '../src/contracts';
@@ -14,7 +14,8 @@ export interface ActivityDeps {
    * after its digests are checked (src/config/run-config.ts), never from a run's input.
    */
   config: LoadedConfig;
-  launcher: LocalLauncher;
+  /** Where jobs run: the launcher of each model's `trainer.launcher`. */
+  launcher: Launchers;
   /** Folder the job commands run in (temporal.yaml's folder). */
   baseDir: string;
   /** The config's state folder (the serving prediction log lives under it). */

@@ -71,9 +71,12 @@ export function registerCommands(program: Command): void {
     )
     .option('--server', 'only register the search attributes on the configured Temporal server')
     .option('--browser', 'also install Chromium for the browser tests (Debian package, needs root; npm test asks for it)')
-    .option('--test-clients', 'also install the Python clients the tests drive the server with (test/requirements.txt; npm test asks for it)')
+    .option(
+      '--test-clients',
+      'also install the Python clients the tests drive the server with (test/requirements.txt) and the Ray the Ray launcher tests start (test/requirements-ray.txt); npm test asks for them',
+    )
     .action(async (opts: { server?: boolean; browser?: boolean; testClients?: boolean }, cmd: Command) => {
-      if (!opts.server) await runSetup({ browser: opts.browser, testClients: opts.testClients });
+      if (!opts.server) await runSetup({ browser: opts.browser, testClients: opts.testClients, ray: opts.testClients });
       await setupServer(cmd, Boolean(opts.server));
     });
 

@@ -95,6 +95,20 @@ const splitSchema = z
   })
   .strict();
 
+/** A Ray dashboard address: http(s), no credentials (the trainer block travels in workflow inputs). */
+const rayAddress = z
+  .string()
+  .refine((v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol), 'an http:// or https:// URL of the Ray dashboard, e.g. http://ray-head:8265')
+  .refine((v) => !URL.canParse(v) || (new URL(v).username === '' && new URL(v).password === ''), 'no user or password in the URL (the address is kept in run inputs)');
+
+/** Where a model's training jobs run (src/jobs/): the worker's machine, or a Ray cluster through its Jobs API. */
+export const launcherSchema = z
+  .union([z.literal('local'), z.object({ ray: z.object({ address: rayAddress }).strict() }).strict()], {
+    error: "expected 'local' or { ray: { address: 'http://host:8265' } }",
+  })
+  .default('local');
+export type LauncherConfig = z.infer<typeof launcherSchema>;
+
 const trainerSchema = z
   .object({
     /** The job's command: `{python}` is the project's Python, `{relearn}` Relearn's folder, `{spec}` the job spec path. */
@@ -115,6 +129,8 @@ const trainerSchema = z
     passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name: letters, digits and _')).default([]),
     /** Threads each numeric library of the job may use (OMP_NUM_THREADS and kin). */
     threads: z.number().int().min(1).max(256).default(1),
+    /** Where the job runs: `local` (a detached process of the worker, the default) or `{ ray: { address } }`. */
+    launcher: launcherSchema,
   })
   .strict();
 

@@ -2,12 +2,13 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import type { LoadedConfig } from '../config';
-import { LocalLauncher } from '../jobs/local';
+import { openLaunchers } from '../jobs/launchers';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import { openRegistry } from '../registry';
 import { openArtifactStore } from '../store';
 import { cachedWorkflowBundle } from './bundle-cache';
 import { connectWorker, type TemporalTarget } from './connection';
+import { startWorkerJobReaper } from './job-reaper';
 
 const WORKFLOWS_DIR = path.join(RELEARN_ROOT, 'workflows');
 
@@ -18,7 +19,7 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
     config: loaded,
     store: openArtifactStore(loaded),
     registry: openRegistry(loaded),
-    launcher: new LocalLauncher(path.join(stateDir, 'jobs')),
+    launcher: openLaunchers(stateDir, Object.values(config.models)),
     predictionLogDir: path.join(stateDir, 'predictions'),
     baseDir: loaded.baseDir,
     stateDir,
@@ -43,6 +44,8 @@ export interface RelearnWorkerOptions {
   maxConcurrentActivities?: number;
   /** Shadow and guard windows see time pass this many times faster (tests of week-long windows); default 1. */
   windowClockSpeed?: number;
+  /** Pause between two looks of the reaper that stops jobs whose run is closed (src/jobs/reaper.ts); default 10 s. */
+  reaperIntervalMs?: number;
 }
 
 let runtimeInstalled = false;
@@ -75,10 +78,12 @@ export async function createRelearnWorker(loaded: LoadedConfig, target: Temporal
     shutdownGraceTime: opts.shutdownGraceMs ?? 20_000,
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 8,
   });
+  const reaper = startWorkerJobReaper(connection, () => deps.launcher.all(), opts.reaperIntervalMs ?? 10_000);
   return {
     worker,
     deps,
     async close() {
+      await reaper.stop();
       await deps.registry.close();
       await connection.close();
     },

@@ -62,10 +62,10 @@ describe('the worker decides what runs (real dev server)', { timeout: 120_000 },
       const handle = await client.workflow.start(type, { taskQueue: target.taskQueue, workflowId, args: [input] });
       return await worker.runUntil(async () => {
         try {
-          return { result: (await handle.result()) as T, launches: deps.launcher.launches().length };
+          return { result: (await handle.result()) as T, launches: (await deps.launcher.launches()).length };
         } catch (err) {
           if (!(err instanceof WorkflowFailedError)) throw err;
-          return { failure: rootFailure(err), launches: deps.launcher.launches().length };
+          return { failure: rootFailure(err), launches: (await deps.launcher.launches()).length };
         }
       });
     } finally {
