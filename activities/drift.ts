@@ -1,7 +1,8 @@
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { workerModelConfig } from '../src/config/run-config';
 import type { ModelConfig } from '../src/config/schema';
 import { runDriftCheck } from '../src/drift/run-check';
+import { trainingJobRunner } from '../src/drift/training-job-runner';
 import { failFast } from '../src/errors';
 import type { ActivityDeps } from './deps';
 import type { DriftCheckSummary } from '../src/contracts';
@@ -24,7 +25,19 @@ export function createDriftActivities(deps: ActivityDeps) {
       return failFast(async () => {
         const ctx = Context.current();
         const modelConfig = workerModelConfig(deps.config, input);
-        const { summary } = await runDriftCheck(deps, {
+        // The domain classifier's fold jobs (drift.multivariate) run on the model's launcher, as training jobs do.
+        const runJob = trainingJobRunner({
+          launcher: deps.launcher.for(modelConfig.trainer.launcher),
+          cfg: modelConfig,
+          baseDir: deps.baseDir,
+          commandVars: deps.commandVars,
+          pollMs: deps.jobPollMs,
+          onHeartbeat: (beat) => ctx.heartbeat(beat),
+          sleep: (ms) => ctx.sleep(ms),
+          // As in the training stage: only a cancel the workflow asked for kills a job; a retry re-attaches to it.
+          killOnInterrupt: (err) => err instanceof CancelledFailure && !!ctx.cancellationDetails?.cancelRequested && !ctx.cancellationDetails.workerShutdown,
+        });
+        const { summary } = await runDriftCheck({ ...deps, runJob }, {
           model: input.model,
           modelConfig,
           window: input.window,

@@ -1,5 +1,7 @@
 import type { DriftReport, FeatureDrift } from './check';
 import type { DriftCheckReport } from './run-check';
+import { renderExplainedDriftHtml } from './report-explained';
+import { renderEstimatedHtml } from './estimated-check';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(3) : x.toFixed(4));
@@ -27,7 +29,7 @@ function histogramSvg(f: FeatureDrift): string {
 }
 
 /** A static page a person can open: the verdict, every feature's statistics, a histogram per drifting feature. */
-export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckReport, 'prediction' | 'metric' | 'retrain' | 'source'>>, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
+export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckReport, 'prediction' | 'multivariate' | 'metric' | 'estimated' | 'retrain' | 'source'>>, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
   const rows = report.features
     .map(
       (f) => `<tr class="${f.drifted ? 'drift' : ''}"><td>${escape(f.feature)}</td><td>${f.kind}</td><td>${f.method}</td><td>${fmt(f.statistic)}</td>`
@@ -56,12 +58,14 @@ export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckRep
 tr.drift td{background:#fde8e8}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}</style></head>
 <body><h1>Drift report: ${escape(meta.model)}</h1>
 <p>Window ${escape(meta.window.from)} → ${escape(meta.window.to)} (${report.currentRows} rows) against the training snapshot of champion v${meta.championVersion} (${report.referenceRows} rows), checked ${escape(meta.checkedAt)}.</p>
+${renderExplainedDriftHtml(report.multivariate)}
 <p><strong>${report.datasetDrift ? 'Dataset drift' : 'No dataset drift'}</strong>: ${report.drifted} of ${report.checked} checked features drifted (share ${report.share.toFixed(3)}, threshold ${report.driftShare}); decided by ${report.decision}; p-value thresholds corrected by ${report.correction}.</p>
 <table><thead><tr><th>feature</th><th>kind</th><th>method</th><th>statistic</th><th>threshold</th><th>effect size</th><th>p-value</th><th>verdict</th><th>missing (ref)</th><th>missing (cur)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
 ${report.retrain === undefined ? '' : `<p>Source: ${escape(report.source ?? 'data')}. <strong>${report.retrain ? 'Retraining asked for' : 'No retraining needed'}</strong>.</p>`}
+${renderEstimatedHtml(report.estimated)}
 ${predictionPart}
 ${metricPart}
 <h2>Drifting features</h2><p class="legend"><span style="background:#4c78a8"></span>reference<span style="background:#f58518"></span>current</p>
