@@ -2,7 +2,7 @@
 // submitting again, cancel stops the job's processes, a job exiting 2 fails as it does locally, an unreachable
 // dashboard is a retryable error naming its URL. Submissions are counted from Ray's own job list.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -13,6 +13,7 @@ import { RayLauncher, submissionIdOf } from '../../src/jobs/ray';
 import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
 import { freePort } from '../helpers/free-port';
 import { type RayHead, rayJobList, testRayHead } from '../helpers/ray';
+import { processesWith } from '../helpers/processes';
 import { waitFor } from '../helpers/wait';
 
 const RUN = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
@@ -26,20 +27,6 @@ async function finish(launcher: JobLauncher, handle: JobHandle): Promise<Extract
     const state = await launcher.poll(handle);
     return state.kind === 'succeeded' || state.kind === 'failed' ? state : undefined;
   }, 120_000, 200);
-}
-
-/** Pids of processes whose command line holds `marker`. */
-function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
 }
 
 const SUCCEED_AFTER_2_S = [
@@ -105,7 +92,9 @@ describe('the Ray launcher on a real Ray head', { timeout: 420_000 }, () => {
     const opts = launch('bad-params', WRITE_STATUS);
     const local = new LocalLauncher(mkdtempSync(path.join(os.tmpdir(), 'relearn-localjobs-')));
     const onRay = (await finish(ray, await ray.launchOrAttach(opts))) as Extract<JobState, { kind: 'failed' }>;
-    const onLocal = (await finish(local, local.launchOrAttach(opts))) as Extract<JobState, { kind: 'failed' }>;
+    const localHandle = local.launchOrAttach(opts);
+    const onLocal = (await finish(local, localHandle)) as Extract<JobState, { kind: 'failed' }>;
+    assert.match(local.logs(localHandle), /bad C/);
     assert.equal(onRay.kind, 'failed');
     assert.equal(onRay.exitCode, 2);
     assert.equal(onRay.badParams, true);
@@ -124,6 +113,10 @@ describe('the Ray launcher on a real Ray head', { timeout: 420_000 }, () => {
     assert.match(failed.message, /exited with code 1; last stderr lines:\n[\s\S]*disk full/);
     const error = failureOf(failed);
     assert.ok(!(error instanceof RelearnError), 'a plain Error: Temporal retries it');
+    assert.match(await ray.logs(first), /disk full/, 'logs reads the run\'s log from Ray');
+    await ray.cleanUp(first);
+    assert.equal(existsSync(path.join(first.runDir, 'home')), false, 'clean-up removes the finished run\'s HOME');
+    assert.equal(existsSync(first.runDir), true, 'and keeps the run folder');
     const second = await ray.launchOrAttach(opts);
     assert.equal(second.run, 2);
     assert.equal(second.submissionId, submissionIdOf(opts.jobId, 2));

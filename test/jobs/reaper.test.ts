@@ -11,21 +11,8 @@ import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker } from '../../src/temporal/worker';
 import { smallFlightsModel, testConfig, uniqueModelName } from '../helpers/pipeline-env';
 import { rayJobList, testRayHead } from '../helpers/ray';
+import { processesWith } from '../helpers/processes';
 import { waitFor } from '../helpers/wait';
-
-/** Pids of processes whose command line holds `marker`. */
-function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
 
 /** A trainer that never finishes on its own. */
 const SLEEPER = ['{python}', '-c', 'import time; time.sleep(600)', '{spec}'];
