@@ -3,9 +3,16 @@
 // statistics count categories with it, and scoring dictionary-encodes a string column once instead of decoding a
 // string per row and batch. Each distinct value's bytes are copied once, to compare later rows against.
 
+/** Values up to this many bytes are keyed by their bytes and length packed into an int, without hashing. */
+const SHORT_BYTES = 3;
+/** 2^32 / φ, the multiplier of Fibonacci hashing. */
+const GOLDEN = 0x9e3779b1;
+
 /** Numbers distinct byte strings and counts them; see the file comment. */
 export class ByteDictionary {
   private slots = new Int32Array(1024).fill(-1);
+  /** 32 - log2(slots.length): a slot is the top bits of the hash times GOLDEN (Fibonacci hashing). */
+  private shift = 22;
   private hashes = new Int32Array(256);
   private starts = new Int32Array(256);
   private lengths = new Int32Array(256);
@@ -16,12 +23,19 @@ export class ByteDictionary {
 
   /** The id of bytes[start, end) (a new one when first seen), counting one more occurrence of it. */
   add(bytes: Uint8Array, start: number, end: number): number {
-    // FNV-1a over the value's bytes.
-    let h = 0x811c9dc5;
-    for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     const length = end - start;
+    let h: number;
+    if (length <= SHORT_BYTES) {
+      // Up to 3 bytes and the length fit in an int: the key is the value itself, so equal keys are equal bytes.
+      h = length;
+      for (let k = start; k < end; k++) h = (h << 8) | bytes[k]!;
+    } else {
+      // FNV-1a over the value's bytes.
+      h = 0x811c9dc5;
+      for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+    }
     const mask = this.slots.length - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = Math.imul(h, GOLDEN) >>> this.shift; ; slot = (slot + 1) & mask) {
       const id = this.slots[slot]!;
       if (id === -1) {
         const created = this.insert(h, bytes, start, length);
@@ -30,7 +44,7 @@ export class ByteDictionary {
         if (this.size * 2 > this.slots.length) this.rehash();
         return created;
       }
-      if (this.hashes[id] === h && this.lengths[id] === length && this.sameBytes(id, bytes, start, length)) {
+      if (this.hashes[id] === h && this.lengths[id] === length && (length <= SHORT_BYTES || this.sameBytes(id, bytes, start, length))) {
         this.tallies[id]!++;
         return id;
       }
@@ -83,8 +97,9 @@ export class ByteDictionary {
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
+    this.shift -= 1;
     for (let id = 0; id < this.size; id++) {
-      let slot = this.hashes[id]! & mask;
+      let slot = Math.imul(this.hashes[id]!, GOLDEN) >>> this.shift;
       while (slots[slot] !== -1) slot = (slot + 1) & mask;
       slots[slot] = id;
     }

@@ -147,28 +147,32 @@ export async function describeScan(connection: DuckDBConnection, from: string): 
   return names.map((name, i) => scanColumn(name, types[i]!.typeId, types[i]!.toString()));
 }
 
-/** Growable typed array that appends copies of DuckDB vector bytes. */
+/**
+ * Fixed-width values of a column: each DuckDB vector's bytes copied as they arrive (its memory is DuckDB's and is
+ * reused), joined once into an array of the exact length at the end. Growing one array by doubling instead allocated
+ * about four times the column and set off full garbage collections on large reads.
+ */
 class FixedAccumulator {
-  private values: FixedArray;
+  private readonly parts: Uint8Array[] = [];
   length = 0;
 
-  constructor(private readonly ArrayType: FixedArrayCtor) {
-    this.values = new ArrayType(1 << 16);
-  }
+  constructor(private readonly ArrayType: FixedArrayCtor) {}
 
   push(raw: Uint8Array, count: number): void {
-    if (this.length + count > this.values.length) {
-      const grown = new this.ArrayType(Math.max(this.values.length * 2, this.length + count));
-      (grown as Uint8Array).set(this.values as Uint8Array);
-      this.values = grown;
-    }
-    const bytes = new Uint8Array(this.values.buffer, this.values.byteOffset + this.length * this.ArrayType.BYTES_PER_ELEMENT);
-    bytes.set(raw.subarray(0, count * this.ArrayType.BYTES_PER_ELEMENT));
+    this.parts.push(Uint8Array.prototype.slice.call(raw, 0, count * this.ArrayType.BYTES_PER_ELEMENT));
     this.length += count;
   }
 
   finish(): FixedArray {
-    return this.values.slice(0, this.length) as FixedArray;
+    const values = new this.ArrayType(this.length);
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    let at = 0;
+    for (const part of this.parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    this.parts.length = 0;
+    return values;
   }
 }
 

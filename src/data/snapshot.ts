@@ -89,7 +89,8 @@ export async function pullSnapshot(options: PullSnapshotOptions): Promise<PullSn
   onProgress?.({ stage: 'write', rows: table.numRows });
   const bytes = tableToIPC(table, 'file');
   onProgress?.({ stage: 'stats', rows: table.numRows });
-  const stats = computeStats(table, source.timeColumn);
+  // Sorting only reorders rows, so the keys read before it serve the time range; a sample has other rows.
+  const stats = computeStats(table, source.timeColumn, sampled === null ? timeKeys : undefined);
   onProgress?.({ stage: 'done', rows: table.numRows });
   return { table, bytes, stats, sampled };
 }

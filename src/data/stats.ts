@@ -181,9 +181,12 @@ function columnStats(vector: Vector): NumericStats | CategoricalStats {
   return numericStats(family === 'timestamp' ? timeKeysMs(vector) : numericValues(vector));
 }
 
-/** Statistics of a snapshot table: schema, time range, and a summary of every column but the time column. */
-export function computeStats(table: Table, timeColumn: string): SnapshotStats {
-  const keys = timeKeysMs(table.getChild(timeColumn)!);
+/**
+ * Statistics of a snapshot table: schema, time range, and a summary of every column but the time column.
+ * `timeKeys`: the time column's epoch milliseconds when the caller has them already, in any row order.
+ */
+export function computeStats(table: Table, timeColumn: string, timeKeys?: Float64Array): SnapshotStats {
+  const keys = timeKeys ?? timeKeysMs(table.getChild(timeColumn)!);
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < keys.length; i++) {
