@@ -1,6 +1,7 @@
 // The drift monitor: one long-running workflow per model (id `monitor/<model>`) that checks a recent data window
 // against the champion's training snapshot every `drift.every`, and starts retraining (trigger=drift) when the
-// dataset drifts, at most once per cooldown. Its cooldown state travels through continue-as-new.
+// dataset drifts, or (trigger=estimated-performance) when the champion's performance estimated without labels drops
+// too far, at most once per cooldown. Its cooldown state travels through continue-as-new.
 // An input no retry can mend (no drift block, a window no date can start) fails the run with a non-retryable
 // ConfigError: a plain Error thrown here would fail the workflow task, which Temporal retries forever.
 import {
@@ -8,6 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -73,6 +75,11 @@ function driftReason(check: DriftCheckSummary): string {
   if (check.predictionDrift) parts.push('prediction drift');
   const m = check.metric;
   if (m?.drifted && m.value !== null && m.championHoldout !== null) parts.push(`${m.name} ${m.value.toFixed(4)} vs holdout ${m.championHoldout.toFixed(4)}`);
+  const e = check.estimated;
+  if (e?.drifted && e.value !== null && e.championHoldout !== null) {
+    const band = e.lower !== null && e.upper !== null ? ` [${e.lower.toFixed(4)}, ${e.upper.toFixed(4)}]` : '';
+    parts.push(`estimated ${e.name} ${e.value.toFixed(4)}${band} vs holdout ${e.championHoldout.toFixed(4)} (no labels needed)`);
+  }
   return parts.join('; ');
 }
 
@@ -140,12 +147,14 @@ export async function driftMonitor(input: DriftMonitorInput): Promise<MonitorSta
       continue;
     }
     const reason = `${driftReason(check)} on ${window.from} → ${window.to}; report ${check.report?.json}`;
+    // A run asked for by a drop of the estimated performance says so in its trigger, so such runs can be listed apart.
+    const byEstimate = check.estimated?.drifted === true && patched('estimated-performance-trigger');
     const { outcome } = await startRetrainChild({
       model: input.model,
       modelConfig: input.modelConfig,
       configDigest: input.configDigest,
       ...(input.modelDigest !== undefined ? { modelDigest: input.modelDigest } : {}),
-      trigger: 'drift',
+      trigger: byEstimate ? 'estimated-performance' : 'drift',
       // Retrain on the window that drifted: it is the data the model now sees.
       window,
       reason,

@@ -3,6 +3,7 @@ import { METRIC_NAMES, type MetricName, metricNamesFor } from '../metrics';
 import { rolloutSchema } from './rollout';
 import { driftSchema, scheduleSchema } from './triggers';
 import { checkSearch, searchSchema } from './search';
+import { checkEstimated } from './estimated';
 import { registrySchema } from './registry';
 import { storeSchema } from './store';
 
@@ -205,6 +206,7 @@ export const modelSchema = z
     for (const k of Object.keys(m.gate.maximums)) check(k, ['gate', 'maximums', k]);
     for (const k of Object.keys(m.gate.maxCvStd)) check(k, ['gate', 'maxCvStd', k]);
     checkSearch(m, ctx);
+    checkEstimated(m, ctx);
   });
 
 /** The whole temporal.yaml. */

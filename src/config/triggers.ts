@@ -1,6 +1,7 @@
 // temporal.yaml blocks for the two automatic triggers: a model's `schedule` and its `drift` monitor.
 import { z } from 'zod';
 import { multivariateSchema } from './multivariate';
+import { estimatedSchema } from './estimated';
 import { CATEGORICAL_EFFECTS, DRIFT_DECISIONS, DRIFT_METHODS, NUMERIC_EFFECTS } from '../drift/methods';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -137,6 +138,8 @@ export const driftSchema = z
       })
       .strict()
       .prefault({}),
+    /** Estimated performance without labels (CBPE): retrain when the estimate falls more than maxDrop below the holdout. */
+    estimated: estimatedSchema.optional(),
     /** Multivariate drift: a domain classifier trained through the launcher, scored on ONNX (docs/drift.md). */
     multivariate: multivariateSchema.optional(),
   })

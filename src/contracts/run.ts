@@ -6,7 +6,7 @@ import type { UndefinedMetrics } from './metrics';
 import type { SearchSummary } from './search';
 
 /** What started a run. */
-export type Trigger = 'manual' | 'schedule' | 'drift' | 'api';
+export type Trigger = 'manual' | 'schedule' | 'drift' | 'estimated-performance' | 'api';
 
 /** The final outcome of a run. */
 export type Decision = 'promoted' | 'rejected' | 'rolled-back' | 'failed';

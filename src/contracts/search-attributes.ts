@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const RelearnModel = defineSearchAttributeKey('RelearnModel', SearchAttributeType.KEYWORD);
 /** The stage the run is in (pull, split, train, export, evaluate, gate, register, promote, done). */
 export const RelearnStage = defineSearchAttributeKey('RelearnStage', SearchAttributeType.KEYWORD);
-/** What started the run: schedule | drift | manual | api. */
+/** What started the run: schedule | drift | estimated-performance | manual | api. */
 export const RelearnTrigger = defineSearchAttributeKey('RelearnTrigger', SearchAttributeType.KEYWORD);
 /** The outcome: promoted | rejected | rolled-back | failed. */
 export const RelearnDecision = defineSearchAttributeKey('RelearnDecision', SearchAttributeType.KEYWORD);

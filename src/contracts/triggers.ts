@@ -47,6 +47,21 @@ export interface DriftCheckSummary {
   /** The primary metric on the recent rows that had labels, vs the champion's holdout value. */
   metric?: { name: string; value: number | null; championHoldout: number | null; drop: number | null; drifted: boolean | null };
   /**
+   * The champion's performance estimated without labels (CBPE) with its band, vs its holdout value; realized beside it
+   * where the window has labels. Absent without a `drift.estimated` block (and in older checks).
+   */
+  estimated?: {
+    name: string;
+    value: number | null;
+    lower: number | null;
+    upper: number | null;
+    championHoldout: number | null;
+    drop: number | null;
+    drifted: boolean | null;
+    realized?: number | null;
+    note?: string;
+  };
+  /**
    * Multivariate drift (drift.multivariate): the domain classifier's cross-validated ROC AUC against its maximum, and
    * the features that explain it most, weighted by the champion's sensitivity (largest first, at most five).
    */

@@ -1,6 +1,7 @@
 import type { DriftReport, FeatureDrift } from './check';
 import type { DriftCheckReport } from './run-check';
 import { renderExplainedDriftHtml } from './report-explained';
+import { renderEstimatedHtml } from './estimated-check';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '—' : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(3) : x.toFixed(4));
@@ -28,7 +29,7 @@ function histogramSvg(f: FeatureDrift): string {
 }
 
 /** A static page a person can open: the verdict, every feature's statistics, a histogram per drifting feature. */
-export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckReport, 'prediction' | 'multivariate' | 'metric' | 'retrain' | 'source'>>, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
+export function renderDriftHtml(report: DriftReport & Partial<Pick<DriftCheckReport, 'prediction' | 'multivariate' | 'metric' | 'estimated' | 'retrain' | 'source'>>, meta: { model: string; window: { from: string; to: string }; championVersion: number; checkedAt: string }): string {
   const rows = report.features
     .map(
       (f) => `<tr class="${f.drifted ? 'drift' : ''}"><td>${escape(f.feature)}</td><td>${f.kind}</td><td>${f.method}</td><td>${fmt(f.statistic)}</td>`
@@ -64,6 +65,7 @@ ${renderExplainedDriftHtml(report.multivariate)}
 ${rows}
 </tbody></table>
 ${report.retrain === undefined ? '' : `<p>Source: ${escape(report.source ?? 'data')}. <strong>${report.retrain ? 'Retraining asked for' : 'No retraining needed'}</strong>.</p>`}
+${renderEstimatedHtml(report.estimated)}
 ${predictionPart}
 ${metricPart}
 <h2>Drifting features</h2><p class="legend"><span style="background:#4c78a8"></span>reference<span style="background:#f58518"></span>current</p>

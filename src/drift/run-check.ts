@@ -22,6 +22,7 @@ import {
   type PredictionOutputs,
 } from './prediction';
 import { readRecentPredictions } from './prediction-log-source';
+import { estimatePerformance, type EstimatedPerformance, type EstimatedSkipped } from './estimated-check';
 import type { MultivariateDrift, RunTrainingJob } from './domain-classifier';
 import { multivariateDrift, multivariateSummary } from './multivariate-check';
 import { renderDriftHtml } from './report-html';
@@ -50,6 +51,8 @@ export interface DriftCheckReport extends DriftReport {
   metric?: MetricOnRecent;
   /** The domain classifier's verdict and the explained drift (with drift.multivariate). */
   multivariate?: MultivariateDrift;
+  /** The primary (or configured) metric estimated without labels (CBPE), with `drift.estimated`. */
+  estimated?: EstimatedPerformance | EstimatedSkipped;
   /** Whether the check asks for retraining: dataset drift, drifting predictions (if they trigger) or a metric drop. */
   retrain: boolean;
 }
@@ -58,6 +61,8 @@ export interface DriftCheckReport extends DriftReport {
 interface Recent {
   table: Table;
   outputs?: PredictionOutputs;
+  /** The champion's class probabilities on the window (classifiers), for estimated performance. */
+  probabilities?: { probabilities: ArrayLike<number>; numClasses: number };
   labelled?: { labelsFrom: 'feedback' | 'data'; outputs: LabelledOutputs };
 }
 
@@ -119,7 +124,7 @@ export async function runDriftCheck(
   if (!champion) throw new Error(`registry: champion of ${registryModel} points at missing v${alias.version}`);
   const reference = tableFromIPC(await deps.store.readVerified({ uri: champion.snapshotUri, sha256: champion.snapshotSha256 })) as Table;
   const classes = ((champion.lineage as { classes?: Array<string | number | boolean> }).classes ?? []) as Array<string | number | boolean>;
-  const wantOutputs = drift.prediction.enabled || drift.metric.maxDrop !== undefined || drift.source === 'predictions';
+  const wantOutputs = drift.prediction.enabled || drift.metric.maxDrop !== undefined || drift.estimated !== undefined || drift.source === 'predictions';
   const session = wantOutputs ? await openSession(await deps.store.readVerified({ uri: champion.artifactUri, sha256: champion.artifactSha256 })) : undefined;
   const modelName = `${registryModel} v${champion.version}`;
 
@@ -175,6 +180,21 @@ export async function runDriftCheck(
       minSampleSize: drift.minSampleSize,
     });
   }
+  const estimated =
+    drift.estimated && session && cfg.task !== 'regression'
+      ? await estimatePerformance({
+          store: deps.store,
+          champion,
+          cfg,
+          session,
+          reference,
+          classes,
+          window: recent.probabilities,
+          championHoldout: (name) => championHoldout(champion, name),
+          labelled: recent.labelled,
+          minSampleSize: drift.minSampleSize,
+        })
+      : undefined;
   const multivariate = drift.multivariate
     ? await multivariateDrift(deps, {
         model,
@@ -186,8 +206,8 @@ export async function runDriftCheck(
       })
     : undefined;
   const multivariateRetrain = multivariate?.drifted === true && drift.multivariate?.triggers === true;
-  const retrain = multivariateRetrain || features.datasetDrift || (prediction?.drifted === true && prediction.triggers) || metric?.drifted === true;
-  const report: DriftCheckReport = { ...features, source: drift.source, prediction, metric, multivariate, retrain };
+  const retrain = multivariateRetrain || features.datasetDrift || (prediction?.drifted === true && prediction.triggers) || metric?.drifted === true || estimated?.drifted === true;
+  const report: DriftCheckReport = { ...features, source: drift.source, prediction, metric, multivariate, estimated, retrain };
   const meta = { model, window, championVersion: champion.version, checkedAt, reference: { uri: champion.snapshotUri, sha256: champion.snapshotSha256 } };
   const json = await deps.store.putJson('drift', 'report.json', { ...meta, ...report });
   const html = await deps.store.putBytes('drift', 'report.html', new TextEncoder().encode(renderDriftHtml(report, meta)));
@@ -203,6 +223,7 @@ export async function runDriftCheck(
       ...(prediction ? { predictionDrift: prediction.drifted } : {}),
       ...(metric ? { metric: { name: metric.metric, value: metric.value, championHoldout: metric.championHoldout, drop: metric.drop, drifted: metric.drifted } } : {}),
       ...(multivariate ? { multivariate: multivariateSummary(multivariate) } : {}),
+      ...(estimated ? { estimated: estimatedSummary(estimated) } : {}),
       retrain,
       report: { json: json.uri, html: html.uri },
     },
@@ -244,6 +265,7 @@ async function recentFromData(
   const all = Int32Array.from({ length: table.numRows }, (_, i) => i);
   const scored = await scoreWithChampion(session, cfg, table, all, `${cfg.registryModel ?? input.model} champion`);
   const recent: Recent = { table, outputs: predictionOutputs(cfg.task, scored, classes) };
+  if (scored.probabilities) recent.probabilities = { probabilities: scored.probabilities, numClasses: scored.numClasses ?? classes.length };
   const labelColumn = table.getChild(cfg.label);
   if (labelColumn) {
     const labels = Array.from({ length: table.numRows }, (_, i) => labelColumn.get(i) as unknown);
@@ -286,7 +308,23 @@ async function recentFromPredictionLog(
           numClasses: width,
         };
   recent.outputs = predictionOutputs(cfg.task, scored, classes);
+  if (scored.probabilities) recent.probabilities = { probabilities: scored.probabilities, numClasses: width };
   const outputs = labelledFrom(cfg.task, own.map((i) => log.labels[i]), scored, classes);
   if (outputs) recent.labelled = { labelsFrom: 'feedback', outputs };
   return recent;
+}
+
+/** The estimate as the monitor's summary keeps it (no per-metric detail). */
+function estimatedSummary(e: EstimatedPerformance | EstimatedSkipped): NonNullable<DriftCheckSummary['estimated']> {
+  if ('note' in e) return { name: e.metric, value: null, lower: null, upper: null, championHoldout: null, drop: null, drifted: null, note: e.note };
+  return {
+    name: e.metric,
+    value: e.value,
+    lower: e.lower,
+    upper: e.upper,
+    championHoldout: e.championHoldout,
+    drop: e.drop,
+    drifted: e.drifted,
+    ...(e.realized ? { realized: e.realized.value } : {}),
+  };
 }

@@ -17,7 +17,7 @@ export interface RunFilters {
 
 /** Values the decision and trigger filters accept. */
 export const DECISIONS: readonly Decision[] = ['promoted', 'rejected', 'rolled-back', 'failed'];
-export const TRIGGERS: readonly Trigger[] = ['schedule', 'drift', 'manual', 'api'];
+export const TRIGGERS: readonly Trigger[] = ['schedule', 'drift', 'estimated-performance', 'manual', 'api'];
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

@@ -260,7 +260,8 @@ export async function loadRunReport(opts: {
   const decision = ownMoves.some((a) => a.action === 'rollback') ? 'rolled-back' : ownMoves.some((a) => a.action === 'promote' && a.toVersion === v.version) ? 'promoted' : 'rejected';
   const trigger = str(lineage.trigger);
   let drift: RunReportData['drift'] = null;
-  if (trigger === 'drift') {
+  // A drop of the estimated performance is found by the same drift check, whose report the reason names.
+  if (trigger === 'drift' || trigger === 'estimated-performance') {
     const found = await driftOfRun(store, str(lineage.reason));
     if (typeof found === 'string') notes.push(found);
     else drift = found;
