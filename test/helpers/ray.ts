@@ -3,7 +3,7 @@
 // ports, recorded as .relearn-test/ray.json. The recorded pid is the `ray start --block` process, which stops the
 // whole head (GCS, raylet, dashboard, job drivers) on SIGTERM, so scripts/bootstrap.mjs stops it like the dev server.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -95,6 +95,8 @@ export function testRayHead(): Promise<RayHead> {
       mkdirSync(TEST_SERVER_STATE, { recursive: true });
       const head = recorded();
       if (head && processAlive(head.pid) && (await answers(head.address))) return head;
+      // The folder of a head that has stopped holds only its logs (a few MB): not worth keeping.
+      if (head && !processAlive(head.pid)) rmSync(head.tempDir, { recursive: true, force: true });
       return startHead();
     },
     600_000,
