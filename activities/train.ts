@@ -4,8 +4,15 @@ import type { ModelConfig } from '../src/config/schema';
 import { ConfigError, failFast } from '../src/errors';
 import { awaitJob, expandCommand } from '../src/jobs/await-job';
 import { safeJobId } from '../src/jobs/launcher';
+import { jobStoreSpec } from '../src/store';
 import type { ActivityDeps } from './deps';
 import type { ArtifactRef, TrainedJob } from '../src/contracts';
+
+function storeInputs(deps: ActivityDeps, input: { snapshot: ArtifactRef; split: ArtifactRef }) {
+  const store = jobStoreSpec(deps.config.config.store);
+  if (store === undefined) return {};
+  return { store, snapshot: { uri: input.snapshot.uri, sha256: input.snapshot.sha256 }, split: { uri: input.split.uri, sha256: input.split.sha256 } };
+}
 
 /** Training activities: launch (or re-attach to) an external job and await it with heartbeats. */
 export function createTrainingActivities(deps: ActivityDeps) {
@@ -81,6 +88,8 @@ export function createTrainingActivities(deps: ActivityDeps) {
               seed: cfg.trainer.seed,
               probeRows: input.probeRows,
               ...(input.rowShare !== undefined && input.rowShare < 1 ? { rowShare: input.rowShare } : {}),
+              // On an S3 store the inputs are named by URI too, so a job on another machine can fetch them.
+              ...storeInputs(deps, input),
             },
           },
           timeoutMs: cfg.trainer.timeoutMs,

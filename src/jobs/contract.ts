@@ -18,6 +18,14 @@ export const jobSpecSchema = z.object({
   outputDir: z.string().min(1),
   /** Fit on this share of the training rows (seeded subsample); early rungs of a search use less than 1. */
   rowShare: z.number().gt(0).max(1).optional(),
+  /** An S3 store (no credentials): a job on another machine reads `snapshot`/`split` from it by URI (store_io.py). */
+  store: z
+    .object({ url: z.string(), endpoint: z.string().optional(), region: z.string().optional(), forcePathStyle: z.boolean().optional() })
+    .optional(),
+  snapshot: z.object({ uri: z.string(), sha256: z.string() }).optional(),
+  split: z.object({ uri: z.string(), sha256: z.string() }).optional(),
+  /** `s3://bucket/prefix` the job uploads its output files to, status.json last. */
+  outputUri: z.string().optional(),
 });
 
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -7,6 +7,22 @@ import { S3ArtifactStore } from './s3-store';
 /** Folder under stateDir where an S3 store keeps the checked local copies verifiedPath returns. */
 export const S3_CACHE_DIR = 'store-cache';
 
+/**
+ * The `store` block of a job spec when the store is S3 (undefined for a local folder): where a job on another machine
+ * reads its inputs by URI; the credentials come from that machine's AWS chain.
+ */
+export function jobStoreSpec(
+  store: LoadedConfig['config']['store'],
+): { url: string; endpoint?: string; region?: string; forcePathStyle?: boolean } | undefined {
+  if (parseS3Url(store.url) === undefined) return undefined;
+  return {
+    url: store.url,
+    ...(store.endpoint !== undefined ? { endpoint: store.endpoint } : {}),
+    ...(store.region !== undefined ? { region: store.region } : {}),
+    ...(store.forcePathStyle !== undefined ? { forcePathStyle: store.forcePathStyle } : {}),
+  };
+}
+
 /** The artifact store temporal.yaml's `store:` names: a folder under stateDir (default `store`) or an S3 bucket. */
 export function openArtifactStore(loaded: Pick<LoadedConfig, 'config' | 'stateDir'>): ArtifactStore {
   const { store } = loaded.config;

@@ -25,6 +25,11 @@ KNOWN_KEYS = (
     "probeRows",
     "outputDir",
     "rowShare",
+    # Inputs and outputs by store URI, for a job on another machine than the worker (store_io.py).
+    "store",
+    "snapshot",
+    "split",
+    "outputUri",
 )
 
 

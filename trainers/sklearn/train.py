@@ -14,6 +14,7 @@ import warnings
 from typing import Any
 
 from job_spec import JobInputError, JobSpec, parse_job_spec
+from store_io import S3Store, fetch_inputs, open_store, upload_outputs
 
 EXIT_OK = 0
 EXIT_RETRYABLE = 1
@@ -209,6 +210,16 @@ def run(spec: JobSpec, started: float) -> dict[str, Any]:
     return status
 
 
+def _upload_failure(upload: tuple[S3Store, str] | None, output_dir: str | None) -> None:
+    """Best effort: a failed job's status.json in the store tells a worker on another machine why."""
+    if upload is None or output_dir is None:
+        return
+    try:
+        upload_outputs(upload[0], output_dir, upload[1])
+    except Exception as err:  # noqa: BLE001 - the job has failed already; the launcher's own state still says so
+        print(f"could not upload the failed status to {upload[1]}: {err}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     """Runs one job; returns its exit code (0 ok, 2 bad spec/params/data, 1 anything else)."""
     started = time.monotonic()
@@ -218,6 +229,7 @@ def main(argv: list[str]) -> int:
 
     spec_path = argv[1]
     output_dir: str | None = None
+    upload: tuple[S3Store, str] | None = None
     extra: dict[str, Any] = {}
     try:
         try:
@@ -230,6 +242,14 @@ def main(argv: list[str]) -> int:
             output_dir = raw["outputDir"]
         if isinstance(raw, dict):
             extra = {k: raw[k] for k in ("jobId", "role") if isinstance(raw.get(k), str)}
+            # Inputs named by store URI are fetched (and hashed) first; see store_io.py.
+            opened = open_store(raw)
+            if opened is not None:
+                store, output_uri = opened
+                output_dir = raw["outputDir"]
+                if output_uri is not None:
+                    upload = (store, output_uri)
+                fetch_inputs(raw, store)
         spec = parse_job_spec(raw)
         os.makedirs(spec.output_dir, exist_ok=True)
         # A status.json from an earlier run of this job must not be read as this run's result while it works.
@@ -240,12 +260,16 @@ def main(argv: list[str]) -> int:
         log(f"job {spec.job_id} ({spec.role}): {spec.task} {spec.estimator}")
         status = run(spec, started)
         write_atomically(os.path.join(spec.output_dir, "status.json"), _json_bytes(status))
+        if upload is not None:
+            keys = upload_outputs(upload[0], spec.output_dir, upload[1])
+            log(f"uploaded {len(keys)} files to {upload[1]}")
         log(f"succeeded in {status['durationMs'] / 1000:.1f} s")
         return EXIT_OK
     except JobInputError as err:
         print(f"error: {err}", file=sys.stderr)
         log(f"failed: {err}")
         _failed_status(output_dir, str(err), EXIT_BAD_INPUT, err.kind, extra)
+        _upload_failure(upload, output_dir)
         return EXIT_BAD_INPUT
     except Exception as err:  # noqa: BLE001 - every other fault is reported and left to the launcher to retry
         traceback.print_exc(file=sys.stderr)
@@ -256,6 +280,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {message} (exit {EXIT_RETRYABLE}: retryable)", file=sys.stderr)
         log(f"failed: {message}")
         _failed_status(output_dir, message, EXIT_RETRYABLE, "resource" if resource else "internal", extra)
+        _upload_failure(upload, output_dir)
         return EXIT_RETRYABLE
 
 
