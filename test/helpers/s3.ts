@@ -4,7 +4,7 @@
 // Tests that stop and restart a server start a private one with startS3Server instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { waitFor } from './wait';
 
 const RECORD = path.join(TEST_SERVER_STATE, 's3.json');
 const LOCK = path.join(TEST_SERVER_STATE, 's3.lock');
+const SHARED_DATA = path.join(TEST_SERVER_STATE, 's3');
 
 const recordSchema = z.object({
   pid: z.number().int(),
@@ -108,7 +109,9 @@ export function testS3Server(): Promise<S3Server> {
       mkdirSync(TEST_SERVER_STATE, { recursive: true });
       const found = recorded();
       if (found && processAlive(found.pid) && (await listening(found.port))) return found;
-      const { child: _child, ...server } = await startS3Server();
+      // The folder the shared server serves is the run's own: a new server starts from an empty one.
+      rmSync(SHARED_DATA, { recursive: true, force: true });
+      const { child: _child, ...server } = await startS3Server({ dataDir: path.join(SHARED_DATA, 'buckets') });
       writeFileSync(RECORD, `${JSON.stringify(server)}\n`);
       return server;
     },

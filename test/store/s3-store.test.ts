@@ -173,7 +173,10 @@ describe('S3 artifact store: access and reachability', () => {
 describe('S3 artifact store: the server restarts during an upload', () => {
   let own: Awaited<ReturnType<typeof startS3Server>> | undefined;
   after(async () => {
-    if (own) await stopS3Server(own);
+    if (!own) return;
+    await stopS3Server(own);
+    await rm(own.dataDir, { recursive: true, force: true });
+    await rm(own.log, { force: true });
   });
 
   it('the put fails while the server is down, nothing is visible under the key, and a retried put stores it once', async () => {

@@ -49,7 +49,8 @@ async function runJob(spec: Record<string, unknown>, env: Record<string, string>
   return { code, stderr };
 }
 
-describe('the reference trainer reads and writes the S3 store by URI', { timeout: 120_000 }, () => {
+// The timeout leaves room for building the S3 server when this file is the first to need it.
+describe('the reference trainer reads and writes the S3 store by URI', { timeout: 300_000 }, () => {
   let server: S3Server;
   let bucket: string;
   let store: S3ArtifactStore;
