@@ -38,6 +38,7 @@ const RUNNERS: Record<Exclude<BenchName, 'drift'>, (mode: BenchMode) => Promise<
   orchestration: async (mode) => (await import('./orchestration')).runOrchestration(mode),
   'data-pull': async (mode) => (await import('./data-pull')).runDataPull(mode),
   serving: async (mode) => (await import('./serving')).runServing(mode),
+  estimated: async (mode) => (await import('./estimated')).runEstimated(mode),
 };
 
 function usage(message: string): never {

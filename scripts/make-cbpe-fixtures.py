@@ -1,7 +1,9 @@
 """NannyML's CBPE estimates on the flights data, as fixtures for Relearn's own CBPE (src/drift/estimated.ts).
 
 Run with the NannyML environment (scripts/requirements-nannyml.txt says how to make it):
-    .relearn/nannyml-venv/bin/python scripts/make-cbpe-fixtures.py
+    .relearn/nannyml-venv/bin/python scripts/make-cbpe-fixtures.py [--cache-only]
+
+With --cache-only only the scores cache below is written (the benchmark's input), not the fixtures.
 
 A January champion, fitted the way the reference trainer fits one (scikit-learn logistic regression on distance,
 departure hour and origin; balanced class weights, so that it predicts the minority class and F1 means something), is scored on its holdout (the last week of January: the calibration rows) and on every
@@ -16,6 +18,7 @@ the same numbers. Writes:
 
 import json
 import os
+import sys
 import warnings
 
 # NannyML reports usage to a web service unless told not to (and the machines this runs on may have no network).
@@ -154,12 +157,13 @@ def main():
             fixture["multiclass"]["windows"].append({"from": name, "p": P.ravel().tolist(), "nannyml": estimates(df)})
         print(name, {m: round(v["value"], 4) for m, v in table["weeks"][-1]["nannyml"].items()}, "realized", round(table["weeks"][-1]["realized"]["roc_auc"], 4))
 
-    os.makedirs(FIXTURES, exist_ok=True)
     os.makedirs(CACHE, exist_ok=True)
-    with open(os.path.join(FIXTURES, "flights-cbpe.json"), "w") as f:
-        json.dump(fixture, f, separators=(",", ":"))
-    with open(os.path.join(FIXTURES, "flights-weeks.json"), "w") as f:
-        json.dump(table, f, indent=1)
+    if "--cache-only" not in sys.argv:
+        os.makedirs(FIXTURES, exist_ok=True)
+        with open(os.path.join(FIXTURES, "flights-cbpe.json"), "w") as f:
+            json.dump(fixture, f, separators=(",", ":"))
+        with open(os.path.join(FIXTURES, "flights-weeks.json"), "w") as f:
+            json.dump(table, f, indent=1)
     with open(os.path.join(CACHE, "flights-weeks-scores.json"), "w") as f:
         json.dump(cache, f, separators=(",", ":"))
 
