@@ -80,6 +80,11 @@ function driftReason(check: DriftCheckSummary): string {
     const band = e.lower !== null && e.upper !== null ? ` [${e.lower.toFixed(4)}, ${e.upper.toFixed(4)}]` : '';
     parts.push(`estimated ${e.name} ${e.value.toFixed(4)}${band} vs holdout ${e.championHoldout.toFixed(4)} (no labels needed)`);
   }
+  // Checks made before drift.multivariate have no such field, so their reasons replay unchanged.
+  const mv = check.multivariate;
+  if (mv?.drifted && patched('multivariate-drift-reason')) {
+    parts.push(`multivariate drift (domain classifier AUC ${mv.auc.toFixed(3)} > ${mv.maxAuc}; explained by ${mv.explained.slice(0, 3).map((f) => f.feature).join(', ')})`);
+  }
   return parts.join('; ');
 }
 

@@ -3,21 +3,23 @@
 // univariate tests; an identical-distribution window is not flagged; the explained drift ranks the shifted features
 // first, weighted by a champion (trained by the same trainer) that uses one of them and ignores the other.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeVector, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { parseConfig } from '../../src/config';
 import type { ModelConfig } from '../../src/config/schema';
-import { mulberry32 } from '../../src/contracts';
+import { mulberry32, type DriftCheckSummary } from '../../src/contracts';
 import { checkDrift } from '../../src/drift/check';
 import { domainClassifierDrift, explainDrift, type MultivariateDrift } from '../../src/drift/domain-classifier';
 import { renderDriftHtml } from '../../src/drift/report-html';
+import { runDriftCheck, type DriftCheckReport } from '../../src/drift/run-check';
 import { trainingJobRunner } from '../../src/drift/training-job-runner';
 import { LocalLauncher } from '../../src/jobs/local';
 import { openSession } from '../../src/onnx';
 import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
+import { CHAMPION_ALIAS, openSqliteRegistry, type RegistryStore } from '../../src/registry';
 import { splitToIpc } from '../../src/split';
 import { LocalArtifactStore } from '../../src/store';
 
@@ -43,8 +45,10 @@ function window(n: number, rho: number, seed: number): Table {
   return new Table({ x1: makeVector(x1), x2: makeVector(x2), x3: makeVector(x3), c: vectorFromArray(c, new Utf8()), y: makeVector(y) });
 }
 
-const config = parseConfig(
-  `
+/** The model's config; its drift block reads the window from `windowFile`. */
+const configWith = (windowFile: string) =>
+  parseConfig(
+    `
 models:
   m:
     task: binary
@@ -53,24 +57,42 @@ models:
     label: y
     trainer: { estimator: logistic_regression }
     drift:
-      multivariate: { maxAuc: 0.55, folds: 3, maxRows: 2000, permutations: 2, sensitivityRows: 1000 }
+      path: ${JSON.stringify(windowFile)}
+      multivariate: { maxAuc: 0.55, folds: 2, maxRows: 2000, permutations: 2, sensitivityRows: 1000 }
 `,
-  'temporal.yaml',
-);
-const cfg = config.models.m as ModelConfig;
-const options = { ...cfg.drift!.multivariate!, seed: 42 };
+    'temporal.yaml',
+  ).models.m as ModelConfig;
+
+/** A window as the CSV a drift check reads: a time column in January 2026 and the columns of `table`. */
+function writeWindowCsv(file: string, table: Table): void {
+  const names = ['x1', 'x2', 'x3', 'c', 'y'];
+  const lines = [`ts,${names.join(',')}`];
+  for (let i = 0; i < table.numRows; i++) {
+    const ts = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().replace('T', ' ').slice(0, 19);
+    lines.push([ts, ...names.map((n) => String(table.getChild(n)!.get(i)))].join(','));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
 
 describe('multivariate drift: a domain classifier trained through the launcher, scored on ONNX', () => {
   let dir: string;
+  let cfg: ModelConfig;
+  let options: Parameters<typeof domainClassifierDrift>[1]['options'];
+  let registry: RegistryStore;
+  let summary: DriftCheckSummary;
   let store: LocalArtifactStore;
   let runJob: ReturnType<typeof trainingJobRunner>;
   let reference: Table;
   let champion: { session: Awaited<ReturnType<typeof openSession>>; task: 'binary'; name: string };
   let correlated: MultivariateDrift;
+  let report: DriftCheckReport;
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-domain-'));
+    cfg = configWith(path.join(dir, 'window.csv'));
+    options = { ...cfg.drift!.multivariate!, seed: 42 };
     store = new LocalArtifactStore(path.join(dir, 'store'));
+    registry = openSqliteRegistry(path.join(dir, 'registry.db'));
     runJob = trainingJobRunner({ launcher: new LocalLauncher(path.join(dir, 'jobs')), cfg, baseDir: RELEARN_ROOT, commandVars: { python: VENV_PYTHON, relearn: RELEARN_ROOT }, pollMs: 200 });
     reference = window(4000, 0, 1);
     // The champion: the model's own trainer on the reference (it uses x1 and x3, not x2).
@@ -93,10 +115,50 @@ describe('multivariate drift: a domain classifier trained through the launcher, 
       },
     });
     champion = { session: await openSession(readFileSync(path.join(job.outputDir, 'model.onnx'))), task: 'binary', name: 'champion' };
-    correlated = await domainClassifierDrift({ store, runJob }, { jobKey: 'correlated', modelConfig: cfg, reference, current: window(4000, 0.8, 2), options, champion });
+    // The champion registered as the retrain workflow leaves it: its model, its training snapshot, the champion alias.
+    const artifact = await store.putFile('models', 'model.onnx', path.join(job.outputDir, 'model.onnx'));
+    const version = await registry.registerVersion({
+      model: 'm',
+      artifactUri: artifact.uri,
+      artifactSha256: artifact.sha256,
+      sizeBytes: artifact.sizeBytes,
+      snapshotUri: snapshot.uri,
+      snapshotSha256: snapshot.sha256,
+      params: {},
+      metrics: {},
+      gate: { verdict: 'PASS' },
+      lineage: { classes: [0, 1] },
+      workflowId: 'retrain/m',
+      runId: 'r1',
+    });
+    await registry.promote({ model: 'm', version: version.version, expectedChampion: null, reason: 'test', workflowId: 'retrain/m', runId: 'r1' });
+    assert.equal((await registry.getAlias('m', CHAMPION_ALIAS))?.version, version.version);
+    // The check as the monitor's activity runs it, on a window whose x1–x2 correlation moved from 0 to 0.8.
+    writeWindowCsv(path.join(dir, 'window.csv'), window(4000, 0.8, 2));
+    const check = await runDriftCheck(
+      { store, registry, baseDir: dir, dataRoot: dir, runJob },
+      { model: 'm', modelConfig: cfg, window: { from: '2026-01-01', to: '2026-02-01' }, checkedAt: '2026-02-01T00:00:00.000Z' },
+    );
+    summary = check.summary;
+    report = check.report!;
+    correlated = report.multivariate!;
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    await registry.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the check asks for a retrain on multivariate drift alone, and its summary names the features that explain it', () => {
+    assert.equal(summary.skipped, undefined, summary.skipped);
+    assert.equal(summary.datasetDrift, false);
+    assert.equal(summary.drifted, 0);
+    assert.equal(summary.predictionDrift, false, 'the champion ignores x2: its outputs did not move');
+    assert.equal(summary.multivariate?.drifted, true);
+    assert.equal(summary.retrain, true);
+    assert.equal(summary.multivariate?.explained[0]?.feature, 'x1');
+    assert.equal(summary.multivariate?.auc, correlated.auc);
+  });
 
   it('catches a correlation change that every univariate test misses', () => {
     const current = window(4000, 0.8, 2);
@@ -106,8 +168,8 @@ describe('multivariate drift: a domain classifier trained through the launcher, 
     }
     assert.equal(correlated.drifted, true);
     assert.ok(correlated.auc > 0.6, `cross-validated ROC AUC ${correlated.auc}`);
-    assert.equal(correlated.foldAucs.length, 3);
-    assert.equal(correlated.jobIds.length, 3);
+    assert.equal(correlated.foldAucs.length, 2);
+    assert.equal(correlated.jobIds.length, 2);
     assert.equal(correlated.referenceRows, 2000);
   });
 
@@ -130,8 +192,7 @@ describe('multivariate drift: a domain classifier trained through the launcher, 
   });
 
   it('the HTML report shows the explained drift first', () => {
-    const report = checkDrift(reference, window(4000, 0.8, 2), { numeric: ['x1', 'x2', 'x3'], categorical: ['c'] });
-    const html = renderDriftHtml({ ...report, multivariate: correlated }, { model: 'm', window: { from: 'a', to: 'b' }, championVersion: 1, checkedAt: 'now' });
+    const html = renderDriftHtml(report, { model: 'm', window: summary.window, championVersion: summary.championVersion!, checkedAt: summary.checkedAt });
     const explained = html.indexOf('<h2>Explained drift');
     assert.ok(explained > 0, 'the section is there');
     assert.ok(explained < html.indexOf('<table><thead><tr><th>feature</th><th>kind</th>'), 'before the per-feature table');
