@@ -163,7 +163,6 @@ export class S3ArtifactStore implements ArtifactStore {
     if (await isCopyOf(finalPath, ref.sha256)) return finalPath;
     const dir = path.dirname(finalPath);
     await mkdir(dir, { recursive: true, mode: CACHE_DIR_MODE });
-    await unlink(finalPath).catch(() => undefined);
     const tempPath = path.join(dir, `.${parts.name}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
     try {
       await this.download(ref, async (body, hash) => {
