@@ -6,7 +6,9 @@ import { modelDigest } from '../../src/config';
 import { pullSnapshot } from '../../src/data';
 import { tableFromArrays } from 'apache-arrow';
 import { numericValues, stringValues } from '../../src/data/columns';
+import { runDriftCheck } from '../../src/drift/run-check';
 import { openSession, scoreRows } from '../../src/onnx';
+import { openRegistry } from '../../src/registry';
 import { PredictionLogWriter, newServerRequestId } from '../../src/prediction-log';
 import { openArtifactStore } from '../../src/store';
 import { connectClient } from '../../src/temporal/connection';
@@ -175,5 +177,28 @@ describe('estimated performance triggers a retrain without labels (real dev serv
     assert.equal(state.triggered, 1);
     assert.match(state.lastTrigger!.reason, /estimated roc_auc 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\] vs holdout 0\.\d{4}/);
     assert.deepEqual([...triggers].sort(), ['estimated-performance', 'manual']);
+  });
+
+  it('a window with labels: the realized value beside the estimate, in the JSON and the HTML report', async () => {
+    const cfg = structuredClone(loaded.config.models[model]!);
+    cfg.drift = { ...cfg.drift!, source: 'data' };
+    const registry = openRegistry(loaded);
+    const store = openArtifactStore(loaded);
+    try {
+      const deps = { store, registry, baseDir: loaded.baseDir, dataRoot: loaded.dataRoot, stateDir: loaded.stateDir };
+      const { report, summary } = await runDriftCheck(deps, { model, modelConfig: cfg, window: CHECK_WINDOW, checkedAt: new Date().toISOString() });
+      const e = report!.estimated!;
+      assert.ok(!('note' in e), JSON.stringify(e));
+      assert.equal(e.realized?.labelsFrom, 'data');
+      assert.equal(e.realized?.rows, report!.metric!.labelled);
+      // The realized ROC AUC is the labelled metric the check computes anyway, on the same rows.
+      assert.ok(Math.abs(e.realized!.value! - report!.metric!.value!) < 1e-12);
+      assert.equal(summary.estimated?.realized, e.realized!.value);
+      const html = readFileSync(store.locate(summary.report!.html), 'utf8');
+      assert.match(html, new RegExp(`Realized on the window's ${e.realized!.rows} labelled rows \\(from data\\): <strong>${e.realized!.value!.toFixed(4)}</strong>`));
+      assert.match(html, /no concept shift/);
+    } finally {
+      await registry.close();
+    }
   });
 });
