@@ -70,7 +70,7 @@ export function planAliasMove(move: AliasMove, facts: AliasMoveFacts): AliasMove
 
   if (current !== expectedVersion) {
     // Moved by someone else since the caller looked: the loss is recorded once per run, and nothing else changes.
-    const reason = `${alias} is ${versionLabel(current)}, expected ${versionLabel(expectedVersion)}`;
+    const reason = `${alias} is ${versionLabel(current)}, expected ${versionLabel(expectedVersion)} (moved by someone else)`;
     const rejected: AuditAction = `${action}-rejected`;
     const outcome = { moved: false, changed: false, version: current, fromVersion: current, reason };
     if (recorded(rejected, current)) return { outcome };

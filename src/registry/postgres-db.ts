@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { ConfigError, RegistryCredentialsError } from '../errors';
@@ -50,17 +51,24 @@ export class PostgresRegistryDb implements RegistryDb {
   private readonly pool: pg.Pool;
   private readonly attempts: number;
   private migrated: Promise<void> | undefined;
+  private passwordGiven = true;
 
   constructor(private readonly options: PostgresRegistryOptions) {
     this.location = redactPostgresUrl(options.url);
     this.attempts = Math.max(1, options.attempts ?? 3);
     const { passwordFile } = options;
     this.pool = new pg.Pool({
-      connectionString: options.url,
+      ...connectionFields(options.url),
       max: options.maxConnections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-      // Read at each connection, so a rotated password is picked up without a restart.
-      ...(passwordFile !== undefined ? { password: async () => (await readPasswordFile(passwordFile)) } : {}),
+      // Read at each connection, so a rotated password is picked up without a restart. With none at all (and a server
+      // that asks for one) a throwaway one is sent: pg would otherwise give up without answering the server, which then
+      // holds the half-open connection (and the process) until its authentication timeout; this way the server says no.
+      password: async () => {
+        const password = passwordFile !== undefined ? await readPasswordFile(passwordFile) : process.env.PGPASSWORD;
+        this.passwordGiven = password !== undefined && password !== '';
+        return this.passwordGiven ? (password as string) : `no-password-${randomUUID()}`;
+      },
     });
     // An idle connection the server dropped must not crash the process; the next checkout opens a new one.
     this.pool.on('error', () => undefined);
@@ -149,9 +157,10 @@ export class PostgresRegistryDb implements RegistryDb {
       } catch (err) {
         if (err instanceof ConfigError || err instanceof RegistryCredentialsError) throw err;
         if (isCredentialFault(err)) {
+          const source = this.options.passwordFile !== undefined ? `the file ${this.options.passwordFile}` : 'PGPASSWORD';
           throw new RegistryCredentialsError(
-            `registry ${this.location}: the server refused the credentials (${errorText(err)}); the password comes from ` +
-              `${this.options.passwordFile !== undefined ? `the file ${this.options.passwordFile}` : 'PGPASSWORD'}, never from the URL`,
+            `registry ${this.location}: the server refused the credentials (${errorText(err)}); ` +
+              (this.passwordGiven ? `the password comes from ${source}, never from the URL` : `no password was given: ${source} is empty or unset (never put it in the URL)`),
           );
         }
         if (databaseCode(err) === '3D000') {
@@ -175,6 +184,20 @@ async function readPasswordFile(file: string): Promise<string> {
     throw new ConfigError(`registry.passwordFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   return text.split(/\r?\n/, 1)[0] ?? '';
+}
+
+// The URL's parts as pg's fields: pg lets the fields parsed from a connection string override a `password` given
+// beside it, so the URL is taken apart here and the password (PGPASSWORD or the file) added on its own.
+function connectionFields(url: string): pg.PoolConfig {
+  const u = new URL(url);
+  const sslmode = u.searchParams.get('sslmode');
+  return {
+    host: decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')),
+    port: u.port === '' ? 5432 : Number(u.port),
+    ...(u.username !== '' ? { user: decodeURIComponent(u.username) } : {}),
+    database: decodeURIComponent(u.pathname.slice(1)),
+    ...(sslmode === null || sslmode === 'disable' || sslmode === 'prefer' ? {} : { ssl: sslmode === 'no-verify' ? { rejectUnauthorized: false } : true }),
+  };
 }
 
 // The SQL of the registry is written with `?` (SQLite's placeholders); pg numbers them. No statement of the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Sha256Schema } from '../store';
+import { Sha256Schema } from '../store/store-uri';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const NAME_HINT = 'expected 1-128 characters from [A-Za-z0-9._-], starting with a letter or digit';

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Listr } from 'listr2';
 import { RELEARN_ROOT, VENV_DIR, VENV_PYTHON } from '../paths';
@@ -89,6 +89,38 @@ async function installChromium(onLine: (line: string) => void): Promise<void> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
 }
 
+/** The folder of Debian's PostgreSQL server programs (initdb, pg_ctl, postgres), newest version first; undefined when absent. */
+export function findPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v) && existsSync(path.join(root, v, 'bin', 'initdb')) && existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] === undefined ? undefined : path.join(root, versions[0], 'bin');
+}
+
+/**
+ * Installs Debian's PostgreSQL server for the registry tests (needs root and apt-get); a no-op when it is there. The
+ * package would create and start a cluster of its own on port 5432; the tests start their own in a temporary folder,
+ * so postgresql-common is told not to (the way Debian-based database images do it).
+ */
+export async function installPostgres(onLine: (line: string) => void): Promise<void> {
+  if (findPostgresBin() !== undefined) return;
+  if (!existsSync('/usr/bin/apt-get')) throw new Error("PostgreSQL's server (initdb) is missing and there is no apt-get here to install Debian's postgresql");
+  if (process.getuid?.() !== 0) {
+    throw new Error("PostgreSQL's server (initdb) is missing and installing it needs root: run 'apt-get install -y postgresql' as root");
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await runStreaming('apt-get', ['update'], onLine, env);
+  await runStreaming('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql-common'], onLine, env);
+  const clusterConf = '/etc/postgresql-common/createcluster.conf';
+  if (existsSync(clusterConf)) {
+    writeFileSync(clusterConf, readFileSync(clusterConf, 'utf8').replace(/^#?\s*create_main_cluster\s*=.*$/m, 'create_main_cluster = false'));
+  }
+  await runStreaming('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], onLine, env);
+  if (findPostgresBin() === undefined) throw new Error('apt-get installed postgresql but /usr/lib/postgresql/<version>/bin/initdb is still missing');
+}
+
 /** What to install besides the Python environment and the Temporal CLI. */
 export interface SetupOptions {
   /** Chromium for the browser tests (`npm test` asks for it; the demo does not need it). */
@@ -151,6 +183,17 @@ export async function runSetup(opts: SetupOptions = {}): Promise<void> {
           await installRayEnv((l) => (task.output = l.slice(0, 120)));
         },
         // Without Ray only the Ray launcher tests fail (saying why); the other tests still run.
+        exitOnError: false,
+        rendererOptions: { bottomBar: 2 },
+      },
+      {
+        title: "PostgreSQL server for the registry tests (Debian's postgresql)",
+        enabled: () => opts.testClients === true,
+        skip: () => (findPostgresBin() !== undefined ? `found ${findPostgresBin()}` : false),
+        task: async (_ctx, task) => {
+          await installPostgres((l) => (task.output = l.slice(0, 120)));
+        },
+        // Without it only the PostgreSQL registry tests fail (saying why); the other tests still run.
         exitOnError: false,
         rendererOptions: { bottomBar: 2 },
       },

@@ -1,6 +1,6 @@
 // Test environment for pipeline tests: one real Temporal dev server shared by the test files (started once, reused),
 // and per test a fresh state folder (store, registry, job folders), its own task queue and its own model names.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -16,10 +16,10 @@ import { startRetrain } from '../../src/temporal/runs';
 import { createRelearnWorker, type RelearnWorkerOptions } from '../../src/temporal/worker';
 import type { RetrainResult } from '../../src/contracts';
 import { freePorts } from './free-port';
-import { waitFor } from './wait';
+import { TEST_SERVER_STATE, withFileLock } from './file-lock';
 
-/** State folder of the shared test dev server (removed by nothing: it is reused by the next test run). */
-export const TEST_SERVER_STATE = path.join(RELEARN_ROOT, '.relearn-test');
+export { TEST_SERVER_STATE, withFileLock };
+
 const TEST_SERVER = { stateDir: TEST_SERVER_STATE, dbFile: 'temporal.db', namespace: 'default' };
 const START_LOCK = path.join(TEST_SERVER_STATE, 'start.lock');
 
@@ -37,54 +37,6 @@ export async function startDevServerOnFreePorts(
     } catch (err) {
       if (attempt >= 3) throw err;
     }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readLock(lockFile: string): string {
-  try {
-    return readFileSync(lockFile, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/**
- * Runs `fn` holding the lock file `lockFile` (under .relearn-test/), so test files that start together never start a
- * shared service twice (for the dev server: two servers on one database; a fixed port used to make the second start
- * fail, free ports would let it succeed).
- */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 240_000): Promise<T> {
-  mkdirSync(path.dirname(lockFile), { recursive: true });
-  await waitFor(
-    `the lock ${path.relative(RELEARN_ROOT, lockFile)}`,
-    () => {
-      try {
-        writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        // A holder that died left its lock behind (an empty file is one being written just now).
-        const holder = Number.parseInt(readLock(lockFile), 10);
-        if (holder > 0 && !pidAlive(holder)) rmSync(lockFile, { force: true });
-        return undefined;
-      }
-    },
-    timeoutMs,
-    50,
-  );
-  try {
-    return await fn();
-  } finally {
-    rmSync(lockFile, { force: true });
   }
 }
 
