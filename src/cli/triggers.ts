@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { type LoadedConfig, loadConfig, modelConfig, modelDigest } from '../config';
 import { runDriftCheck } from '../drift/run-check';
+import { jobCommandVars, trainingJobRunner } from '../drift/training-job-runner';
+import { openLaunchers } from '../jobs/launchers';
 import { ConfigError } from '../errors';
 import { openRegistry } from '../registry';
 import { openArtifactStore } from '../store';
@@ -138,7 +140,14 @@ export function registerTriggerCommands(program: Command): void {
       };
       const registry = openRegistry(loaded);
       try {
-        const deps = { store: openArtifactStore(loaded), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot };
+        // drift.multivariate trains its domain classifier through the model's launcher, as a worker would.
+        const runJob = trainingJobRunner({
+          launcher: openLaunchers(loaded.stateDir, Object.values(loaded.config.models)).for(cfg.trainer.launcher),
+          cfg,
+          baseDir: loaded.baseDir,
+          commandVars: jobCommandVars(loaded),
+        });
+        const deps = { store: openArtifactStore(loaded), registry, baseDir: loaded.baseDir, stateDir: loaded.stateDir, dataRoot: loaded.dataRoot, runJob };
         const { summary, report } = await runDriftCheck(deps, { model, modelConfig: cfg, window, checkedAt: new Date(now).toISOString() });
         if (opts.json) return console.log(JSON.stringify({ summary, report }, null, 2));
         if (!report) return console.log(`no verdict: ${summary.skipped}`);
@@ -165,6 +174,13 @@ export function registerTriggerCommands(program: Command): void {
         if (m) {
           const verdict = m.drifted === null ? (m.note ?? 'no maximum drop configured') : m.drifted ? pc.red(`drop above ${m.maxDrop}`) : `within ${m.maxDrop}`;
           console.log(`${m.metric} on ${m.labelled} labelled rows (${m.labelsFrom}): ${m.value === null ? '—' : num(m.value, 4)} vs champion holdout ${m.championHoldout === null ? '—' : num(m.championHoldout, 4)}: ${verdict}`);
+        }
+        const mv = report.multivariate;
+        if (mv) {
+          console.log(
+            `multivariate (domain classifier, ${mv.folds} folds): ROC AUC ${num(mv.auc, 4)}, maximum ${mv.maxAuc}: ${mv.drifted ? pc.red('drifted') : 'no drift'}; ` +
+              `explained by ${mv.explained.slice(0, 3).map((f) => `${f.feature} ${(f.impact * 100).toFixed(0)}%`).join(', ')}`,
+          );
         }
         console.log(report.retrain ? pc.red('→ retraining asked for') : '→ no retraining needed');
         console.log(`report ${summary.report?.html ? openArtifactStore(loaded).locate(summary.report.html) : ''}`);

@@ -1,9 +1,12 @@
 // The drift check's training jobs (the domain classifier's folds) run as the training stage's do: through the
 // worker's launcher for the model, under a job id derived from the check (a retried check re-attaches), with the
 // worker's own command, environment and deadline, awaited with heartbeats.
+import path from 'node:path';
+import type { LoadedConfig } from '../config';
 import type { ModelConfig } from '../config/schema';
 import { awaitJob, expandCommand, type AwaitJobOptions } from '../jobs/await-job';
 import { safeJobId } from '../jobs/launcher';
+import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import type { RunTrainingJob } from './domain-classifier';
 
 /** A RunTrainingJob over `launcher` with the model's trainer block. */
@@ -38,4 +41,9 @@ export function trainingJobRunner(opts: {
     });
     return { jobId: handle.jobId, outputDir: handle.outputDir };
   };
+}
+
+/** `{python}` and `{relearn}` of job commands as a worker fills them in (for a check run outside a worker). */
+export function jobCommandVars(loaded: Pick<LoadedConfig, 'config' | 'baseDir'>): Record<string, string> {
+  return { python: loaded.config.python ? path.resolve(loaded.baseDir, loaded.config.python) : VENV_PYTHON, relearn: RELEARN_ROOT };
 }
