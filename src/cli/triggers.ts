@@ -175,6 +175,17 @@ export function registerTriggerCommands(program: Command): void {
           const verdict = m.drifted === null ? (m.note ?? 'no maximum drop configured') : m.drifted ? pc.red(`drop above ${m.maxDrop}`) : `within ${m.maxDrop}`;
           console.log(`${m.metric} on ${m.labelled} labelled rows (${m.labelsFrom}): ${m.value === null ? '—' : num(m.value, 4)} vs champion holdout ${m.championHoldout === null ? '—' : num(m.championHoldout, 4)}: ${verdict}`);
         }
+        const e = report.estimated;
+        if (e) {
+          if ('note' in e) console.log(`estimated ${e.metric} (CBPE): no estimate (${e.note})`);
+          else {
+            const verdict = e.drifted === null ? 'no verdict' : e.drifted ? pc.red(`drop above ${e.maxDrop}`) : `within ${e.maxDrop}`;
+            const realized = e.realized ? `; realized ${e.realized.value === null ? '—' : num(e.realized.value, 4)} on ${e.realized.rows} labelled rows` : '; no labels';
+            console.log(
+              `estimated ${e.metric} (CBPE, no labels): ${num(e.value, 4)} [${num(e.lower, 4)}, ${num(e.upper, 4)}] vs champion holdout ${e.championHoldout === null ? '—' : num(e.championHoldout, 4)}: ${verdict}${realized}`,
+            );
+          }
+        }
         const mv = report.multivariate;
         if (mv) {
           console.log(

@@ -54,15 +54,18 @@ export const CBPE_ASSUMPTIONS =
   'The estimate holds while the relation between features and label is the one of the holdout (no concept shift; a shift of the inputs alone is fine) '
   + "and the calibration learnt on the champion's holdout still holds where the window's inputs lie.";
 
-/** The champion's holdout rows scored, with their labels: CBPE's calibration data. */
-async function holdoutRows(input: {
+/** The champion and what a check has opened of it: its ONNX session, its training snapshot, its classes. */
+interface ChampionContext {
   store: ArtifactStore;
   champion: VersionRecord;
   cfg: ModelConfig;
   session: Awaited<ReturnType<typeof openSession>>;
   reference: Table;
   classes: ReadonlyArray<string | number | boolean>;
-}): Promise<{ yTrue: Int32Array; probabilities: Float32Array; numClasses: number } | string> {
+}
+
+/** The champion's holdout rows scored, with their labels: CBPE's calibration data. */
+async function holdoutRows(input: ChampionContext): Promise<{ yTrue: Int32Array; probabilities: Float32Array; numClasses: number } | string> {
   const { champion, cfg, reference } = input;
   const split = (champion.lineage as { split?: { uri: string; sha256: string } }).split;
   if (!split) return `champion v${champion.version} records no split, so its holdout is unknown`;
@@ -83,13 +86,7 @@ async function holdoutRows(input: {
  * Estimates the configured metric on the window's champion probabilities, or says why not (`note`, no verdict).
  * `realized` is the metric on the window's labelled rows, when there are any.
  */
-export async function estimatePerformance(input: {
-  store: ArtifactStore;
-  champion: VersionRecord;
-  cfg: ModelConfig;
-  session: Awaited<ReturnType<typeof openSession>>;
-  reference: Table;
-  classes: ReadonlyArray<string | number | boolean>;
+export async function estimatePerformance(input: ChampionContext & {
   window: { probabilities: ArrayLike<number>; numClasses: number } | undefined;
   championHoldout: (metric: string) => number | null;
   labelled?: { labelsFrom: 'feedback' | 'data'; outputs: LabelledOutputs };
