@@ -124,6 +124,10 @@ export class PostgresRegistryDb implements RegistryDb {
 
   private async transaction<T>(begin: string, fn: (client: pg.PoolClient, session: SqlSession) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection the server drops while it is checked out also emits 'error'; the failed query reports it, and an
+    // unheard event would end the process.
+    const ignoreDrop = (): void => undefined;
+    client.on('error', ignoreDrop);
     const session: SqlSession = {
       rows: async <R>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numberPlaceholders(sql), [...params])).rows as R[],
       run: async (sql: string, params: readonly SqlValue[] = []) => {
@@ -142,6 +146,7 @@ export class PostgresRegistryDb implements RegistryDb {
       throw err;
     } finally {
       // A connection that failed mid-way is dropped from the pool rather than handed to the next caller.
+      client.off('error', ignoreDrop);
       client.release(broken !== undefined && isTransient(broken) ? true : undefined);
     }
   }

@@ -6,12 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
+import pg from 'pg';
 import { parseConfig } from '../../src/config';
 import { RegistryCredentialsError, toActivityFailure } from '../../src/errors';
 import { PostgresRegistryDb, Registry, RegistryUnavailableError, openRegistry } from '../../src/registry';
+import type { RegisterVersionInput } from '../../src/registry';
 import { MINIMAL_CONFIG, configError } from '../helpers/config';
 import { freePort } from '../helpers/free-port';
 import { createTestDatabase } from '../helpers/postgres';
+import { waitFor } from '../helpers/wait';
 
 let url: string;
 let passwordFile: string;
@@ -36,6 +39,20 @@ function wrongPasswordFile(): string {
   const file = path.join(dir, 'wrong-password');
   writeFileSync(file, 'not-the-password\n');
   return file;
+}
+
+function clientFields(url: string): pg.ClientConfig {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port), user: u.username, database: u.pathname.slice(1) };
+}
+
+function versionInput(runId: string): RegisterVersionInput {
+  const sha = (c: string) => c.repeat(64);
+  return {
+    model: 'flights', artifactUri: `store://models/${sha('a')}/model.onnx`, artifactSha256: sha('a'), sizeBytes: 10,
+    snapshotUri: `store://snapshots/${sha('b')}/snapshot.arrow`, snapshotSha256: sha('b'), params: {}, metrics: {}, gate: {}, lineage: {},
+    workflowId: 'w', runId,
+  };
 }
 
 /** The failure an activity would report for `err`: non-retryable ApplicationFailure, or the error itself (retried). */
@@ -124,6 +141,43 @@ describe('unreachable and missing databases', () => {
         message: `registry ${missing}: database "no_such_registry" does not exist (create it, or fix registry.postgres in temporal.yaml)`,
       });
     } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('faults inside a transaction', () => {
+  test('a connection killed in the middle of a promotion: nothing half-done, the retry lands once', async () => {
+    const { url: own } = await createTestDatabase('killed');
+    const registry = new Registry(new PostgresRegistryDb({ url: own, passwordFile }));
+    const holder = new pg.Client({ ...clientFields(own), password: readFileSync(passwordFile, 'utf8').trim() });
+    try {
+      for (const run of ['run-1', 'run-2']) await registry.registerVersion(versionInput(run));
+      await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
+      // Another writer of the model holds its lock, so the promotion waits inside its transaction; then its server
+      // process is killed (as a failover or an admin would), and the lock is let go.
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['relearn.registry/flights']);
+      const promotion = registry.promote({ model: 'flights', version: 2, expectedChampion: 1, reason: 'better', workflowId: 'w', runId: 'run-2' });
+      const waiting = await waitFor('the promotion waiting for the model lock', async () => {
+        const { rows } = await holder.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+        );
+        return rows[0]?.pid;
+      }, 20_000, 50);
+      const { rows: champion } = await holder.query<{ version: number }>("SELECT version FROM aliases WHERE model = 'flights' AND alias = 'champion'");
+      assert.deepEqual(champion, [{ version: 1 }]);
+      await holder.query('SELECT pg_terminate_backend($1)', [waiting]);
+      await holder.query('COMMIT');
+      assert.deepEqual(await promotion, { promoted: true, champion: 2, reason: 'champion moved from v1 to v2' });
+      assert.deepEqual(
+        (await registry.auditLog('flights')).map((e) => `${e.action} ${e.alias} ${String(e.fromVersion)}->${String(e.toVersion)}`),
+        ['promote champion null->1', 'promote champion 1->2', 'promote previous null->1'],
+      );
+      assert.equal((await registry.getAlias('flights', 'previous'))?.version, 1);
+    } finally {
+      await holder.end().catch(() => undefined);
       await registry.close();
     }
   });
