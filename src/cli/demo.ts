@@ -33,8 +33,8 @@ export async function runDemo(opts: { configPath: string; rows?: number }): Prom
   const cfg = modelConfig(loaded, MODEL);
   if (opts.rows) cfg.source.sample = { maxRows: opts.rows, seed: cfg.source.sample?.seed ?? 7 };
   // The demo keeps its own registry and task queue so it starts from "no champion" every time and never hands its
-  // runs to a worker started elsewhere with another registry.
-  loaded.config.registry.sqlite = path.join('demo', 'registry.db');
+  // runs to a worker started elsewhere with another registry (a PostgreSQL one in temporal.yaml included).
+  loaded.config.registry = { sqlite: path.join('demo', 'registry.db') };
   loaded.config.temporal.taskQueue = 'relearn-demo';
   for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(loaded.stateDir, 'demo', `registry.db${suffix}`), { force: true });
 
