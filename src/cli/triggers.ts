@@ -245,6 +245,12 @@ export function registerTriggerCommands(program: Command): void {
           console.log(`checks ${status.checks}, drift found ${status.driftsFound}, runs started ${status.triggered}, suppressed by cooldown ${status.suppressed}, absorbed by a running run ${status.absorbed}`);
           if (status.cooldownUntil) console.log(`cooldown until ${status.cooldownUntil}`);
           if (status.lastCheck) console.log(`last check ${status.lastCheck.checkedAt}: ${status.lastCheck.skipped ?? `${status.lastCheck.drifted}/${status.lastCheck.checked} features drifted (share ${num(status.lastCheck.share ?? 0, 3)})`}${status.lastCheck.report ? `, report ${status.lastCheck.report.html}` : ''}`);
+          const est = status.lastCheck?.estimated;
+          if (est) {
+            const band = est.lower !== null && est.upper !== null ? ` [${num(est.lower, 4)}, ${num(est.upper, 4)}]` : '';
+            const value = est.value === null ? `no estimate (${est.note ?? 'no verdict'})` : `${num(est.value, 4)}${band} vs holdout ${est.championHoldout === null ? '—' : num(est.championHoldout, 4)}`;
+            console.log(`  estimated ${est.name} (no labels): ${value}${est.drifted ? pc.red(' — drop') : ''}${est.realized !== undefined && est.realized !== null ? `; realized ${num(est.realized, 4)}` : ''}`);
+          }
           if (status.lastTrigger) console.log(`last trigger ${status.lastTrigger.at}: ${status.lastTrigger.action} — ${status.lastTrigger.reason}`);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) throw new ConfigError(`no drift monitor of ${model} (run \`relearn monitor start ${model}\`)`);
