@@ -4,7 +4,7 @@
 // pid (scripts/bootstrap.mjs stops it at the end if this run started it). Each test file makes its own database.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -98,6 +98,8 @@ export function testPostgres(): Promise<TestPostgres> {
       mkdirSync(TEST_SERVER_STATE, { recursive: true });
       const server = recorded();
       if (server && processAlive(server.pid) && (await answers(server))) return server;
+      // The folder of a server that was stopped (by the end of an earlier npm test) holds nothing anyone needs.
+      if (server && !processAlive(server.pid)) rmSync(server.dir, { recursive: true, force: true });
       return startServer();
     },
     600_000,
