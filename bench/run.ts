@@ -39,6 +39,7 @@ const RUNNERS: Record<Exclude<BenchName, 'drift'>, (mode: BenchMode) => Promise<
   'data-pull': async (mode) => (await import('./data-pull')).runDataPull(mode),
   serving: async (mode) => (await import('./serving')).runServing(mode),
   estimated: async (mode) => (await import('./estimated')).runEstimated(mode),
+  store: async (mode) => (await import('./store')).runStore(mode),
 };
 
 function usage(message: string): never {
