@@ -2,11 +2,15 @@
 // POST /api/jobs/<id>/stop, GET /api/jobs/<id>/logs). Run 1 of a job is submitted under the job id itself, a later run
 // (after a retryable failure) under `<jobId>--run-<n>`: the submission ids are derived, never stored, so any worker
 // finds a job's runs on the cluster, and Ray's refusal of a second submission with the same id is an attach.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { JobContractError } from '../errors';
+import { createS3Client } from '../store';
 import { type JobSpec } from './contract';
 import {
   type ActiveJob,
@@ -38,7 +42,18 @@ const rayJobSchema = z
 type RayJob = z.infer<typeof rayJobSchema>;
 
 /** Metadata keys Relearn sets on each submission: which job and run it is, and the Temporal run it belongs to. */
-const META = { jobId: 'relearn.jobId', run: 'relearn.run', namespace: 'relearn.namespace', workflowId: 'relearn.workflowId', runId: 'relearn.runId' };
+const META = {
+  jobId: 'relearn.jobId',
+  run: 'relearn.run',
+  namespace: 'relearn.namespace',
+  workflowId: 'relearn.workflowId',
+  runId: 'relearn.runId',
+  /** Set when the job writes its outputs to the S3 store (a job that may run on another machine). */
+  outputUri: 'relearn.outputUri',
+  storeEndpoint: 'relearn.storeEndpoint',
+  storeRegion: 'relearn.storeRegion',
+  storeForcePathStyle: 'relearn.storeForcePathStyle',
+};
 
 /** Lines of a Ray job's log quoted in a failure message. */
 const LOG_TAIL_LINES = 15;
@@ -73,6 +88,11 @@ function httpRequest(url: string, method: 'GET' | 'POST', body: unknown, timeout
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** A command word with `{spec}` replaced by `spec` (already shell syntax), the rest quoted. */
+function withSpec(spec: string): (word: string) => string {
+  return (word) => (word.includes('{spec}') ? word.split('{spec}').map((piece) => (piece === '' ? '' : shellQuote(piece))).join(spec) : shellQuote(word));
 }
 
 /** One word of a POSIX shell command, quoted. */
@@ -169,35 +189,45 @@ export class RayLauncher implements JobLauncher {
   async launchOrAttach(opts: LaunchOptions): Promise<JobHandle> {
     const jobId = safeJobId(opts.jobId);
     const last = await this.latest(jobId);
-    if (last && this.stateOf(last.handle, last.job).kind !== 'failed') return last.handle;
+    // Only a failed or stopped run is launched again; a finished one is attached to and read by poll.
+    if (last && last.job.status !== 'FAILED' && last.job.status !== 'STOPPED') return last.handle;
     const handle = this.handle(jobId, (last?.handle.run ?? 0) + 1, false);
-    const home = path.join(handle.runDir, 'home');
     mkdirSync(handle.outputDir, { recursive: true });
-    mkdirSync(home, { recursive: true });
     const spec: JobSpec = { ...opts.spec, jobId, outputDir: handle.outputDir };
     const specPath = path.join(handle.runDir, 'spec.json');
-    writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
-    const command = opts.command.map((part) => part.replaceAll('{spec}', specPath));
     const threads = String(opts.threads ?? 1);
-    const body = {
-      submission_id: handle.submissionId,
-      entrypoint: `cd ${shellQuote(opts.cwd)} && exec ${command.map(shellQuote).join(' ')}`,
-      runtime_env: {
-        env_vars: {
-          HOME: home,
-          OMP_NUM_THREADS: threads,
-          OPENBLAS_NUM_THREADS: threads,
-          MKL_NUM_THREADS: threads,
-          NUMEXPR_NUM_THREADS: threads,
-          ...opts.env,
-        },
-      },
-      metadata: {
-        [META.jobId]: jobId,
-        [META.run]: String(handle.run),
-        ...(opts.owner ? { [META.namespace]: opts.owner.namespace, [META.workflowId]: opts.owner.workflowId, [META.runId]: opts.owner.runId } : {}),
-      },
+    const threadVars = { OMP_NUM_THREADS: threads, OPENBLAS_NUM_THREADS: threads, MKL_NUM_THREADS: threads, NUMEXPR_NUM_THREADS: threads };
+    const metadata: Record<string, string> = {
+      [META.jobId]: jobId,
+      [META.run]: String(handle.run),
+      ...(opts.owner ? { [META.namespace]: opts.owner.namespace, [META.workflowId]: opts.owner.workflowId, [META.runId]: opts.owner.runId } : {}),
     };
+    let entrypoint: string;
+    let envVars: Record<string, string>;
+    const store = opts.spec.store;
+    if (store !== undefined) {
+      // The store is S3: the job may run on a machine without the worker's disk. Its spec travels with the submission
+      // (no local paths: inputs by store URI, outputs to an S3 prefix the worker downloads from), its command runs
+      // where the node starts it, with the node's HOME and credentials.
+      const outputUri = `${store.url.replace(/\/+$/, '')}/jobs/${jobId}/run-${handle.run}`;
+      const { snapshotPath: _snapshotPath, splitPath: _splitPath, outputDir: _outputDir, ...portable } = { ...spec, outputUri };
+      writeFileSync(specPath, `${JSON.stringify({ ...spec, outputUri }, null, 2)}\n`);
+      entrypoint = `d=$(mktemp -d) && printf '%s' "$RELEARN_JOB_SPEC" > "$d/spec.json" && exec ${opts.command.map(withSpec('"$d/spec.json"')).join(' ')}`;
+      envVars = { ...threadVars, ...opts.env, RELEARN_JOB_SPEC: JSON.stringify(portable) };
+      Object.assign(metadata, {
+        [META.outputUri]: outputUri,
+        ...(store.endpoint !== undefined ? { [META.storeEndpoint]: store.endpoint } : {}),
+        ...(store.region !== undefined ? { [META.storeRegion]: store.region } : {}),
+        ...(store.forcePathStyle !== undefined ? { [META.storeForcePathStyle]: String(store.forcePathStyle) } : {}),
+      });
+    } else {
+      const home = path.join(handle.runDir, 'home');
+      mkdirSync(home, { recursive: true });
+      writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+      entrypoint = `cd ${shellQuote(opts.cwd)} && exec ${opts.command.map(withSpec(shellQuote(specPath))).join(' ')}`;
+      envVars = { HOME: home, ...threadVars, ...opts.env };
+    }
+    const body = { submission_id: handle.submissionId, entrypoint, runtime_env: { env_vars: envVars }, metadata };
     const { status, text } = await this.request('POST', '/api/jobs/', body);
     if (status === 200) return handle;
     // Another attempt (or a worker that died right after submitting) got there first: attach to its submission.
@@ -210,6 +240,10 @@ export class RayLauncher implements JobLauncher {
     const job = await this.getJob(submissionId);
     // Submitted but not yet known (the dashboard answers a submission before its record is readable everywhere).
     if (!job) return { kind: 'starting' };
+    const outputUri = job.metadata?.[META.outputUri];
+    if (outputUri !== undefined && (job.status === 'SUCCEEDED' || (job.status === 'FAILED' && job.driver_exit_code != null))) {
+      await this.fetchOutputs(job, outputUri, handle.outputDir);
+    }
     const state = this.stateOf(handle, job);
     if (state.kind === 'failed' && job.status === 'FAILED' && job.driver_exit_code == null) {
       return { ...state, message: `${state.message}\n${await this.logTail(submissionId)}`.trimEnd() };
@@ -249,6 +283,42 @@ export class RayLauncher implements JobLauncher {
     const { status, text } = await this.request('GET', route);
     if (status !== 200) throw new Error(`Ray dashboard ${this.address}: GET ${route} answered ${status}`);
     return z.object({ logs: z.string() }).parse(JSON.parse(text)).logs;
+  }
+
+  /**
+   * Copies the outputs a job uploaded to `outputUri` into the run's output folder, where the job contract and the
+   * export read them. The job uploads status.json last, so its presence locally means the copy is whole.
+   */
+  private async fetchOutputs(job: RayJob, outputUri: string, outputDir: string): Promise<void> {
+    if (existsSync(path.join(outputDir, 'status.json'))) return;
+    const location = /^s3:\/\/([^/]+)\/?(.*)$/.exec(outputUri);
+    if (!location) throw new JobContractError(`Ray submission ${job.submission_id}: metadata ${META.outputUri} is not an s3:// URL: ${outputUri}`);
+    const [, bucket, rawPrefix] = location as unknown as [string, string, string];
+    const prefix = rawPrefix.replace(/\/+$/, '');
+    const meta = job.metadata ?? {};
+    const client = createS3Client({
+      ...(meta[META.storeEndpoint] !== undefined ? { endpoint: meta[META.storeEndpoint] } : {}),
+      ...(meta[META.storeRegion] !== undefined ? { region: meta[META.storeRegion] } : {}),
+      forcePathStyle: meta[META.storeForcePathStyle] === 'true',
+    });
+    try {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, MaxKeys: 100 }));
+      const names = (listed.Contents ?? []).map((o) => (o.Key ?? '').slice(prefix.length + 1)).filter((n) => n !== '');
+      mkdirSync(outputDir, { recursive: true });
+      // Plain file names only: a key that would land outside the output folder is not an output.
+      const files = names.filter((n) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(n));
+      for (const name of [...files.filter((n) => n !== 'status.json'), ...files.filter((n) => n === 'status.json')]) {
+        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}/${name}` }));
+        const part = path.join(outputDir, `.${name}.part`);
+        await pipeline(got.Body as NodeJS.ReadableStream, createWriteStream(part, { flags: 'w' }));
+        renameSync(part, path.join(outputDir, name));
+      }
+    } catch (err) {
+      if (err instanceof JobContractError) throw err;
+      throw new Error(`training job outputs at ${outputUri} could not be read (Ray submission ${job.submission_id}): ${(err as Error).message}`);
+    } finally {
+      client.destroy();
+    }
   }
 
   async cancel(handle: JobHandle, reason: string): Promise<void> {
