@@ -26,6 +26,7 @@ export function createDriftActivities(deps: ActivityDeps) {
         const ctx = Context.current();
         const modelConfig = workerModelConfig(deps.config, input);
         // The domain classifier's fold jobs (drift.multivariate) run on the model's launcher, as training jobs do.
+        const { workflowExecution, workflowNamespace } = ctx.info;
         const runJob = trainingJobRunner({
           launcher: deps.launcher.for(modelConfig.trainer.launcher),
           cfg: modelConfig,
@@ -36,6 +37,10 @@ export function createDriftActivities(deps: ActivityDeps) {
           sleep: (ms) => ctx.sleep(ms),
           // As in the training stage: only a cancel the workflow asked for kills a job; a retry re-attaches to it.
           killOnInterrupt: (err) => err instanceof CancelledFailure && !!ctx.cancellationDetails?.cancelRequested && !ctx.cancellationDetails.workerShutdown,
+          // A terminated monitor leaves no fold job running: the reaper stops jobs whose run is closed.
+          ...(workflowExecution && workflowNamespace
+            ? { owner: { namespace: workflowNamespace, workflowId: workflowExecution.workflowId, runId: workflowExecution.runId } }
+            : {}),
         });
         const { summary } = await runDriftCheck({ ...deps, runJob }, {
           model: input.model,

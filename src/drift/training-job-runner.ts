@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config';
 import type { ModelConfig } from '../config/schema';
 import { awaitJob, expandCommand, type AwaitJobOptions } from '../jobs/await-job';
-import { safeJobId } from '../jobs/launcher';
+import { safeJobId, type LaunchOptions } from '../jobs/launcher';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import type { RunTrainingJob } from './domain-classifier';
 
@@ -19,6 +19,8 @@ export function trainingJobRunner(opts: {
   onHeartbeat?: (beat: unknown) => void;
   sleep?: (ms: number) => Promise<void>;
   killOnInterrupt?: (err: unknown) => boolean;
+  /** The workflow run the jobs belong to: the worker's reaper stops them once that run is closed. */
+  owner?: LaunchOptions['owner'];
 }): RunTrainingJob {
   const { cfg } = opts;
   return async ({ jobKey, spec }) => {
@@ -31,6 +33,7 @@ export function trainingJobRunner(opts: {
         env: cfg.trainer.env,
         passEnv: cfg.trainer.passEnv,
         threads: cfg.trainer.threads,
+        ...(opts.owner ? { owner: opts.owner } : {}),
         spec,
       },
       timeoutMs: cfg.trainer.timeoutMs,
