@@ -2,7 +2,7 @@
 export { CHAMPION_ALIAS, PREVIOUS_ALIAS, REGISTRY_SCHEMA_VERSION, Registry, SHADOW_ALIAS, openSqliteRegistry } from './registry';
 export type { RegistryOptions, RegistryStore, SqliteRegistryOptions } from './registry';
 export { openRegistry, registryFile } from './open-registry';
-export { PostgresRegistryDb, RegistryUnavailableError, redactPostgresUrl } from './postgres-db';
+export { PostgresRegistryDb, RegistryUnavailableError, postgresConnectionFields, redactPostgresUrl } from './postgres-db';
 export type { PostgresRegistryOptions } from './postgres-db';
 export { SqliteRegistryDb } from './sqlite-db';
 export type { RegistryDb, SqlSession, SqlValue } from './sql';

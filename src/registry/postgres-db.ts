@@ -58,7 +58,7 @@ export class PostgresRegistryDb implements RegistryDb {
     this.attempts = Math.max(1, options.attempts ?? 3);
     const { passwordFile } = options;
     this.pool = new pg.Pool({
-      ...connectionFields(options.url),
+      ...postgresConnectionFields(options.url),
       max: options.maxConnections ?? 4,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       // Read at each connection, so a rotated password is picked up without a restart. With none at all (and a server
@@ -193,7 +193,8 @@ async function readPasswordFile(file: string): Promise<string> {
 
 // The URL's parts as pg's fields: pg lets the fields parsed from a connection string override a `password` given
 // beside it, so the URL is taken apart here and the password (PGPASSWORD or the file) added on its own.
-function connectionFields(url: string): pg.PoolConfig {
+/** The fields of a `postgres://` URL as pg takes them (host, port, user, database, ssl), without any password. */
+export function postgresConnectionFields(url: string): pg.ClientConfig {
   const u = new URL(url);
   const sslmode = u.searchParams.get('sslmode');
   return {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { processAlive } from '../../src/processes';
+import { postgresConnectionFields } from '../../src/registry';
 import { findPostgresBin, installPostgres } from '../../src/setup';
 import { freePort } from './free-port';
 import { TEST_SERVER_STATE, withFileLock } from './file-lock';
@@ -125,15 +126,7 @@ export async function createTestDatabase(prefix: string): Promise<{ url: string;
 
 /** Runs SQL on a test database as another tool would (outside Relearn), with the shared server's password. */
 export async function rawPostgres(url: string, passwordFile: string, sql: string): Promise<pg.QueryResult> {
-  // Not connectionString: pg lets the fields parsed from it override the password given beside it.
-  const u = new URL(url);
-  const client = new pg.Client({
-    host: u.hostname,
-    port: Number(u.port),
-    user: decodeURIComponent(u.username),
-    database: decodeURIComponent(u.pathname.slice(1)),
-    password: readFileSync(passwordFile, 'utf8').trim(),
-  });
+  const client = new pg.Client({ ...postgresConnectionFields(url), password: readFileSync(passwordFile, 'utf8').trim() });
   await client.connect();
   try {
     return await client.query(sql);

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import pg from 'pg';
 import { parseConfig } from '../../src/config';
 import { RegistryCredentialsError, toActivityFailure } from '../../src/errors';
-import { PostgresRegistryDb, Registry, RegistryUnavailableError, openRegistry } from '../../src/registry';
+import { PostgresRegistryDb, Registry, RegistryUnavailableError, openRegistry, postgresConnectionFields } from '../../src/registry';
 import type { RegisterVersionInput } from '../../src/registry';
 import { MINIMAL_CONFIG, configError } from '../helpers/config';
 import { freePort } from '../helpers/free-port';
@@ -39,11 +39,6 @@ function wrongPasswordFile(): string {
   const file = path.join(dir, 'wrong-password');
   writeFileSync(file, 'not-the-password\n');
   return file;
-}
-
-function clientFields(url: string): pg.ClientConfig {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port), user: u.username, database: u.pathname.slice(1) };
 }
 
 function versionInput(runId: string): RegisterVersionInput {
@@ -150,7 +145,7 @@ describe('faults inside a transaction', () => {
   test('a connection killed in the middle of a promotion: nothing half-done, the retry lands once', async () => {
     const { url: own } = await createTestDatabase('killed');
     const registry = new Registry(new PostgresRegistryDb({ url: own, passwordFile }));
-    const holder = new pg.Client({ ...clientFields(own), password: readFileSync(passwordFile, 'utf8').trim() });
+    const holder = new pg.Client({ ...postgresConnectionFields(own), password: readFileSync(passwordFile, 'utf8').trim() });
     try {
       for (const run of ['run-1', 'run-2']) await registry.registerVersion(versionInput(run));
       await registry.promote({ model: 'flights', version: 1, expectedChampion: null, reason: 'first', workflowId: 'w', runId: 'run-1' });
