@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 640,
     height: 260,
-    title: 'January champion on later weeks: estimated vs realized ROC AUC',
+    title: 'January champion on later weeks: estimated ROC AUC (shaded: ± 3 sampling errors) vs realized',
     data: { values: long },
     encoding: { x: { field: 'week', type: 'temporal', title: 'week starting' } },
     layer: [
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         mark: { type: 'line', point: true },
         encoding: {
           y: { field: 'value', type: 'quantitative' },
-          color: { field: 'series', type: 'nominal', scale: { range: ['#1f77b4', '#d62728'] }, legend: { orient: 'bottom', title: null } },
+          color: { field: 'series', type: 'nominal', scale: { range: ['#1f77b4', '#d62728'] }, legend: { orient: 'bottom', title: null, labelLimit: 320 } },
         },
       },
     ],
