@@ -31,6 +31,7 @@ class Api:
     def __init__(self, base: str):
         self.base = base
         self.token = None
+        self.retries = 0
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
@@ -47,10 +48,16 @@ class Api:
             except urllib.error.HTTPError as e:
                 if e.code == 409 and method == "POST" and attempt > 1:
                     return {}
-                raise RuntimeError(f"{method} {path}: HTTP {e.code} {e.read()[:300]!r}") from None
+                # SQLite allows one writer: under load the API server answers 500 "Database error" (database is
+                # locked, in its log); a client of `airflow standalone` would try again too. Counted in the result.
+                if e.code < 500 or attempt == 5:
+                    raise RuntimeError(f"{method} {path}: HTTP {e.code} {e.read()[:300]!r}") from None
+                self.retries += 1
+                time.sleep(1)
             except (TimeoutError, ConnectionError, urllib.error.URLError) as e:
                 if attempt == 5:
                     raise RuntimeError(f"{method} {path}: no answer after {attempt} tries ({e})") from None
+                self.retries += 1
                 time.sleep(1)
         raise AssertionError("unreachable")
 
@@ -160,6 +167,7 @@ def driver(work: str, plan: dict) -> None:
             phases[f"concurrent-{n}"] = {"wallMs": round(now_ms() - t), "runs": runs}
         if plan.get("crash"):
             result["crash"] = crash(api, work, env, airflow_bin, schedulers, plan["crashTimeoutS"])
+        result["apiRetries"] = api.retries
     finally:
         for p in schedulers:
             stop_process(p)
