@@ -151,6 +151,8 @@ interface CrashMeasure {
 interface SideResult {
   version?: string;
   startupMs?: number;
+  /** API calls the driver had to make again (Airflow's SQLite-backed API server answering 5xx under load). */
+  apiRetries?: number;
   phases: Record<string, Phase>;
   crash?: CrashMeasure;
 }
@@ -525,7 +527,14 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
         PEERS.filter(() => plan.peers).map((peer) => [
           peer,
           peers[peer]
-            ? { version: peers[peer].version, startupMs: peers[peer].startupMs, loadAverage1mAtStart: peers[peer].loadAverage1m, phases: peerStats[peer], crash: peers[peer].crash ?? null }
+            ? {
+                version: peers[peer].version,
+                startupMs: peers[peer].startupMs,
+                loadAverage1mAtStart: peers[peer].loadAverage1m,
+                ...(peers[peer].apiRetries !== undefined ? { apiRetries: peers[peer].apiRetries } : {}),
+                phases: peerStats[peer],
+                crash: peers[peer].crash ?? null,
+              }
             : { error: peerErrors[peer] ?? 'not run' },
         ]),
       ),
