@@ -3,14 +3,14 @@
 // univariate tests; an identical-distribution window is not flagged; the explained drift ranks the shifted features
 // first, weighted by a champion (trained by the same trainer) that uses one of them and ignores the other.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeVector, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { type Table, tableToIPC } from 'apache-arrow';
 import { parseConfig } from '../../src/config';
 import type { ModelConfig } from '../../src/config/schema';
-import { mulberry32, type DriftCheckSummary } from '../../src/contracts';
+import type { DriftCheckSummary } from '../../src/contracts';
 import { checkDrift } from '../../src/drift/check';
 import { domainClassifierDrift, explainDrift, type MultivariateDrift } from '../../src/drift/domain-classifier';
 import { renderDriftHtml } from '../../src/drift/report-html';
@@ -22,28 +22,9 @@ import { RELEARN_ROOT, VENV_PYTHON } from '../../src/paths';
 import { CHAMPION_ALIAS, openSqliteRegistry, type RegistryStore } from '../../src/registry';
 import { splitToIpc } from '../../src/split';
 import { LocalArtifactStore } from '../../src/store';
+import { correlatedWindow, writeWindowCsv } from '../helpers/correlated-window';
 
-function gaussian(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
-
-/** x1, x2 standard normal with correlation `rho`, x3 standard normal, c a category, y = [x1 + x3 + noise > 0]. */
-function window(n: number, rho: number, seed: number): Table {
-  const rng = mulberry32(seed);
-  const x1 = new Float64Array(n);
-  const x2 = new Float64Array(n);
-  const x3 = new Float64Array(n);
-  const c: string[] = [];
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    x1[i] = gaussian(rng);
-    x2[i] = rho * x1[i]! + Math.sqrt(1 - rho * rho) * gaussian(rng);
-    x3[i] = gaussian(rng);
-    c.push(rng() < 0.6 ? 'a' : 'b');
-    y[i] = x1[i]! + x3[i]! + 0.5 * gaussian(rng) > 0 ? 1 : 0;
-  }
-  return new Table({ x1: makeVector(x1), x2: makeVector(x2), x3: makeVector(x3), c: vectorFromArray(c, new Utf8()), y: makeVector(y) });
-}
+const window = correlatedWindow;
 
 /** The model's config; its drift block reads the window from `windowFile`. */
 const configWith = (windowFile: string) =>
@@ -62,17 +43,6 @@ models:
 `,
     'temporal.yaml',
   ).models.m as ModelConfig;
-
-/** A window as the CSV a drift check reads: a time column in January 2026 and the columns of `table`. */
-function writeWindowCsv(file: string, table: Table): void {
-  const names = ['x1', 'x2', 'x3', 'c', 'y'];
-  const lines = [`ts,${names.join(',')}`];
-  for (let i = 0; i < table.numRows; i++) {
-    const ts = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString().replace('T', ' ').slice(0, 19);
-    lines.push([ts, ...names.map((n) => String(table.getChild(n)!.get(i)))].join(','));
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-}
 
 describe('multivariate drift: a domain classifier trained through the launcher, scored on ONNX', () => {
   let dir: string;
