@@ -8,7 +8,9 @@
 //   npx tsx scripts/record-histories.ts --run <workflowId> [--run-id <id>] --name <name>
 //                                                            save the history of a run that already happened on the
 //                                                            test dev server (any workflow type, e.g. one a test started)
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+//   npx tsx scripts/record-histories.ts --scrub-existing     rewrite the saved histories without the recording
+//                                                            checkout's folder in their payloads (see scrubPayloads)
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { temporal } from '@temporalio/proto';
@@ -28,8 +30,28 @@ const { values, positionals } = parseArgs({
     name: { type: 'string' },
     tag: { type: 'string' },
     overwrite: { type: 'boolean', default: false },
+    'scrub-existing': { type: 'boolean', default: false },
   },
 });
+
+/**
+ * A checkout's folder as it appears in a payload: the one recording now, and any other absolute folder that holds the
+ * project's node_modules (a history recorded from another checkout). Activity and child inputs are data to a replay,
+ * which compares commands only, so rewriting them keeps every history replaying.
+ */
+const CHECKOUT_PREFIX = /(?<=")\/[^"\\\s]*?\/(?=node_modules\/)/g;
+
+/**
+ * The history as JSON with the recording checkout's folder made relative inside every payload (base64 JSON), so a
+ * saved history names no folder of the machine that recorded it.
+ */
+function scrubPayloads(json: string): string {
+  return json.replace(/("data":\s*")([A-Za-z0-9+/=]+)"/g, (whole, key: string, data: string) => {
+    const text = Buffer.from(data, 'base64').toString('utf8');
+    const scrubbed = text.split(`${RELEARN_ROOT}/`).join('').replace(CHECKOUT_PREFIX, '');
+    return scrubbed === text ? whole : `${key}${Buffer.from(scrubbed, 'utf8').toString('base64')}"`;
+  });
+}
 
 /** Writes a history to test/histories/<its workflow type>/<name>[-<tag>].json; old histories are kept unless --overwrite. */
 function save(name: string, history: temporal.api.history.v1.IHistory): void {
@@ -40,7 +62,7 @@ function save(name: string, history: temporal.api.history.v1.IHistory): void {
     throw new Error(`${path.relative(RELEARN_ROOT, file)} exists: it records a run of older code, which must keep replaying; pass --tag <tag> (or --overwrite)`);
   }
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${historyToJSON(history)}\n`);
+  writeFileSync(file, `${scrubPayloads(historyToJSON(history))}\n`);
   console.log(`${path.relative(RELEARN_ROOT, file)}: ${history.events?.length} events`);
 }
 
@@ -88,7 +110,17 @@ const RECORDERS: Record<string, () => Promise<void>> = {
   },
 };
 
-if (values.run) {
+if (values['scrub-existing']) {
+  for (const entry of readdirSync(OUT, { recursive: true }).map(String).filter((f) => f.endsWith('.json'))) {
+    const file = path.join(OUT, entry);
+    const before = readFileSync(file, 'utf8');
+    const after = scrubPayloads(before.trimEnd());
+    if (after !== before.trimEnd()) {
+      writeFileSync(file, `${after}\n`);
+      console.log(`${path.relative(RELEARN_ROOT, file)}: scrubbed`);
+    }
+  }
+} else if (values.run) {
   if (!values.name) throw new Error('--run needs --name <name> (the file name under test/histories/<workflowType>/)');
   await fetchAndSave(await testConfig({}), values.name, values.run, values['run-id']);
 } else {
