@@ -24,7 +24,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function run(batchWindowMs: number) {
   const fixture = serveFixture();
-  fixture.promote('bench', await fixture.register('bench', 'classifier-binary.onnx', [0, 1]));
+  await fixture.promote('bench', await fixture.register('bench', 'classifier-binary.onnx', [0, 1]));
   const server = await startServer({
     registry: fixture.registry,
     store: fixture.store,

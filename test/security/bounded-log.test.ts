@@ -82,7 +82,7 @@ describe('bounded prediction log', () => {
 
   test('through the server: drops are counted in relearn_serve_prediction_log_dropped_total and logged once', async () => {
     const fixture = serveFixture();
-    fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
+    await fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
     const lines: string[] = [];
     const serving = await createServing({
       registry: fixture.registry, store: fixture.store, predictionLogDir: fixture.predictionsDir, token: null,

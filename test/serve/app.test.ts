@@ -25,9 +25,9 @@ async function errorOf(res: Response): Promise<{ status: number; error: string; 
 }
 
 before(async () => {
-  fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
-  fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
-  fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
+  await fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
+  await fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
+  await fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
   // Registered but never promoted: known to the registry, not served.
   await fixture.register('unpromoted', 'classifier-binary.onnx', [0, 1]);
   serving = await createServing({

@@ -17,10 +17,10 @@ const fixture = serveFixture();
 let serving: Serving;
 
 before(async () => {
-  fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
-  fixture.promote('flights-bool', await fixture.register('flights-bool', 'classifier-binary.onnx', [false, true]));
-  fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
-  fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
+  await fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
+  await fixture.promote('flights-bool', await fixture.register('flights-bool', 'classifier-binary.onnx', [false, true]));
+  await fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
+  await fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
   serving = await createServing({
     registry: fixture.registry,
     store: fixture.store,

@@ -33,9 +33,9 @@ before(async () => {
     );
   }
   const fixture = serveFixture();
-  fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
-  fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
-  fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
+  await fixture.promote('flights', await fixture.register('flights', 'classifier-binary.onnx', [0, 1]));
+  await fixture.promote('three', await fixture.register('three', 'classifier-3class.onnx', ['low', 'mid', 'high']));
+  await fixture.promote('delay-minutes', await fixture.register('delay-minutes', 'regressor.onnx'));
   fixture.registry.close();
   const config = path.join(fixture.stateDir, 'temporal.yaml');
   writeFileSync(config, 'stateDir: .\nmodels: {}\n');
