@@ -1,6 +1,7 @@
 import { tableFromIPC, type Table } from 'apache-arrow';
 import type { LoadedConfig } from '../src/config';
 import type { Launchers } from '../src/jobs/launchers';
+import type { PredictionLogLocation } from '../src/prediction-log';
 import type { RegistryStore } from '../src/registry';
 import type { ArtifactStore } from '../src/store';
 import type { ArtifactRef } from '../src/contracts';
@@ -24,8 +25,11 @@ export interface ActivityDeps {
   dataRoot: string;
   /** Substitutions for job commands: `{python}`, `{relearn}`. */
   commandVars: Record<string, string>;
-  /** Folder of the serving prediction log (`<stateDir>/predictions`), read by shadow and guard windows. */
-  predictionLogDir?: string;
+  /**
+   * The serving prediction log, read by shadow and guard windows and drift.source predictions: its folder
+   * (`<stateDir>/predictions`) or a shared S3 prefix with every replica's segments (temporal.yaml `predictionLog:`).
+   */
+  predictionLogDir?: PredictionLogLocation;
   /** Poll interval of the training-job await loop. */
   jobPollMs?: number;
   /**

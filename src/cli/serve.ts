@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
-import { loadConfig } from '../config';
+import { loadConfig, resolvePredictionLog } from '../config';
 import { ConfigError } from '../errors';
 import { openRegistry } from '../registry';
 import { SERVE_DEFAULTS, startServer } from '../serve';
@@ -155,7 +155,7 @@ export function registerServeCommand(program: Command): void {
       const scopeTokens = resolveScopeTokens(opts, token);
       const registry = openRegistry(loaded);
       const store = openArtifactStore(loaded);
-      const predictionLogDir = path.join(loaded.stateDir, 'predictions');
+      const predictionLogDir = resolvePredictionLog(loaded.config, loaded.stateDir);
       const log = (line: string): void => console.log(`${pc.dim(new Date().toISOString())} ${line}`);
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
@@ -189,7 +189,7 @@ export function registerServeCommand(program: Command): void {
       if (token !== null) {
         log(`feedback ${scopeTokens.feedbackToken === undefined ? pc.yellow(`closed (no feedback token: set ${FEEDBACK_TOKEN_ENV} or pass --feedback-token-file)`) : 'takes its own token'}; metrics ${scopeTokens.metricsToken === undefined ? 'take the predict token' : 'take their own token'}`);
       }
-      if (opts.predictionLog) log(`prediction log: ${predictionLogDir} (kept ${opts.logRetentionDays} days, at most ${(opts.logMaxBytesPerModel / 1024 ** 3).toFixed(2)} GiB per model)`);
+      if (opts.predictionLog) log(`prediction log: ${typeof predictionLogDir === 'string' ? predictionLogDir : predictionLogDir.url} (kept ${opts.logRetentionDays} days, at most ${(opts.logMaxBytesPerModel / 1024 ** 3).toFixed(2)} GiB per model)`);
       log(opts.shadow && opts.predictionLog ? `shadow mirroring on (queue ${opts.shadowQueue})` : `shadow mirroring off${opts.shadow ? ' (it needs the prediction log)' : ''}`);
       if (token === null && !['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
         log(pc.yellow(`authentication is off and ${opts.host} is not a loopback address: anyone who can reach it can call the models`));

@@ -5,3 +5,5 @@ export { defaultConfigPath, formatConfigIssues, loadConfig, modelConfig, parseCo
 export type { LoadedConfig } from './load';
 export { configSchema, modelSchema, temporalSchema } from './schema';
 export type { GateConfig, ModelConfig, RelearnConfig, RelearnConfigInput, TemporalConfig } from './schema';
+export { PREDICTION_LOG_IN_STORE, predictionLogSchema, resolvePredictionLog } from './prediction-log';
+export type { PredictionLogConfig, ResolvedPredictionLog } from './prediction-log';

@@ -5,6 +5,7 @@ import { driftSchema, scheduleSchema } from './triggers';
 import { checkSearch, searchSchema } from './search';
 import { checkEstimated } from './estimated';
 import { registrySchema } from './registry';
+import { predictionLogSchema } from './prediction-log';
 import { storeSchema } from './store';
 
 const CLASSIFICATION_METRICS = new Set<string>(metricNamesFor('binary'));
@@ -222,10 +223,15 @@ export const configSchema = z
     registry: registrySchema,
     /** Artifact store: a folder under stateDir (default `store`) or an S3-compatible bucket (docs/scaling.md). */
     store: storeSchema,
+    /** Prediction log of `relearn serve`: a folder under stateDir (default `predictions`), an S3 prefix or `store` (docs/scaling.md). */
+    predictionLog: predictionLogSchema,
     models: z.record(z.string(), modelSchema),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.predictionLog.url === 'store' && !c.store.url.startsWith('s3://')) {
+      ctx.addIssue({ code: 'custom', path: ['predictionLog'], message: `'store' puts the log in the store's S3 bucket, but store is the folder ${c.store.url}` });
+    }
     for (const name of Object.keys(c.models)) {
       if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) {
         ctx.addIssue({ code: 'custom', path: ['models', name], message: 'model names are lowercase letters, digits and dashes (at most 63)' });

@@ -3,7 +3,17 @@
 import { Table, Utf8, type Vector, makeVector, vectorFromArray } from 'apache-arrow';
 import { samplePositions } from '../data/sample';
 import { DataContractError } from '../errors';
-import { describeLogField, isServerRequestId, joinFeedback, parseLoggedInputs, parseLoggedOutputs, readPredictionLog, utcDay } from '../prediction-log';
+import {
+  type PredictionLogLocation,
+  describeLocation,
+  describeLogField,
+  isServerRequestId,
+  joinFeedback,
+  parseLoggedInputs,
+  parseLoggedOutputs,
+  readPredictionLog,
+  utcDay,
+} from '../prediction-log';
 
 /** The recent window as read from the prediction log. */
 export interface RecentPredictions {
@@ -31,7 +41,8 @@ export interface RecentPredictions {
  * anything else into the log's folder are skipped and counted in `foreignIds`.
  */
 export async function readRecentPredictions(input: {
-  dir: string;
+  /** The log's folder or a shared log's S3 prefix (every replica's segments are read). */
+  dir: PredictionLogLocation;
   model: string;
   window: { from: string; to: string };
   features: { numeric: readonly string[]; categorical: readonly string[] };
@@ -53,14 +64,14 @@ export async function readRecentPredictions(input: {
   const foreignIds = logged.length - champion.length;
   if (champion.length === 0) {
     throw new DataContractError(
-      `prediction log ${input.dir}/${input.model}: no champion predictions logged in ${input.window.from} → ${input.window.to}` +
+      `prediction log ${describeLocation(input.dir)}/${input.model}: no champion predictions logged in ${input.window.from} → ${input.window.to}` +
         (foreignIds > 0 ? ` (${foreignIds} with request ids the server did not issue were skipped)` : ''),
     );
   }
   const withInputs = champion.filter((e) => e.inputs !== null);
   if (withInputs.length === 0) {
     throw new DataContractError(
-      `prediction log ${input.dir}/${input.model}: the ${champion.length} champion requests in the window were logged as input digests only; ` +
+      `prediction log ${describeLocation(input.dir)}/${input.model}: the ${champion.length} champion requests in the window were logged as input digests only; ` +
         'drift needs the inputs themselves: start the server with `relearn serve --log-inputs full`',
     );
   }

@@ -21,6 +21,7 @@ import {
   predictionOutputs,
   type PredictionOutputs,
 } from './prediction';
+import type { PredictionLogLocation } from '../prediction-log';
 import { readRecentPredictions } from './prediction-log-source';
 import { estimatePerformance, type EstimatedPerformance, type EstimatedSkipped } from './estimated-check';
 import type { MultivariateDrift, RunTrainingJob } from './domain-classifier';
@@ -38,6 +39,8 @@ export interface DriftCheckDeps {
   baseDir: string;
   dataRoot: string;
   stateDir?: string;
+  /** The prediction log drift.source predictions reads (default `<stateDir>/predictions`): a folder or a shared S3 prefix. */
+  predictionLogDir?: PredictionLogLocation;
   /** Runs a training job through the worker's launcher: drift.multivariate trains its domain classifier with it. */
   runJob?: RunTrainingJob;
 }
@@ -283,9 +286,9 @@ async function recentFromPredictionLog(
   classes: Array<string | number | boolean>,
 ): Promise<Recent> {
   const { modelConfig: cfg } = input;
-  if (!deps.stateDir) throw new Error('drift.source predictions: the state folder (and its prediction log) is unknown to this process');
+  if (deps.predictionLogDir === undefined && !deps.stateDir) throw new Error('drift.source predictions: the state folder (and its prediction log) is unknown to this process');
   const log = await readRecentPredictions({
-    dir: path.join(deps.stateDir, 'predictions'),
+    dir: deps.predictionLogDir ?? path.join(deps.stateDir!, 'predictions'),
     model: cfg.registryModel ?? input.model,
     window: input.window,
     features: cfg.features,

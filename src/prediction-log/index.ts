@@ -5,6 +5,18 @@ export type { LabeledPrediction } from './join-feedback';
 export { listSegments, utcDay } from './layout';
 export type { ReadPredictionLogOptions } from './layout';
 export { readPredictionLog, streamPredictionLog } from './reader';
+export {
+  LocalSegmentStore,
+  S3SegmentStore,
+  defaultReplicaId,
+  describeLocation,
+  openSegmentStore,
+  segmentCacheStats,
+  segmentEntries,
+  setSegmentCacheBytes,
+  sharedSegmentName,
+} from './segment-store';
+export type { PredictionLogLocation, SegmentRef, SegmentStore, SharedLogConfig } from './segment-store';
 export { SERVER_REQUEST_ID_PREFIX, isServerRequestId, newServerRequestId } from './request-id';
 export {
   PREDICTION_LOG_KINDS,

@@ -3,17 +3,25 @@
 // record, so sorting names sorts a day's files oldest first; a file being written is a hidden `.…tmp` until renamed.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { PredictionLogLocation } from './segment-store';
 
 const DAY_FOLDER = /^\d{4}-\d{2}-\d{2}$/;
 const SEGMENT_EXTENSION = '.arrow';
 
 /** Which part of the log to read; days are UTC `YYYY-MM-DD`, both ends inclusive. */
 export interface ReadPredictionLogOptions {
-  /** Folder of the log (`<stateDir>/predictions`). */
-  dir: string;
+  /** Folder of the log (`<stateDir>/predictions`), or a shared log's `s3://` prefix (docs/scaling.md). */
+  dir: PredictionLogLocation;
   model: string;
   fromDay?: string;
   toDay?: string;
+  /**
+   * Records from this time (ms) on matter: a shared segment whose records all came before it is not read (its key
+   * names its records' time span). Local segments are chosen by day only.
+   */
+  fromMs?: number;
+  /** Records before this time (ms) matter: a shared segment whose first record is at or after it is not read. */
+  toMs?: number;
 }
 
 /** The UTC day `YYYY-MM-DD` of a time: the day folder its records go to. */
@@ -43,7 +51,7 @@ export function isSegmentFile(name: string): boolean {
 }
 
 /** The paths of a model's finished segments in the day range, oldest first; none when the model has no log. */
-export async function listSegments(options: ReadPredictionLogOptions): Promise<string[]> {
+export async function listSegments(options: Omit<ReadPredictionLogOptions, 'dir'> & { dir: string }): Promise<string[]> {
   const modelDir = path.join(options.dir, options.model);
   let days: string[];
   try {

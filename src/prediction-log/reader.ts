@@ -1,24 +1,20 @@
-import { readFile } from 'node:fs/promises';
-import { tableFromIPC } from 'apache-arrow';
-import { entriesFromTable } from './arrow-table';
-import { type ReadPredictionLogOptions, listSegments } from './layout';
+import type { ReadPredictionLogOptions } from './layout';
 import type { PredictionLogEntry } from './record';
+import { openSegmentStore, segmentEntries } from './segment-store';
 
 /**
- * Streams a model's log, one segment at a time, oldest first: only one segment file is in memory at once, so a
- * reader that keeps only what it needs (a window keeps its two versions' entries and the feedback) stays small
- * however large a day is. A segment that retention deleted after it was listed is skipped.
+ * Streams a model's log, one segment at a time, oldest day first: every replica's segments of the days in range
+ * (a shared log's segments outside [fromMs, toMs) by the span in their key are not even read). Sealed segments are
+ * parsed once per process and kept in a bounded cache (segment-store.ts), so a window's next look reads only what was
+ * written since. A segment that retention deleted after it was listed is skipped.
  */
 export async function* streamPredictionLog(options: ReadPredictionLogOptions): AsyncGenerator<PredictionLogEntry[]> {
-  for (const file of await listSegments(options)) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    yield entriesFromTable(tableFromIPC(bytes), file);
+  const store = openSegmentStore(options.dir);
+  for (const ref of await store.list(options.model, options.fromDay, options.toDay)) {
+    if (options.fromMs !== undefined && ref.lastMs !== undefined && ref.lastMs < options.fromMs) continue;
+    if (options.toMs !== undefined && ref.firstMs !== undefined && ref.firstMs >= options.toMs) continue;
+    const entries = await segmentEntries(store, ref);
+    if (entries !== undefined) yield entries;
   }
 }
 

@@ -5,6 +5,7 @@ import { tableToIPC } from 'apache-arrow';
 import { entriesToTable } from './arrow-table';
 import { dayFolder, isSegmentFile, segmentFileName, tempSegmentName, utcDay } from './layout';
 import type { PredictionLogEntry } from './record';
+import { S3SegmentStore, type SharedLogConfig, defaultReplicaId, sharedSegmentName } from './segment-store';
 
 /** Why entries were dropped: the in-memory buffer was at its byte cap, or writing them to disk failed. */
 export type DropReason = 'buffer_full' | 'write_failed';
@@ -28,8 +29,13 @@ export const PREDICTION_LOG_DEFAULTS = {
 
 /** How the log is written and bounded. */
 export interface PredictionLogOptions {
-  /** Folder of the log: files go to `<dir>/<model>/<YYYY-MM-DD>/<time>-<pid>-<seq>.arrow`. */
-  dir: string;
+  /**
+   * Folder of the log: files go to `<dir>/<model>/<YYYY-MM-DD>/<time>-<pid>-<seq>.arrow`. Or a shared log (an
+   * `s3://` prefix, or an opened S3SegmentStore): objects go to `<prefix>/<model>/<YYYY-MM-DD>/<first>-<last>-<replica>-<seq>.arrow`.
+   */
+  dir: string | SharedLogConfig | S3SegmentStore;
+  /** A shared log's replica id in segment names (default: host name, pid and 4 random hex digits). */
+  replica?: string;
   /** A model's buffer is written once it holds this many records. */
   flushRows?: number;
   /** Buffers are written at least this often. */
@@ -93,8 +99,16 @@ export class PredictionLogWriter {
   private readonly retentionCheckMs: number;
   /** Per model: its segment bytes at the last measure plus what was written since, and when it was measured. */
   private readonly diskUse = new Map<string, { bytes: number; measuredAt: number }>();
+  /** The shared log this writer puts its segments in; undefined for a local folder. */
+  private readonly shared: S3SegmentStore | undefined;
+  private readonly replica: string;
 
   constructor(private readonly options: PredictionLogOptions) {
+    const dir = options.dir;
+    this.shared =
+      dir instanceof S3SegmentStore ? dir : typeof dir === 'string' ? (dir.startsWith('s3://') ? new S3SegmentStore({ url: dir }) : undefined) : new S3SegmentStore(dir);
+    this.replica = options.replica ?? defaultReplicaId();
+    if (this.shared !== undefined) sharedSegmentName(new Date(0), new Date(0), this.replica, 0);
     this.flushRows = options.flushRows ?? PREDICTION_LOG_DEFAULTS.flushRows;
     this.maxBytes = options.maxBufferedBytes ?? PREDICTION_LOG_DEFAULTS.maxBufferedBytes;
     this.retentionDays = options.retentionDays ?? Number.POSITIVE_INFINITY;
@@ -196,7 +210,20 @@ export class PredictionLogWriter {
   }
 
   private async writeFile(model: string, day: string, entries: PredictionLogEntry[]): Promise<number> {
-    const dir = dayFolder(this.options.dir, model, day);
+    if (this.shared !== undefined) {
+      // One PUT of a whole sealed segment: a replica that dies mid-segment leaves no object, only its lost buffer.
+      this.seq += 1;
+      let first = entries[0]!.at;
+      let last = first;
+      for (const e of entries) {
+        if (e.at < first) first = e.at;
+        if (e.at > last) last = e.at;
+      }
+      const bytes = tableToIPC(entriesToTable(entries), 'file');
+      await this.shared.put(model, day, sharedSegmentName(first, last, this.replica, this.seq), bytes);
+      return bytes.byteLength;
+    }
+    const dir = dayFolder(this.localDir(), model, day);
     // Inputs and labels are the clients' data: folders 0750 and segments 0640, nothing world-readable.
     await mkdir(dir, { recursive: true, mode: 0o750 });
     this.seq += 1;
@@ -243,14 +270,36 @@ export class PredictionLogWriter {
     }
   }
 
+  private localDir(): string {
+    return this.options.dir as string;
+  }
+
+  /** Shared log: the same rules over every replica's objects (deleting one twice is harmless). */
+  private async enforceShared(shared: S3SegmentStore, model: string, now: number): Promise<{ bytes: number; deletedFiles: number; deletedBytes: number }> {
+    const oldestKept = Number.isFinite(this.retentionDays) ? utcDay(new Date(now - this.retentionDays * DAY_MS)) : '';
+    const segments = await shared.list(model);
+    let total = segments.reduce((sum, s) => sum + s.bytes, 0);
+    let deletedFiles = 0;
+    let deletedBytes = 0;
+    for (const s of segments) {
+      if (s.day >= oldestKept && total <= this.maxBytesPerModel) break;
+      await shared.remove(s);
+      total -= s.bytes;
+      deletedFiles += 1;
+      deletedBytes += s.bytes;
+    }
+    return { bytes: total, deletedFiles, deletedBytes };
+  }
+
   private async enforce(model: string, now: number): Promise<{ bytes: number; deletedFiles: number; deletedBytes: number }> {
-    const modelDir = path.join(this.options.dir, model);
+    if (this.shared !== undefined) return this.enforceShared(this.shared, model, now);
+    const modelDir = path.join(this.localDir(), model);
     const days = (await readdir(modelDir).catch(() => [] as string[])).filter((d) => DAY_FOLDER.test(d)).sort();
     const oldestKept = Number.isFinite(this.retentionDays) ? utcDay(new Date(now - this.retentionDays * DAY_MS)) : '';
     const today = utcDay(new Date(now));
     const segments: Array<{ file: string; bytes: number; day: string }> = [];
     for (const day of days) {
-      const folder = dayFolder(this.options.dir, model, day);
+      const folder = dayFolder(this.localDir(), model, day);
       for (const name of (await readdir(folder).catch(() => [] as string[])).filter(isSegmentFile).sort()) {
         const file = path.join(folder, name);
         const info = await stat(file).catch(() => undefined);
@@ -272,7 +321,7 @@ export class PredictionLogWriter {
     // Empty day folders go too (not today's: a writer may be about to write there).
     for (const day of days) {
       if (day >= today) continue;
-      await rmdir(dayFolder(this.options.dir, model, day)).catch(() => undefined);
+      await rmdir(dayFolder(this.localDir(), model, day)).catch(() => undefined);
     }
     return { bytes: total, deletedFiles, deletedBytes };
   }

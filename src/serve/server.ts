@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter } from '../prediction-log';
+import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter, type SharedLogConfig } from '../prediction-log';
 import { CHAMPION_ALIAS, type RegistryStore } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type RequestMirror, type ServeLimits, createServeApp } from './app';
@@ -34,8 +34,11 @@ export const SERVE_DEFAULTS = {
 export interface ServingOptions {
   registry: RegistryStore;
   store: ArtifactStore;
-  /** Folder of the prediction log (`<stateDir>/predictions`); none turns the log off. */
-  predictionLogDir?: string;
+  /**
+   * Folder of the prediction log (`<stateDir>/predictions`), or a shared log's S3 prefix that every replica writes its
+   * own segments to (temporal.yaml `predictionLog:`); none turns the log off.
+   */
+  predictionLogDir?: string | SharedLogConfig;
   logInputs?: 'digest' | 'full';
   /** Token of the predict scope (every route but health, feedback and metrics); null turns authentication off. */
   token: string | null;

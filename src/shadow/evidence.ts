@@ -4,6 +4,7 @@ import {
   type ClassLabel,
   type LabeledPrediction,
   type PredictionLogEntry,
+  type PredictionLogLocation,
   isServerRequestId,
   joinFeedback,
   streamPredictionLog,
@@ -13,8 +14,8 @@ import type { ShadowTask } from './compare';
 
 /** Which part of the prediction log to read, and which two versions to pair. */
 export interface CollectShadowEvidenceInput {
-  /** The prediction log folder (`<stateDir>/predictions`). */
-  logDir: string;
+  /** The prediction log folder (`<stateDir>/predictions`) or a shared log's `s3://` prefix (every replica's segments). */
+  logDir: PredictionLogLocation;
   model: string;
   /** The version that answered (role `champion` in the log). In a guard window: the new champion. */
   championVersion: number;
@@ -117,7 +118,8 @@ export async function collectShadowEvidence(input: CollectShadowEvidenceInput): 
     dir: logDir,
     model,
     fromDay: utcDay(since),
-    ...(lastDay !== undefined ? { toDay: utcDay(lastDay) } : {}),
+    fromMs: sinceMs,
+    ...(lastDay !== undefined ? { toDay: utcDay(lastDay), toMs: lastDay.getTime() } : {}),
   })) {
     for (const e of segment) {
       const at = e.at.getTime();

@@ -3,7 +3,7 @@
 // one on trial (the contender): in the shadow phase the baseline answers, in the guard phase the contender does.
 import type { LiveEvidence } from '../contracts';
 import type { MetricName } from '../metrics';
-import type { ClassLabel } from '../prediction-log';
+import type { ClassLabel, PredictionLogLocation } from '../prediction-log';
 import { type ShadowTask, compareShadow } from './compare';
 import { type PairedOutputs, type ShadowEvidence, type VersionServingStats, collectShadowEvidence } from './evidence';
 
@@ -58,7 +58,7 @@ export interface WindowRows {
  */
 export async function readWindowRows(
   input: Pick<MeasureLiveInput, 'model' | 'phase' | 'baselineVersion' | 'contenderVersion' | 'since' | 'classes' | 'maxRows'> & {
-    logDir: string;
+    logDir: PredictionLogLocation;
     until: Date;
     labelsUntil?: Date;
   },
@@ -114,7 +114,7 @@ export function liveEvidenceOf(
  * Counts (and with `compare`, compares) what the prediction log in `logDir` holds for the window from `since` to
  * `until` (default now): the baseline against the contender on the labeled rows, each named by its version.
  */
-export async function measureLiveWindow(input: MeasureLiveInput & { logDir: string; until?: Date }): Promise<LiveEvidence> {
+export async function measureLiveWindow(input: MeasureLiveInput & { logDir: PredictionLogLocation; until?: Date }): Promise<LiveEvidence> {
   const until = input.until ?? new Date();
   const rows = await readWindowRows({ ...input, until });
   const { evidence, baseline, contender } = rows;

@@ -6,7 +6,7 @@
 // late for them, which is what a window waits for).
 import type { LiveEvidence, WindowDecision } from '../contracts';
 import type { MetricName } from '../metrics';
-import type { ClassLabel } from '../prediction-log';
+import type { ClassLabel, PredictionLogLocation } from '../prediction-log';
 import type { ShadowTask } from './compare';
 import { decideWindow, type DecideWindowConfig } from './decide-window';
 import { liveEvidenceOf, readWindowRows, type WindowRows } from './live-window';
@@ -60,7 +60,7 @@ export interface WindowResult {
 
 /** The window's clock and heartbeat; tests pass a fast clock to run a week-long window in seconds. */
 export interface WindowDeps {
-  logDir: string;
+  logDir: PredictionLogLocation;
   now: () => number;
   /** Waits `ms` on the window's clock; rejects when the activity is cancelled. */
   sleep: (ms: number) => Promise<void>;

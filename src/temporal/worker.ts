@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
-import type { LoadedConfig } from '../config';
+import { type LoadedConfig, resolvePredictionLog } from '../config';
 import { openLaunchers } from '../jobs/launchers';
 import { RELEARN_ROOT, VENV_PYTHON } from '../paths';
 import { openRegistry } from '../registry';
@@ -20,7 +20,7 @@ export function buildActivityDeps(loaded: LoadedConfig): ActivityDeps {
     store: openArtifactStore(loaded),
     registry: openRegistry(loaded),
     launcher: openLaunchers(stateDir, Object.values(config.models)),
-    predictionLogDir: path.join(stateDir, 'predictions'),
+    predictionLogDir: resolvePredictionLog(config, stateDir),
     baseDir: loaded.baseDir,
     stateDir,
     dataRoot: loaded.dataRoot,
