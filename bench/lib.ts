@@ -30,7 +30,7 @@ export { VENV_PYTHON };
 export { freePort, freePorts } from '../test/helpers/free-port';
 
 /** Benchmarks in the order they run; drift is bench/drift.ts, run as its own script when it exists. */
-export const BENCHES = ['eval', 'orchestration', 'drift', 'data-pull', 'serving', 'estimated', 'store'] as const;
+export const BENCHES = ['eval', 'orchestration', 'drift', 'data-pull', 'serving', 'estimated', 'store', 'distributed'] as const;
 /** One benchmark's name, also its results file's (bench/results/<name>.json). */
 export type BenchName = (typeof BENCHES)[number];
 
@@ -43,6 +43,7 @@ export const BENCH_TITLES: Record<BenchName, string> = {
   serving: '5. Serving',
   estimated: '6. Estimated performance (CBPE)',
   store: '7. Object store',
+  distributed: '8. Distributed parts',
 };
 
 /** full: the published numbers; quick: minutes; smoke: seconds, for the test that keeps the benchmarks from rotting. */

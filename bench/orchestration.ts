@@ -62,7 +62,7 @@ const CRASH_JOB_HOLD_MS = 3000;
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 
-function modelConfig(jobEnv: Record<string, string>, crash = false): Record<string, unknown> {
+export function modelConfig(jobEnv: Record<string, string>, crash = false): Record<string, unknown> {
   return {
     task: 'binary',
     source: {
@@ -100,7 +100,7 @@ interface JobInterval {
 }
 
 /** Total length of the union of intervals. */
-function unionMs(intervals: Array<[number, number]>): number {
+export function unionMs(intervals: Array<[number, number]>): number {
   const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
   let total = 0;
   let end = Number.NEGATIVE_INFINITY;
@@ -116,7 +116,7 @@ function unionMs(intervals: Array<[number, number]>): number {
   return total;
 }
 
-function readJobLog(file: string): JobInterval[] {
+export function readJobLog(file: string): JobInterval[] {
   return existsSync(file)
     ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobInterval)
     : [];

@@ -40,6 +40,7 @@ const RUNNERS: Record<Exclude<BenchName, 'drift'>, (mode: BenchMode) => Promise<
   serving: async (mode) => (await import('./serving')).runServing(mode),
   estimated: async (mode) => (await import('./estimated')).runEstimated(mode),
   store: async (mode) => (await import('./store')).runStore(mode),
+  distributed: async (mode) => (await import('./distributed')).runDistributed(mode),
 };
 
 function usage(message: string): never {

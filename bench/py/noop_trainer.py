@@ -17,6 +17,14 @@ import time
 started = time.time()
 with open(sys.argv[1], encoding="utf-8") as f:
     spec = json.load(f)
+# A job on an S3 store (bench/distributed.ts, on Ray) has no output folder of the worker: it writes to a folder of its
+# own and uploads it to the spec's outputUri, status.json last, as the real trainer does.
+store = None
+if spec.get("store") is not None:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "trainers", "sklearn"))
+    from store_io import open_store, upload_outputs  # noqa: E402
+
+    store, output_uri = open_store(spec)
 out = spec["outputDir"]
 started_dir = os.environ.get("BENCH_JOB_STARTED_DIR")
 if started_dir:
@@ -42,6 +50,8 @@ tmp = os.path.join(out, "status.json.tmp")
 with open(tmp, "w", encoding="utf-8") as f:
     json.dump(status, f)
 os.replace(tmp, os.path.join(out, "status.json"))
+if store is not None and output_uri is not None:
+    upload_outputs(store, out, output_uri)
 log = os.environ.get("BENCH_JOB_LOG")
 if log:
     with open(log, "a", encoding="utf-8") as f:

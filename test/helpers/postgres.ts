@@ -58,7 +58,8 @@ function run(bin: string, args: string[], what: string): void {
   if (r.status !== 0) throw new Error(`${what} failed (${cmd} ${full.join(' ')} exited ${String(r.status)}):\n${r.stdout}${r.stderr}`);
 }
 
-async function startServer(): Promise<TestPostgres> {
+/** Starts a PostgreSQL server of its own (the benchmarks' too, with record: false: not the shared test server); stop it with stopPostgresServer. */
+export async function startPostgresServer({ record = true }: { record?: boolean } = {}): Promise<TestPostgres> {
   const bin = findPostgresBin();
   if (bin === undefined) throw new Error("PostgreSQL's server is not installed (npm test installs Debian's postgresql; as root: apt-get install -y postgresql)");
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relearn-pg-'));
@@ -85,7 +86,7 @@ async function startServer(): Promise<TestPostgres> {
     }
     const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
     const server: TestPostgres = { pid, port, dir, passwordFile, log };
-    writeFileSync(RECORD, `${JSON.stringify(server)}\n`);
+    if (record) writeFileSync(RECORD, `${JSON.stringify(server)}\n`);
     return server;
   }
 }
@@ -101,10 +102,29 @@ export function testPostgres(): Promise<TestPostgres> {
       if (server && processAlive(server.pid) && (await answers(server))) return server;
       // The folder of a server that was stopped (by the end of an earlier npm test) holds nothing anyone needs.
       if (server && !processAlive(server.pid)) rmSync(server.dir, { recursive: true, force: true });
-      return startServer();
+      return startPostgresServer();
     },
     600_000,
   );
+}
+
+/** Stops a server startPostgresServer started and removes its folder. */
+export function stopPostgresServer(server: TestPostgres): void {
+  const bin = findPostgresBin();
+  if (bin !== undefined && processAlive(server.pid)) run(path.join(bin, 'pg_ctl'), ['-D', path.join(server.dir, 'data'), '-m', 'fast', '-w', 'stop'], 'pg_ctl stop');
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+/** Creates a database on `server`; its URL (no password) and the file holding the password. */
+export async function createDatabase(server: TestPostgres, name: string): Promise<{ url: string; passwordFile: string }> {
+  const client = new pg.Client(clientConfig(server, 'postgres'));
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  return { url: `postgres://${USER}@127.0.0.1:${server.port}/${name}`, passwordFile: server.passwordFile };
 }
 
 let counter = 0;

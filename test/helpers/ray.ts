@@ -35,7 +35,8 @@ function recorded(): RayHead | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-async function startHead(): Promise<RayHead> {
+/** Starts a Ray head of its own (the benchmarks' too, with record: false: not the shared test head); stop it with stopRayHead. */
+export async function startRayHead({ record = true }: { record?: boolean } = {}): Promise<RayHead> {
   const [gcsPort, dashboardPort, nodeManagerPort, objectManagerPort, clientPort, agentPort, agentGrpcPort, runtimeEnvPort, metricsPort] =
     (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
   // Short: Ray puts unix sockets under it, whose paths may not exceed 107 bytes.
@@ -70,7 +71,7 @@ async function startHead(): Promise<RayHead> {
   closeSync(out);
   child.unref();
   const head: RayHead = { pid: child.pid!, address: `http://127.0.0.1:${dashboardPort}`, gcsPort, tempDir, log };
-  writeFileSync(RECORD, `${JSON.stringify(head)}\n`);
+  if (record) writeFileSync(RECORD, `${JSON.stringify(head)}\n`);
   await waitFor(
     `the Ray head's Jobs API at ${head.address} (log: ${log})`,
     async () => {
@@ -97,10 +98,19 @@ export function testRayHead(): Promise<RayHead> {
       if (head && processAlive(head.pid) && (await answers(head.address))) return head;
       // The folder of a head that has stopped holds only its logs (a few MB): not worth keeping.
       if (head && !processAlive(head.pid)) rmSync(head.tempDir, { recursive: true, force: true });
-      return startHead();
+      return startRayHead();
     },
     600_000,
   );
+}
+
+/** Stops a head startRayHead started (SIGTERM to `ray start --block` stops the whole head) and removes its folder. */
+export async function stopRayHead(head: RayHead): Promise<void> {
+  if (processAlive(head.pid)) {
+    process.kill(head.pid, 'SIGTERM');
+    await waitFor('the Ray head to stop', () => (processAlive(head.pid) ? undefined : true), 60_000, 250).catch(() => process.kill(head.pid, 'SIGKILL'));
+  }
+  rmSync(head.tempDir, { recursive: true, force: true });
 }
 
 /** Ray's own list of submissions (GET /api/jobs/), for counting what was submitted. */
