@@ -1,5 +1,7 @@
 /** The prediction log: its record format, the segment layout on disk, the writer serving uses, and the readers. */
 export { entriesFromTable, entriesToTable } from './arrow-table';
+export { findAnsweredRequests } from './answered';
+export type { AnsweredElsewhere } from './answered';
 export { joinFeedback } from './join-feedback';
 export type { LabeledPrediction } from './join-feedback';
 export { listSegments, utcDay } from './layout';

@@ -61,6 +61,11 @@ export interface ServeAppDeps {
   /** Answered requests remembered so feedback can be checked against them (default 100 000). */
   feedbackMemory?: number;
   predictionLog?: PredictionLogWriter;
+  /**
+   * A shared log's lookup of requests other replicas answered (their rows and whether they have labels), so feedback
+   * posted to this replica for a request another one answered is taken. None: only this server's own requests.
+   */
+  lookupAnswered?: (model: string, ids: readonly string[]) => Promise<Map<string, { version: number; rows: number; labeled: boolean }>>;
   /** `digest`: log the SHA-256 of each request's inputs; `full`: the inputs themselves too. */
   logInputs?: 'digest' | 'full';
   mirror?: RequestMirror;
@@ -593,6 +598,10 @@ export function createServeApp(deps: ServeAppDeps): Hono<Env> {
     if (labelCount > limits.maxRows) throw new HttpError('too_large', `feedback: ${labelCount} labels, more than the limit of ${limits.maxRows} per request`);
     return withModel(c, name, async (loaded) => {
       const s = loaded.signature;
+      const elsewhere = [...new Set(items.filter((item) => recent.get(item.id)?.model !== name).map((item) => item.id))];
+      if (elsewhere.length > 0 && deps.lookupAnswered !== undefined) {
+        for (const [id, answered] of await deps.lookupAnswered(name, elsewhere)) recent.remember(id, { model: name, ...answered });
+      }
       const unknown = items.filter((item) => recent.get(item.id)?.model !== name).map((item) => item.id);
       if (unknown.length > 0) {
         metrics.feedbackRefused.inc({ model: name, reason: 'unknown' }, unknown.length);

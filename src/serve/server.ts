@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter, type SharedLogConfig } from '../prediction-log';
+import { PREDICTION_LOG_DEFAULTS, PredictionLogWriter, type SharedLogConfig, findAnsweredRequests } from '../prediction-log';
 import { CHAMPION_ALIAS, type RegistryStore } from '../registry';
 import type { ArtifactStore } from '../store';
 import { type RequestMirror, type ServeLimits, createServeApp } from './app';
@@ -27,6 +27,8 @@ export const SERVE_DEFAULTS = {
   logRetentionDays: PREDICTION_LOG_DEFAULTS.retentionDays,
   logMaxBytesPerModel: PREDICTION_LOG_DEFAULTS.maxBytesPerModel,
   feedbackMemory: 100_000,
+  /** On a shared log: how far back feedback looks for a request another replica answered (2 days). */
+  feedbackLookbackMs: 2 * 86_400_000,
   shadowQueue: SHADOW_MIRROR_DEFAULTS.queueSize,
 } as const;
 
@@ -147,6 +149,9 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
     await pool.close();
     throw err;
   }
+  // On a shared log, feedback may name a request another replica answered: it is looked up in every replica's segments.
+  const logDir = options.predictionLogDir;
+  const sharedLog = logDir === undefined || (typeof logDir === 'string' && !logDir.startsWith('s3://')) ? undefined : logDir;
   const app = createServeApp({
     models,
     metrics,
@@ -160,6 +165,9 @@ export async function createServing(options: ServingOptions): Promise<Serving> {
       requestTimeoutMs: options.limits?.requestTimeoutMs ?? SERVE_DEFAULTS.requestTimeoutMs,
     },
     predictionLog,
+    ...(sharedLog !== undefined
+      ? { lookupAnswered: (model: string, ids: readonly string[]) => findAnsweredRequests(sharedLog, model, ids, { lookbackMs: SERVE_DEFAULTS.feedbackLookbackMs }) }
+      : {}),
     logInputs: options.logInputs,
     mirror: options.mirror ?? shadowMirror,
     scoringQueueDepth: () => pool.queueSize,
