@@ -15,9 +15,11 @@ import {
   newServerRequestId,
   readPredictionLog,
   segmentCacheStats,
+  serializeInputs,
   serializeLabels,
   serializeOutputs,
 } from '../../src/prediction-log';
+import { readRecentPredictions } from '../../src/drift/prediction-log-source';
 import { collectShadowEvidence } from '../../src/shadow/evidence';
 import { createS3Client } from '../../src/store';
 import { type S3Server, freshBucket, rootClient, s3Env, testS3Server } from '../helpers/s3';
@@ -141,6 +143,33 @@ describe('prediction log on a shared S3 prefix', () => {
     // The drift source's reader (every record of the days asked) sees both replicas' segments of those days.
     const days = await readPredictionLog({ dir: shared(prefix), model: 'm', fromDay: '2026-03-02', toDay: '2026-03-02' });
     assert.equal(days.filter((e) => e.kind === 'prediction').length, 1 + 12 + 1 + 2);
+  });
+
+  test("the drift monitor's prediction-log source reads both replicas' champion requests of a window, with labels posted to the other replica", async () => {
+    const prefix = 'drift';
+    const a = new PredictionLogWriter({ dir: shared(prefix), replica: 'a', flushIntervalMs: 3_600_000 });
+    const b = new PredictionLogWriter({ dir: shared(prefix), replica: 'b', flushIntervalMs: 3_600_000 });
+    const logged = (writer: PredictionLogWriter, x: number, when: string) => {
+      const id = newServerRequestId();
+      writer.append({ ...prediction(id, at(when), 3, 'champion', x / 10), inputs: serializeInputs({ features: ['x'], rows: [[x]] }) });
+      return id;
+    };
+    const fromA = [1, 2, 3].map((x) => logged(a, x, `2026-03-05T10:0${x}:00Z`));
+    const fromB = [4, 5].map((x) => logged(b, x, `2026-03-05T10:0${x}:00Z`));
+    logged(a, 9, '2026-03-05T12:00:00Z');
+    await a.flush();
+    await b.flush();
+    for (const id of fromA) b.append(feedback(id, at('2026-03-05T11:00:00Z'), 1));
+    for (const id of fromB) a.append(feedback(id, at('2026-03-05T11:00:00Z'), 0));
+    await a.close();
+    await b.close();
+    const recent = await readRecentPredictions({
+      dir: shared(prefix), model: 'm', window: { from: '2026-03-05T10:00:00Z', to: '2026-03-05T11:00:00Z' },
+      features: { numeric: ['x'], categorical: [] }, task: 'binary', maxRows: 100,
+    });
+    assert.equal(recent.requests, 5);
+    assert.deepEqual(Array.from(recent.table.getChild('x')!.toArray() as Float64Array).sort(), [1, 2, 3, 4, 5]);
+    assert.deepEqual(recent.labels.map(String).sort(), ['0', '0', '1', '1', '1']);
   });
 
   test('retention on a shared log deletes every replica\'s segments of days past it', async () => {
