@@ -163,7 +163,8 @@ export async function runDistributed(mode: BenchMode): Promise<BenchOutcome> {
         method:
           "bench/orchestration.ts's no-op pipeline (pull → split → 3 fold jobs + final job → export/check → evaluate → gate → register → promote; every job bench/py/noop_trainer.py) run one after the other with one in-process worker, after one uncounted warm-up run, on each side: the store in a folder, the SQLite registry and local jobs; then an S3 store (Versity's gateway on loopback), a PostgreSQL registry and Ray jobs (a Ray head on this machine, jobs through its Jobs REST API; the no-op job uploads its outputs to the store as the real trainer does). Every service is started by the benchmark on free ports. overheadMs = wall time minus the union of the jobs' own intervals.",
         services: { s3: 'versitygw v1.8.0 (posix backend)', postgres: 'Debian postgresql, fsync off', ray: 'ray[default] 2.60.0, head only, 2 CPUs' },
-        loadAverage: { atStart: loadAtStart, afterLocal: results.local!.loadAverage, afterDistributed: results.distributed!.loadAverage },
+        // Not `loadAverage`: bench/run.ts writes the 1/5/15-minute load at the end under that key.
+        loadDuring: { atStart: loadAtStart, afterLocal: results.local!.loadAverage, afterDistributed: results.distributed!.loadAverage },
         sides: { local, distributed },
         ratio,
         runs: results,
