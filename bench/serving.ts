@@ -2,7 +2,7 @@
 // classifier, driven by autocannon over loopback, against `relearn serve` (a child process, bearer auth, default
 // settings) and a FastAPI + uvicorn + onnxruntime server (bench/py/fastapi_server.py); then Relearn again with a
 // `shadow` alias set, so every request is also mirrored to a second version.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,10 +36,33 @@ const SETTINGS: Record<BenchMode, { seconds: number; reps: number; warmupSeconds
 
 type Server = { url: string; child: ChildProcess; output: () => string };
 
+/**
+ * CPU pinning where the machine allows it (taskset from util-linux, 2 or more CPUs): every server on CPU 0, this
+ * process (autocannon, the load generator) on CPU 1, so client and server do not steal each other's core. `null`
+ * runs unpinned (and says so in the results).
+ */
+const PINNING: { server: string; load: string; all: string } | null = (() => {
+  if (os.cpus().length < 2) return null;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  return { server: '0', load: '1', all: `0-${os.cpus().length - 1}` };
+})();
+
+/** Sets the CPUs of every thread of this process (new threads inherit them). */
+function pinSelf(cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+}
+
+const loadAverage = () => os.loadavg().map((l) => round(l, 2));
+
 
 function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
   // Its own process group, so stopping it also stops uvicorn's worker processes.
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const [file, argv] = PINNING ? ['taskset', ['-c', PINNING.server, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -107,6 +130,8 @@ async function startFastApi(): Promise<Server> {
 }
 
 interface LoadResult {
+  /** 1, 5 and 15 minute load averages when the run ended. */
+  loadAverage: number[];
   requestsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   requests: number;
@@ -124,6 +149,7 @@ async function load(url: string, body: string, seconds: number, connections: num
     body,
   });
   return {
+    loadAverage: loadAverage(),
     requestsPerSecond: Math.round(r.requests.total / r.duration),
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
     requests: r.requests.total,
@@ -146,6 +172,7 @@ function summarize(runs: LoadResult[]) {
     p50Ms: medianOf(runs.map((r) => r.latencyMs.p50)),
     p99Ms: medianOf(runs.map((r) => r.latencyMs.p99)),
     errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0),
+    loadAverage1m: round(medianOf(runs.map((r) => r.loadAverage[0]!)), 2),
     runs,
   };
 }
@@ -164,7 +191,8 @@ async function measure(server: Server, bodies: Record<string, string>, mode: Ben
   return out;
 }
 
-const describe = (s: Summary) => `${fmt(s.requestsPerSecond)} req/s, p50 ${round(s.p50Ms, 1)} ms, p99 ${round(s.p99Ms, 1)} ms`;
+const describe = (s: Summary) =>
+  `${fmt(s.requestsPerSecond)} req/s, p50 ${round(s.p50Ms, 1)} ms, p99 ${round(s.p99Ms, 1)} ms (load ${s.loadAverage1m})`;
 
 /** Runs benchmark 5 and returns its report and summary rows. */
 export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
@@ -179,6 +207,7 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
   const bodies = { '1 row': JSON.stringify({ rows: rows.slice(0, 1) }), '100 rows': JSON.stringify({ rows }) };
   const { config, registry } = await prepareState(path.join(CACHE_DIR, 'serve-state'));
   const servers: Server[] = [];
+  if (PINNING) pinSelf(PINNING.load);
   try {
     let server = await startRelearn(config);
     servers.push(server);
@@ -236,8 +265,11 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
         bench: 'serving',
         mode,
         machine: machine(),
+        pinning: PINNING ? { server: PINNING.server, loadGenerator: PINNING.load } : null,
         method:
-          `autocannon (same process for every server) over loopback, ${connections} connections, POST /models/${MODEL}/predict with ` +
+          `autocannon (same process for every server) over loopback, ${connections} connections, ` +
+          (PINNING ? `servers pinned to CPU ${PINNING.server} and autocannon to CPU ${PINNING.load} (taskset)` : 'unpinned (no taskset or one CPU)') +
+          `, POST /models/${MODEL}/predict with ` +
           `1 or 100 JSON rows; a warm-up run then ${reps} runs of ${seconds} s per case (median req/s and latencies; min/max req/s). ` +
           'Relearn: `relearn serve` with default settings (scoring threads = cores, 2 ms micro-batching, prediction log on), bearer token. ' +
           `FastAPI: uvicorn (uvloop, httptools) with ${os.cpus().length} workers, one onnxruntime thread each, HTTPBearer token. ` +
@@ -249,6 +281,7 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
       rows: summary,
     };
   } finally {
+    if (PINNING) pinSelf(PINNING.all);
     for (const s of servers) await stopChild(s.child);
     await registry.close();
   }
