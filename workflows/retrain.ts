@@ -90,6 +90,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   // Manual decisions arrive as updates; the validator refuses one the current stage does not take, so a late or
   // misdirected `relearn approve` gets a clear answer and leaves no trace in the history.
   let manual: ManualDecision | undefined;
+  // The stage whose manual decision the run has taken: a second one sent before the run leaves that stage (while it
+  // measures or promotes) is refused rather than left pending for a later stage to take.
+  let decidedStage: string | undefined;
   const manualHandler = (action: ManualDecision['action']) => ({
     validator: (_input: ManualDecisionInput) => {
       if (cfg.rollout === undefined) throw new Error(`${model} has no rollout block in temporal.yaml; its runs take no ${action}`);
@@ -98,6 +101,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         throw new Error(`the run of ${model} is in stage ${status.stage}; ${action} is taken in the ${where} stage`);
       }
       if (manual !== undefined) throw new Error(`the run of ${model} already has a decision pending: ${manual.action}`);
+      if (decidedStage === status.stage) throw new Error(`the run of ${model} has already taken a decision in stage ${status.stage}`);
     },
   });
   const manualUpdate = (action: ManualDecision['action']) => (input: ManualDecisionInput): string => {
@@ -330,6 +334,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
             takeManual: () => {
               const taken = manual;
               manual = undefined;
+              if (taken !== undefined) decidedStage = status.stage;
               return taken;
             },
             peekManual: () => manual,
