@@ -179,14 +179,20 @@ function summarize(runs: LoadResult[]) {
 
 type Summary = ReturnType<typeof summarize>;
 
-async function measure(server: Server, bodies: Record<string, string>, mode: BenchMode): Promise<Record<string, Summary>> {
+/**
+ * Measures the servers in turns: per case, a warm-up of each, then each repetition loads every server once, one
+ * after the other, so a change in the machine's load during the case hits all of them alike.
+ */
+async function measureInTurns(servers: Server[], bodies: Record<string, string>, mode: BenchMode): Promise<Array<Record<string, Summary>>> {
   const { seconds, reps, warmupSeconds, connections } = SETTINGS[mode];
-  const out: Record<string, Summary> = {};
+  const out: Array<Record<string, Summary>> = servers.map(() => ({}));
   for (const [name, body] of Object.entries(bodies)) {
-    await load(server.url, body, warmupSeconds, connections);
-    const runs: LoadResult[] = [];
-    for (let i = 0; i < reps; i++) runs.push(await load(server.url, body, seconds, connections));
-    out[name] = summarize(runs);
+    for (const server of servers) await load(server.url, body, warmupSeconds, connections);
+    const runs: LoadResult[][] = servers.map(() => []);
+    for (let i = 0; i < reps; i++) {
+      for (const [j, server] of servers.entries()) runs[j]!.push(await load(server.url, body, seconds, connections));
+    }
+    for (const [j, r] of runs.entries()) out[j]![name] = summarize(r);
   }
   return out;
 }
@@ -205,32 +211,37 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
     destination: String(table.getChild('destination')!.get(i)),
   }));
   const bodies = { '1 row': JSON.stringify({ rows: rows.slice(0, 1) }), '100 rows': JSON.stringify({ rows }) };
+  // Two state folders: one without and one with a `shadow` alias (v2), so both Relearn servers run side by side.
   const { config, registry } = await prepareState(path.join(CACHE_DIR, 'serve-state'));
+  const shadowState = await prepareState(path.join(CACHE_DIR, 'serve-state-shadow'));
   const servers: Server[] = [];
   if (PINNING) pinSelf(PINNING.load);
   try {
-    let server = await startRelearn(config);
-    servers.push(server);
-    const relearn = await measure(server, bodies, mode);
-    await stopChild(server.child);
-
-    server = await startFastApi();
-    servers.push(server);
-    const fastapi = await measure(server, bodies, mode);
-    await stopChild(server.child);
+    const plain = await startRelearn(config);
+    servers.push(plain);
+    const peer = await startFastApi();
+    servers.push(peer);
 
     // Shadow: v2 under the `shadow` alias; a server that mirrors says so when it starts.
     let shadow: Record<string, Summary> | { notAvailable: string };
+    let mirroring: Server | undefined;
     const mirrorModule = existsSync(path.join(ROOT, 'src', 'serve', 'shadow-mirror.ts'));
     if (!mirrorModule) shadow = { notAvailable: 'src/serve/shadow-mirror.ts is not there' };
     else {
-      await registry.moveAlias({ model: MODEL, alias: SHADOW_ALIAS, toVersion: 2, expectedVersion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-shadow' });
-      server = await startRelearn(config);
+      await shadowState.registry.moveAlias({ model: MODEL, alias: SHADOW_ALIAS, toVersion: 2, expectedVersion: null, reason: 'bench', workflowId: 'bench', runId: 'bench-shadow' });
+      const server = await startRelearn(shadowState.config);
       servers.push(server);
       if (!/shadow mirroring on/.test(server.output())) shadow = { notAvailable: 'relearn serve does not report shadow mirroring on' };
-      else shadow = await measure(server, bodies, mode);
-      await stopChild(server.child);
+      else {
+        mirroring = server;
+        shadow = {};
+      }
     }
+    const measured = await measureInTurns(mirroring ? [plain, peer, mirroring] : [plain, peer], bodies, mode);
+    const relearn = measured[0]!;
+    const fastapi = measured[1]!;
+    if (mirroring) shadow = measured[2]!;
+    for (const server of servers) await stopChild(server.child);
 
     const summary: SummaryRow[] = [];
     const cases = Object.keys(bodies).map((name) => {
@@ -270,7 +281,7 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
           `autocannon (same process for every server) over loopback, ${connections} connections, ` +
           (PINNING ? `servers pinned to CPU ${PINNING.server} and autocannon to CPU ${PINNING.load} (taskset)` : 'unpinned (no taskset or one CPU)') +
           `, POST /models/${MODEL}/predict with ` +
-          `1 or 100 JSON rows; a warm-up run then ${reps} runs of ${seconds} s per case (median req/s and latencies; min/max req/s). ` +
+          `1 or 100 JSON rows; all servers up at once and measured in turns: per case a warm-up run of each, then ${reps} rounds of one ${seconds} s run per server (median req/s and latencies; min/max req/s). ` +
           'Relearn: `relearn serve` with default settings (scoring threads = cores, 2 ms micro-batching, prediction log on), bearer token. ' +
           `FastAPI: uvicorn (uvloop, httptools) with ${os.cpus().length} workers, one onnxruntime thread each, HTTPBearer token. ` +
           'Shadow: the same Relearn server with version 2 under the `shadow` alias, every request mirrored to it.',
@@ -284,5 +295,6 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
     if (PINNING) pinSelf(PINNING.all);
     for (const s of servers) await stopChild(s.child);
     await registry.close();
+    await shadowState.registry.close();
   }
 }
