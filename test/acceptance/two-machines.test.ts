@@ -8,16 +8,16 @@
 // shows every job submitted once; the candidate is promoted in PostgreSQL; a `relearn serve` replica started from a third
 // folder serves it, with predictions equal to scoring the registered ONNX (read back from the bucket) with
 // onnxruntime-node here. Each folder is listed after the run: everything a process wrote is in its state folder, HOME
-// or TMPDIR, and no local store or registry is made.
+// or TMPDIR, and no local store or registry is made. The replica writes its prediction log to the shared bucket
+// (`predictionLog: store`); live traffic with its labels as feedback is replayed through it while a second run,
+// started on machine B, promotes v2 and opens the model's guard window, which worker B decides from the replica's
+// segments read back from the bucket: it keeps v2, and its evidence counts equal the rows the test counts in that log.
 //
 // Network: the processes reach the shared services over loopback, not from network namespaces of their own. The shared
 // test services (dev server, S3 gateway, PostgreSQL, Ray head with its dashboard and GCS) bind 127.0.0.1, and other test
 // files use them at once; binding them to a veth address would change them for every test file of the run. What the
 // test shows instead is that nothing reaches another process through the disk: each one has only its own folder, and
 // the shared state is in the services. See docs/scaling.md, "The two-machines test".
-//
-// Not here yet: the replica's prediction log feeding a guard window that worker B decides (the prediction log on shared
-// storage is not committed yet); the replica runs with --no-prediction-log.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
 import ort from 'onnxruntime-node';
 import { stringify } from 'yaml';
-import { type LoadedConfig, loadConfig } from '../../src/config';
+import { type LoadedConfig, loadConfig, modelConfig, resolvePredictionLog } from '../../src/config';
+import { startTrafficReplay } from '../../src/cli/live-traffic';
+import { isServerRequestId, readPredictionLog } from '../../src/prediction-log';
 import type { RetrainResult } from '../../src/contracts';
 import { RELEARN_ROOT } from '../../src/paths';
 import { processAlive } from '../../src/processes';
@@ -45,6 +47,9 @@ import { freshBucket, rootClient, s3Env, testS3Server } from '../helpers/s3';
 import { waitFor } from '../helpers/wait';
 
 const BIN = path.join(RELEARN_ROOT, 'bin', 'relearn.mjs');
+
+// The guard window of run 2: sequential (decides from 100 labeled rows once minDuration has passed), polled every second.
+const GUARD = { minDuration: '2s', maxDuration: '60s', minLabeledRows: 1000, pollInterval: '1s', maxErrorRate: 0.05, maxP99LatencyMs: 5000 };
 
 /** One "machine": a folder holding its temporal.yaml, the registry's password file, its state folder, HOME and TMPDIR. */
 interface Machine {
@@ -112,6 +117,7 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
   const initialFiles: Record<string, string[]> = {};
   let workerAPid = 0;
   let workerBPid = 0;
+  let replicaUrl: string | undefined;
   let s3Keys: { accessKeyId: string; secretAccessKey: string; endpoint: string; port: number };
   // The test reads the bucket with the AWS chain of its own environment, as any machine does.
   envDuringSuite({ AWS_ACCESS_KEY_ID: 'set-in-before', AWS_SECRET_ACCESS_KEY: 'set-in-before', AWS_REGION: 'us-east-1' });
@@ -141,6 +147,8 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
         heartbeatTimeoutMs: 5000,
         maxAttempts: 3,
       },
+      // Run 2 promotes v2 and opens this guard window: worker B decides it from the replica's log in the bucket.
+      rollout: { guard: GUARD },
     };
     const taskQueue = `two-machines-${path.basename(root)}`;
     const at = path.join(root, 'machine');
@@ -156,6 +164,7 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
           stateDir: 'state',
           dataRoot: '/',
           store: { url: `s3://${bucket}/relearn`, endpoint: s3.endpoint, forcePathStyle: true },
+          predictionLog: 'store',
           registry: { postgres: db.url, passwordFile: 'registry-password' },
           models: name === 'replica' ? {} : { [model]: modelConfig },
         }),
@@ -262,8 +271,9 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
 
   test('a serve replica from a third folder serves the champion; its predictions equal the registered ONNX scored here', async () => {
     const port = await freePort();
-    const replica = startProcess(machines.replica, ['serve', '--port', String(port), '--no-auth', '--threads', '1', '--no-prediction-log', '--no-shadow']);
-    const url = `http://127.0.0.1:${port}`;
+    const replica = startProcess(machines.replica, ['serve', '--port', String(port), '--no-auth', '--threads', '1', '--poll-ms', '200']);
+    replicaUrl = `http://127.0.0.1:${port}`;
+    const url = replicaUrl;
     await waitFor(`the replica to serve ${model} (output: ${machines.replica.output})`, async () => {
       if (replica.exitCode !== null) throw new Error(`relearn serve exited ${replica.exitCode}:\n${machines.replica.output}`);
       const res = await fetch(`${url}/models/${model}`).catch(() => undefined);
@@ -300,6 +310,62 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
     } finally {
       await session.release();
     }
+  });
+
+  test("run 2's guard window is decided by worker B from the replica's prediction log in the shared bucket", async (t) => {
+    assert.ok(replicaUrl !== undefined, 'the replica serves');
+    // Live traffic with its labels sent as feedback at once, through the replica (a later week than training's).
+    const traffic = await startTrafficReplay({
+      model,
+      modelConfig: modelConfig(loadedB, model),
+      window: { from: '2001-02-08', to: '2001-02-15' },
+      url: replicaUrl,
+      token: null,
+      sampleRows: 3000,
+      rowsPerRequest: 20,
+      intervalMs: 50,
+    });
+    let second: RetrainResult;
+    try {
+      const starter: Machine = { ...machines.b, output: '' };
+      const code = await new Promise<number | null>((resolve) => startProcess(starter, ['run', model, '--json']).once('exit', resolve));
+      assert.equal(code, 0, `relearn run: ${starter.output}`);
+      const id = /"workflowId": "([^"]+)"/.exec(starter.output)?.[1] ?? assert.fail(`no workflowId in: ${starter.output}`);
+      const runId = /"runId": "([^"]+)"/.exec(starter.output)?.[1] ?? assert.fail(`no runId in: ${starter.output}`);
+      const { client, close } = await connectClient(loadedB);
+      try {
+        second = (await client.workflow.getHandle(id, runId).result()) as RetrainResult;
+      } finally {
+        await close();
+      }
+    } finally {
+      const sent = await traffic.stop();
+      t.diagnostic(`traffic: ${JSON.stringify(sent)}`);
+    }
+    assert.equal(second.decision, 'promoted');
+    assert.equal(second.version, 2);
+    const [guard] = second.rollout ?? [];
+    assert.equal(guard?.phase, 'guard', JSON.stringify(second.rollout));
+    assert.equal(guard?.decision, 'keep', guard?.reason);
+    assert.equal(guard?.decidedBy, 'evidence', guard?.reason);
+    const evidence = guard!.evidence!;
+    assert.deepEqual([evidence.baselineVersion, evidence.contenderVersion], [1, 2]);
+
+    // The rows the replica logged in the window, read back from the bucket here: v2's answers and v1's mirrored ones,
+    // paired by request id, and the rows of those requests whose labels came before the window's end.
+    const since = Date.parse(evidence.since);
+    const until = Date.parse(evidence.until);
+    const entries = await readPredictionLog({ dir: resolvePredictionLog(loadedB.config, loadedB.stateDir), model });
+    const inWindow = entries.filter((e) => e.at.getTime() >= since && e.at.getTime() < until && isServerRequestId(e.requestId));
+    const answered = new Map(inWindow.filter((e) => e.kind === 'prediction' && e.role === 'champion' && e.version === 2).map((e) => [e.requestId, e.rows]));
+    const mirrored = new Set(inWindow.filter((e) => e.kind === 'prediction' && e.role === 'shadow' && e.version === 1).map((e) => e.requestId));
+    const labeled = new Set(inWindow.filter((e) => e.kind === 'feedback').map((e) => e.requestId));
+    const paired = [...answered.keys()].filter((id) => mirrored.has(id));
+    const labeledRows = paired.filter((id) => labeled.has(id)).reduce((sum, id) => sum + answered.get(id)!, 0);
+    t.diagnostic(`guard: ${guard!.reason}; log in the window: ${answered.size} answered by v2, ${mirrored.size} mirrored to v1, ${paired.length} paired, ${labeledRows} labeled rows`);
+    assert.ok(labeledRows >= 100, `labeled rows in the window: ${labeledRows}`);
+    assert.equal(evidence.pairedRequests, paired.length);
+    assert.equal(evidence.labeledRows, labeledRows);
     await stopProcess(machines.replica, 'SIGTERM');
   });
 
