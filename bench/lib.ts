@@ -174,11 +174,15 @@ export interface BenchOutcome {
   rows: SummaryRow[];
 }
 
-/** Writes one benchmark's JSON result file. */
+/**
+ * Writes one benchmark's JSON result file. Paths inside the checkout are written relative to it (a peer's traceback
+ * names its script's absolute path), so a committed result names no folder of the machine that measured it.
+ */
 export function writeResult(name: string, report: Record<string, unknown>): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const json = JSON.stringify(report, (_key, value: unknown) => (typeof value === 'string' ? value.split(`${ROOT}${path.sep}`).join('') : value), 2);
+  writeFileSync(file, `${json}\n`);
   return file;
 }
 
