@@ -134,14 +134,7 @@ export async function createTestDatabase(prefix: string): Promise<{ url: string;
   const server = await testPostgres();
   counter += 1;
   const name = `${prefix.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${process.pid}_${Date.now().toString(36)}_${counter}`;
-  const client = new pg.Client(clientConfig(server, 'postgres'));
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-  return { url: `postgres://${USER}@127.0.0.1:${server.port}/${name}`, passwordFile: server.passwordFile, server };
+  return { ...(await createDatabase(server, name)), server };
 }
 
 /** Runs SQL on a test database as another tool would (outside Relearn), with the shared server's password. */
