@@ -160,6 +160,45 @@ describe('hot swap on a real port', () => {
       fixture.registry.close();
     }
   });
+
+  test('behind Node, a body whose Content-Length is past the limit is refused with the same 413 before it is read; one exactly at the limit is read and scored', async () => {
+    const fixture = serveFixture();
+    await fixture.promote('sized', await fixture.register('sized', 'classifier-binary.onnx', [0, 1]));
+    const limit = 2048;
+    const server = await startServer({
+      registry: fixture.registry,
+      store: fixture.store,
+      port: 0,
+      token: TOKEN,
+      processMetrics: false,
+      pool: { threads: 1 },
+      limits: { maxBodyBytes: limit },
+    });
+    // JSON padded with trailing spaces to an exact size (fetch sends it with a Content-Length).
+    const sized = (bytes: number): string => {
+      const json = JSON.stringify({ rows: jsonRows(0, 2) });
+      assert.ok(json.length < bytes);
+      return json + ' '.repeat(bytes - json.length);
+    };
+    try {
+      const over = await fetch(`${server.url}/models/sized/predict`, { method: 'POST', headers, body: sized(limit + 1) });
+      assert.equal(over.status, 413);
+      assert.deepEqual(await over.json(), { error: `request body is larger than the limit of ${limit} bytes`, code: 'too_large' });
+
+      const at = await fetch(`${server.url}/models/sized/predict`, { method: 'POST', headers, body: sized(limit) });
+      assert.equal(at.status, 200);
+      const answer = (await at.json()) as { predictions: unknown[]; probabilities: number[][] };
+      assert.equal(answer.predictions.length, 2);
+      assert.equal(answer.probabilities.length, 2);
+
+      // Past the limit without a token: authentication is still decided first.
+      const anonymous = await fetch(`${server.url}/models/sized/predict`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: sized(limit + 1) });
+      assert.equal(anonymous.status, 401);
+    } finally {
+      await server.close();
+      fixture.registry.close();
+    }
+  });
 });
 
 describe('swaps without a port', () => {
