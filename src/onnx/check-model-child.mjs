@@ -1,15 +1,16 @@
-// Child process of checkModelIsolated (src/onnx/check-model.ts): opens one untrusted ONNX file under
-// the memory limit its parent set, runs it on one row, and reports on stdout, one JSON object a line:
+// A sealed check process of checkModelIsolated (src/onnx/check-pool.ts), under the memory limit its parent set.
+// It reads requests on stdin, one JSON object a line ({"modelPath":…,"config":{latencyRuns, sampleRow}}), and for
+// each opens that one untrusted ONNX file, runs it on one row, and reports on stdout, one JSON object a line:
 //   {"event":"loaded","loadMs":…,"inputs":[…],"outputs":[…]}
 //   {"event":"ran","firstRunMs":…,"medianMs":…,"runs":…}
 //   {"event":"error","stage":"load"|"run","message":"…"}
+//   {"event":"done"}                       (the check is over; the next request may come)
+// One check at a time; the parent ends the process after any error, so a reused process has only seen models
+// that passed. It exits when its stdin closes (the worker ended or died).
 // Plain JavaScript on purpose: it must start the same from a fresh clone, without tsx, whatever the
 // parent runs under. Lines are written as soon as known, so a crash later still leaves what came before.
+import { createInterface } from 'node:readline';
 import ort from 'onnxruntime-node';
-
-const [modelPath, configJson] = process.argv.slice(2);
-const config = JSON.parse(configJson ?? '{}');
-const latencyRuns = Number.isInteger(config.latencyRuns) && config.latencyRuns > 0 ? config.latencyRuns : 50;
 
 function report(event) {
   // stdout to a pipe is synchronous on POSIX, so each line is out before the next step can crash.
@@ -21,7 +22,7 @@ function describe(metadata) {
 }
 
 /** One row per input, using the sample row when given: numeric 0, categorical "" otherwise. */
-function oneRowFeeds(session) {
+function oneRowFeeds(session, config) {
   const sample = config.sampleRow ?? {};
   const feeds = {};
   for (const m of session.inputMetadata) {
@@ -51,7 +52,8 @@ function oneRowFeeds(session) {
   return { feeds };
 }
 
-async function main() {
+async function check(modelPath, config) {
+  const latencyRuns = Number.isInteger(config.latencyRuns) && config.latencyRuns > 0 ? config.latencyRuns : 50;
   let session;
   const t0 = performance.now();
   try {
@@ -63,15 +65,21 @@ async function main() {
     });
   } catch (err) {
     report({ event: 'error', stage: 'load', message: err instanceof Error ? err.message : String(err) });
-    process.exitCode = 1;
     return;
   }
   report({ event: 'loaded', loadMs: performance.now() - t0, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) });
+  try {
+    await timeOneRow(session, latencyRuns, config);
+  } finally {
+    await session.release();
+  }
+}
 
-  const prepared = oneRowFeeds(session);
+/** The first run on one row, then `latencyRuns` timed runs; reports their median. */
+async function timeOneRow(session, latencyRuns, config) {
+  const prepared = oneRowFeeds(session, config);
   if (prepared.skipped !== undefined) {
     report({ event: 'error', stage: 'run', message: prepared.skipped });
-    process.exitCode = 1;
     return;
   }
   try {
@@ -90,8 +98,16 @@ async function main() {
     report({ event: 'ran', firstRunMs, medianMs, runs: latencyRuns });
   } catch (err) {
     report({ event: 'error', stage: 'run', message: err instanceof Error ? err.message : String(err) });
-    process.exitCode = 1;
   }
 }
 
-await main();
+// The worker ended or died: so does this process. (A check blocked inside onnxruntime, such as an endless Loop,
+// sees this only when the run returns; the worker's timeout kills it, but a SIGKILLed worker leaves it running.)
+process.stdin.on('close', () => process.exit(0));
+
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  if (line.trim() === '') continue;
+  const request = JSON.parse(line);
+  await check(request.modelPath, request.config ?? {});
+  report({ event: 'done' });
+}

@@ -1,22 +1,17 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelRejectedError } from '../errors';
 import { scrubSecrets, secretValuesOf } from '../jobs/scrub-secrets';
+import { type ChildOutcome, type ChildValue, EXIT_LIMIT_NOT_APPLIED, ModelCheckPool } from './check-pool';
 import { checkExternalLocation, scanExternalData } from './external-data';
 import { featureInputNames, inputNameOf } from './feature-inputs';
 import { LABEL_OUTPUT, PROBABILITIES_OUTPUT, VARIABLE_OUTPUT } from './score-rows';
 import { type FeatureSpec, type ModelTask, isClassifierTask } from './types';
 
-const CHILD_SCRIPT = path.join(import.meta.dirname, 'check-model-child.mjs');
 // Below this the Node.js runtime of the child itself would not start, and the model would be blamed.
 const MIN_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
-const MAX_STDOUT_BYTES = 1024 * 1024;
-const MAX_STDERR_BYTES = 64 * 1024;
-// Exit code of the shell when `ulimit` itself fails: an environment problem, not the model's.
-const EXIT_LIMIT_NOT_APPLIED = 125;
 const OUT_OF_MEMORY =
   /bad_alloc|bad allocation|failed to allocate|out of memory|cannot allocate memory|allocation failed|Fatal process OOM|std::length_error/i;
 
@@ -92,6 +87,8 @@ export interface CheckModelOptions {
   sampleRow?: Record<string, number | string>;
   /** Names the model in messages; the file's base name by default. */
   modelName?: string;
+  /** The check processes to use; the worker's shared pool by default. */
+  pool?: ModelCheckPool;
 }
 
 /** One input or output as the model declares it, in ONNX type notation (`tensor(float)`). */
@@ -114,30 +111,19 @@ export interface CheckModelResult {
   sizeBytes: number;
 }
 
-interface ChildValue {
-  name: string;
-  isTensor: boolean;
-  type?: string;
-  shape?: Array<number | string>;
-}
-type ChildEvent =
-  | { event: 'loaded'; loadMs: number; inputs: ChildValue[]; outputs: ChildValue[] }
-  | { event: 'ran'; firstRunMs: number; medianMs: number; runs: number }
-  | { event: 'error'; stage: 'load' | 'run'; message: string };
+let sharedPool: ModelCheckPool | undefined;
 
-interface ChildOutcome {
-  events: ChildEvent[];
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  stderr: string;
+/** The worker's pool of check processes, made on first use (see check-pool.ts). */
+export function sharedCheckPool(): ModelCheckPool {
+  sharedPool ??= new ModelCheckPool();
+  return sharedPool;
 }
 
 /**
  * Checks an untrusted ONNX file without loading it into this process: size cap and external-data
- * paths first, then a child process (under a memory limit and a timeout that kills it) loads the
- * model, reports its inputs and outputs and times single-row runs. Throws ModelRejectedError with a
- * reason naming the file when any check fails.
+ * paths first, then a check process (under a memory limit, killed at a timeout; one of a small pool,
+ * reused only after checks that passed) loads the model, reports its inputs and outputs and times
+ * single-row runs. Throws ModelRejectedError with a reason naming the file when any check fails.
  */
 export async function checkModelIsolated(options: CheckModelOptions): Promise<CheckModelResult> {
   const { maxSizeBytes, memoryLimitBytes, timeoutMs } = options;
@@ -181,7 +167,8 @@ export async function checkModelIsolated(options: CheckModelOptions): Promise<Ch
     throw new ModelRejectedError(`${name}: with its external data, ${sizeVersusCap(sizeBytes, maxSizeBytes)}`);
   }
 
-  const outcome = await runChild(modelPath, {
+  const outcome = await (options.pool ?? sharedCheckPool()).check({
+    modelPath,
     memoryLimitBytes,
     timeoutMs,
     config: {
@@ -201,7 +188,9 @@ function judge(
 ): CheckModelResult {
   const loaded = outcome.events.find((e) => e.event === 'loaded');
   const ran = outcome.events.find((e) => e.event === 'ran');
-  const error = outcome.events.find((e) => e.event === 'error');
+  const reported = outcome.events.find((e) => e.event === 'error');
+  // onnxruntime's messages quote the untrusted file (node and tensor names): scrubbed like a job's stderr.
+  const error = reported && { ...reported, message: tail(String(reported.message)) };
   const limit = formatBytes(options.memoryLimitBytes);
   const stage = loaded === undefined ? 'session creation' : 'the first run on one row';
 
@@ -365,86 +354,6 @@ function outputProblems(actual: ChildValue[], task: ModelTask): string[] {
     }
   }
   return problems;
-}
-
-/**
- * Runs the child script under `ulimit -d` (RLIMIT_DATA: heap and private writable mappings, which is
- * where onnxruntime's tensors live). RLIMIT_AS is useless here: Node.js reserves ~0.8 GB of address
- * space at start-up before any model is read.
- */
-function runChild(
-  modelPath: string,
-  opts: { memoryLimitBytes: number; timeoutMs: number; config: Record<string, unknown> },
-): Promise<ChildOutcome> {
-  if (process.platform === 'win32') {
-    return Promise.reject(new Error('checkModelIsolated needs a POSIX shell to limit the check process memory'));
-  }
-  const limitKb = Math.ceil(opts.memoryLimitBytes / 1024);
-  // Only what the child needs to start Node.js: the worker's credentials, and the parent's loader flags (tsx,
-  // inspectors, NODE_OPTIONS), have no business in a sealed checker.
-  const env = checkChildEnvironment(process.env);
-  const child = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      `ulimit -d "$1" || exit ${EXIT_LIMIT_NOT_APPLIED}; shift; exec "$@"`,
-      'relearn-model-check',
-      String(limitKb),
-      process.execPath,
-      CHILD_SCRIPT,
-      modelPath,
-      JSON.stringify(opts.config),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (stdout.length < MAX_STDOUT_BYTES) stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-MAX_STDERR_BYTES);
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      resolve({ events: parseEvents(stdout), exitCode, signal, timedOut, stderr });
-    });
-  });
-}
-
-/** The check child's environment: the search path, the locale and the temp folder, nothing else. */
-export function checkChildEnvironment(workerEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = { PATH: workerEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  for (const [name, value] of Object.entries(workerEnv)) {
-    if (value !== undefined && (name === 'LANG' || name === 'TZ' || name === 'TMPDIR' || name.startsWith('LC_'))) env[name] = value;
-  }
-  return env;
-}
-
-function parseEvents(stdout: string): ChildEvent[] {
-  const events: ChildEvent[] = [];
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const event = JSON.parse(line) as ChildEvent;
-      // onnxruntime's messages quote the untrusted file (node and tensor names): scrubbed like a job's stderr.
-      if (event.event === 'error') event.message = tail(String(event.message));
-      events.push(event);
-    } catch {
-      // A line cut short by a crash: what came before it is still usable.
-    }
-  }
-  return events;
 }
 
 /** Sizes as people read them: binary units, one decimal at most (`95 MB`, `1.5 KB`, `812 bytes`). */

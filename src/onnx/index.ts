@@ -1,4 +1,6 @@
-export { checkModelIsolated, copyModelForCheck, formatBytes } from './check-model';
+export { checkModelIsolated, copyModelForCheck, formatBytes, sharedCheckPool } from './check-model';
+export { ModelCheckPool, checkChildEnvironment } from './check-pool';
+export type { CheckPoolOptions } from './check-pool';
 export type { CheckModelOptions, CheckModelResult, ModelValueInfo, PrivateModelCopy } from './check-model';
 export { checkExternalLocation, scanExternalData } from './external-data';
 export type { ExternalDataCheck, ExternalDataRef, ExternalDataScan } from './external-data';
