@@ -94,9 +94,9 @@ export function countMissing(table: Table, name: string): number {
     for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) missing++;
     return missing;
   }
+  // Arrow counts each chunk's nulls already.
   let missing = 0;
-  const flags = validityFlags(vector);
-  for (let i = 0; i < flags.length; i++) if (!flags[i]) missing++;
+  for (const data of vector.data) missing += data.nullCount;
   return missing;
 }
 

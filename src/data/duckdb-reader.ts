@@ -345,14 +345,24 @@ export async function queryToArrow(connection: DuckDBConnection, sql: string, on
   });
   let rows = 0;
   let reported = 0;
-  for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const count = chunk.rowCount;
-    for (let c = 0; c < sinks.length; c++) appendChunk(sinks[c]!, duckdb.data_chunk_get_vector(chunk.chunk, c), count);
-    rows += count;
-    if (onRows && rows - reported >= 1_000_000) {
-      reported = rows;
-      onRows(rows);
+  // The next chunk is asked for before this one is copied: DuckDB produces it on a thread of its own (the fetch runs
+  // the scan's pipeline) while this thread copies, instead of each side waiting for the other.
+  let next = result.fetchChunk();
+  try {
+    for (let chunk = await next; chunk && chunk.rowCount > 0; chunk = await next) {
+      next = result.fetchChunk();
+      const count = chunk.rowCount;
+      for (let c = 0; c < sinks.length; c++) appendChunk(sinks[c]!, duckdb.data_chunk_get_vector(chunk.chunk, c), count);
+      rows += count;
+      if (onRows && rows - reported >= 1_000_000) {
+        reported = rows;
+        onRows(rows);
+      }
     }
+  } catch (err) {
+    // A fetch still running must end before the caller closes the connection under it.
+    await next.catch(() => undefined);
+    throw err;
   }
   return tableFromColumns(
     sinks.map((sink) => ({ name: sink.name, data: finishColumn(sink, rows) })),

@@ -1,4 +1,4 @@
-import { Type } from 'apache-arrow';
+import { DataType, Precision, Type } from 'apache-arrow';
 import type { Data, Table, Vector } from 'apache-arrow';
 import { columnFamily, numericValues, stringValues, timeKeysMs, typeName } from './columns';
 import { ByteDictionary } from './byte-dictionary';
@@ -45,12 +45,36 @@ export function quantileSorted(sorted: Float64Array, q: number): number {
 /** Integer columns with a span up to this many values are summarised from a histogram, not a sort. */
 const MAX_HISTOGRAM_SPAN = 1 << 22;
 
-/** The k-th smallest value (0-based) of integers, from a histogram of value - min. */
-function histogramOrderStatistic(values: Float64Array, min: number, max: number): (k: number) => number {
+/** Numbers of one column as they sit in its Arrow buffer: Int8 … Int32, Uint8 … Uint32, Float32 or Float64. */
+type NumberArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+
+/**
+ * Values of a numeric column without a copy: `values[i]` is row i, present when `valid` is null or its bit
+ * `offset + i` is set, and not NaN (a NaN counts as missing, as numpy's nan-aware summaries would).
+ */
+interface NumericColumn {
+  values: NumberArray;
+  valid: Uint8Array | null;
+  offset: number;
+}
+
+const isPresent = (column: NumericColumn, i: number): boolean => {
+  const { valid } = column;
+  if (valid) {
+    const pos = column.offset + i;
+    if (!(valid[pos >> 3]! & (1 << (pos & 7)))) return false;
+  }
+  return !Number.isNaN(column.values[i]!);
+};
+
+/** The k-th smallest present value (0-based) of integers, from a histogram of value - min. */
+function histogramOrderStatistic(column: NumericColumn, min: number, max: number): (k: number) => number {
   const cumulative = new Float64Array(max - min + 1);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isNaN(v)) cumulative[v - min]!++;
+  const { values, valid } = column;
+  if (valid === null && !(values instanceof Float32Array || values instanceof Float64Array)) {
+    for (let i = 0; i < values.length; i++) cumulative[values[i]! - min]!++;
+  } else {
+    for (let i = 0; i < values.length; i++) if (isPresent(column, i)) cumulative[values[i]! - min]!++;
   }
   for (let b = 1; b < cumulative.length; b++) cumulative[b]! += cumulative[b - 1]!;
   return (k) => {
@@ -65,42 +89,65 @@ function histogramOrderStatistic(values: Float64Array, min: number, max: number)
   };
 }
 
-/** Summary of numeric values; NaN marks a missing value. */
-export function numericStats(values: Float64Array): NumericStats {
+/**
+ * Summary of a numeric column read in place. Sums run in row order over the same doubles a Float64Array copy would
+ * hold, so every figure is bit-for-bit the one `numericStats` gives for that copy.
+ */
+function summarizeNumbers(column: NumericColumn): NumericStats {
+  const { values } = column;
+  const n = values.length;
+  // Integer arrays without nulls can hold no missing value: their loops skip the presence test.
+  const dense = column.valid === null && !(values instanceof Float32Array || values instanceof Float64Array);
   let count = 0;
   let sum = 0;
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let integers = true;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    count++;
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (integers && Math.floor(v) !== v) integers = false;
+  if (dense) {
+    count = n;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (!isPresent(column, i)) continue;
+      const v = values[i]!;
+      count++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (integers && Math.floor(v) !== v) integers = false;
+    }
   }
-  const nulls = values.length - count;
+  const nulls = n - count;
   if (count === 0) {
     const quantiles = Object.fromEntries(QUANTILES.map(([name]) => [name, null])) as Record<QuantileName, null>;
     return { kind: 'numeric', count, nulls, min: null, max: null, mean: null, std: null, quantiles };
   }
   const mean = sum / count;
   let squares = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isNaN(v)) continue;
-    const d = v - mean;
-    squares += d * d;
+  if (dense) {
+    for (let i = 0; i < n; i++) {
+      const d = values[i]! - mean;
+      squares += d * d;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (!isPresent(column, i)) continue;
+      const d = values[i]! - mean;
+      squares += d * d;
+    }
   }
   let orderStatistic: (k: number) => number;
   if (integers && max - min < MAX_HISTOGRAM_SPAN) {
-    orderStatistic = histogramOrderStatistic(values, min, max);
+    orderStatistic = histogramOrderStatistic(column, min, max);
   } else {
     const present = new Float64Array(count);
     let j = 0;
-    for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) present[j++] = values[i]!;
+    for (let i = 0; i < n; i++) if (isPresent(column, i)) present[j++] = values[i]!;
     present.sort();
     orderStatistic = (k) => present[k]!;
   }
@@ -109,6 +156,24 @@ export function numericStats(values: Float64Array): NumericStats {
     number
   >;
   return { kind: 'numeric', count, nulls, min, max, mean, std: Math.sqrt(squares / count), quantiles };
+}
+
+/** Summary of numeric values; NaN marks a missing value. */
+export function numericStats(values: Float64Array): NumericStats {
+  return summarizeNumbers({ values, valid: null, offset: 0 });
+}
+
+/** The column's values in place when it is one chunk of 8- to 32-bit integers or 32/64-bit floats; else null. */
+function numericColumn(vector: Vector): NumericColumn | null {
+  if (vector.data.length !== 1) return null;
+  const data = vector.data[0]! as Data;
+  const type = data.type as DataType;
+  const plain = (DataType.isInt(type) && type.bitWidth <= 32) || (DataType.isFloat(type) && type.precision !== Precision.HALF);
+  if (!plain) return null;
+  // Arrow's fixed-width values start at the chunk's first row already; only its validity bits are read at `offset`.
+  const values = (data.values as NumberArray).subarray(0, data.length);
+  const valid = data.nullCount > 0 && data.nullBitmap && data.nullBitmap.length > 0 ? data.nullBitmap : null;
+  return { values, valid, offset: data.offset };
 }
 
 /** Counts string values straight from Utf8 buffers: by their bytes, decoding each distinct value once. */
@@ -178,7 +243,9 @@ function columnStats(vector: Vector): NumericStats | CategoricalStats {
     return categoricalStats(counts, nulls);
   }
   // Timestamps other than the time column are summarised as epoch milliseconds.
-  return numericStats(family === 'timestamp' ? timeKeysMs(vector) : numericValues(vector));
+  if (family === 'timestamp') return numericStats(timeKeysMs(vector));
+  const column = numericColumn(vector);
+  return column ? summarizeNumbers(column) : numericStats(numericValues(vector));
 }
 
 /**

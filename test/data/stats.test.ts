@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Table, TimestampMillisecond, Utf8, vectorFromArray } from 'apache-arrow';
-import { computeStats, pullSnapshot } from '../../src/data';
+import { Float32, Float64, Int32, Int8, Table, TimestampMillisecond, Uint16, Utf8, vectorFromArray } from 'apache-arrow';
+import { numericValues } from '../../src/data/columns';
+import { computeStats, numericStats, pullSnapshot } from '../../src/data';
 import type { CategoricalStats, NumericStats } from '../../src/data';
 import { expected, smallContract, smallFiles, smallSource } from './helpers';
 
@@ -86,5 +87,30 @@ describe('categorical statistics from many distinct strings', () => {
       stats.top,
       ordered.slice(0, 50).map(([value, count]) => ({ value, count })),
     );
+  });
+});
+
+describe('numeric statistics read in place', () => {
+  it('equal, bit for bit, those of the column copied to doubles, for sliced chunks with nulls and NaN', () => {
+    const n = 5_000;
+    const value = (i: number) => ((i * 7919) % 1013) - 300;
+    const columns = {
+      i32: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 37 === 0 ? null : value(i))), new Int32()),
+      i8: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 41 === 0 ? null : value(i) % 120)), new Int8()),
+      u16: vectorFromArray(Array.from({ length: n }, (_, i) => value(i) + 300), new Uint16()),
+      f32: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 43 === 0 ? null : i % 47 === 0 ? Number.NaN : value(i) / 7)), new Float32()),
+      // A span past the histogram's limit takes the sorting path.
+      f64: vectorFromArray(Array.from({ length: n }, (_, i) => (i % 53 === 0 ? null : value(i) * 1e5 + 0.25)), new Float64()),
+    };
+    const time = vectorFromArray(Array.from({ length: n }, (_, i) => new Date(Date.UTC(2024, 0, 1) + i * 1000)), new TimestampMillisecond());
+    // A slice leaves each chunk's values at an offset into its buffers, validity bits included.
+    const table = new Table({ ts: time, ...columns }).slice(123, 4_321);
+    const stats = computeStats(table, 'ts');
+    for (const name of Object.keys(columns)) {
+      const vector = table.getChild(name)!;
+      assert.ok(vector.data[0]!.offset > 0, `${name} is read at an offset`);
+      assert.deepEqual(stats.features[name], numericStats(numericValues(vector)), name);
+    }
+    assert.equal((stats.features.i32 as NumericStats).nulls > 0 && (stats.features.f32 as NumericStats).nulls > 100, true);
   });
 });
