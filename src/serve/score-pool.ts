@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import type { PartOutcome } from './batcher';
 import { HttpError } from './http-error';
 import type { FeatureColumns } from './inputs';
 import type { LoadReport, ModelSignature } from './signature';
@@ -62,22 +63,27 @@ export class ScorePool {
     return (await this.pool.run({ type: 'load', key: model.key, bytes: model.bytes, release: [...this.released] })) as LoadReport;
   }
 
-  /** Scores columns with a loaded model: row-major float32 outputs and their width per row. */
-  async score(model: PoolModel, signature: ModelSignature, columns: FeatureColumns): Promise<{ data: Float32Array; width: number }> {
+  /**
+   * Scores several loaded models' columns in one task (one message to one worker, run in the given order), e.g. a
+   * champion's batch and the shadow's mirrored rows; one outcome per part, a part's failure leaving the others'.
+   */
+  async scoreParts(parts: ReadonlyArray<{ model: PoolModel; signature: ModelSignature; columns: FeatureColumns }>): Promise<PartOutcome[]> {
     try {
       return (await this.pool.run({
         type: 'score',
-        key: model.key,
-        bytes: model.bytes,
         release: [...this.released],
-        output: signature.output,
-        n: columns.rows,
-        // The worker feeds tensors by ONNX input name; requests and columns use the feature names.
-        numericNames: signature.inputNames?.numeric ?? signature.numeric,
-        numeric: columns.numeric,
-        categoricalNames: signature.inputNames?.categorical ?? signature.categorical,
-        categorical: columns.categorical,
-      })) as { data: Float32Array; width: number };
+        parts: parts.map(({ model, signature, columns }) => ({
+          key: model.key,
+          bytes: model.bytes,
+          output: signature.output,
+          n: columns.rows,
+          // The worker feeds tensors by ONNX input name; requests and columns use the feature names.
+          numericNames: signature.inputNames?.numeric ?? signature.numeric,
+          numeric: columns.numeric,
+          categoricalNames: signature.inputNames?.categorical ?? signature.categorical,
+          categorical: columns.categorical,
+        })),
+      })) as PartOutcome[];
     } catch (err) {
       if (err instanceof Error && /queue is at limit/i.test(err.message)) {
         throw new HttpError('overloaded', 'the server is overloaded (scoring queue full); retry later');

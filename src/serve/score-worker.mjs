@@ -1,7 +1,11 @@
 // Worker thread of the serving pool (src/serve/score-pool.ts): holds onnxruntime sessions and runs them, so
 // that ORT's blocking run() never stalls the HTTP event loop. Tasks:
 //   { type: 'load',  key, bytes, release }               → { inputs, outputs, width, loadMs, runMs }
-//   { type: 'score', key, bytes, release, output, n, numeric, categorical } → { data, width }
+//   { type: 'score', release, parts: [{ key, bytes, output, n, numeric, categorical }, ...] }
+//                                                        → [{ data, width } | { error }, ...] (one per part)
+// A score task carries the batch of every served version of a model that has one (the champion's and the shadow's
+// mirrored rows): one message and one wake-up for both. Parts run one after the other, in order; a part that fails
+// gives its error (cloned back as an Error) without failing the others.
 // `bytes` is a SharedArrayBuffer with the model's verified ONNX bytes (one copy shared by every worker); a worker
 // opens a session the first time it sees a key. `release` lists keys of retired model versions to close.
 // Plain JavaScript on purpose: `npx relearn` registers tsx on the main thread only, and worker threads do not
@@ -86,7 +90,7 @@ async function load(task) {
   return { inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata), widths, loadMs, runMs };
 }
 
-async function score(task) {
+async function scorePart(task) {
   const session = await sessionFor(task.key, task.bytes);
   const feeds = {};
   task.numericNames.forEach((name, i) => {
@@ -103,6 +107,18 @@ async function score(task) {
   const width = outputWidth(tensor, task.n);
   tensor.dispose?.();
   return { data, width };
+}
+
+async function score(task) {
+  const outcomes = [];
+  for (const part of task.parts) {
+    try {
+      outcomes.push(await scorePart(part));
+    } catch (error) {
+      outcomes.push({ error });
+    }
+  }
+  return outcomes;
 }
 
 export default async function run(task) {

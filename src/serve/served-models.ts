@@ -1,7 +1,7 @@
 import { featureInputNames } from '../onnx';
 import { CHAMPION_ALIAS, type ModelSummary, type RegistryStore } from '../registry';
 import type { ArtifactStore } from '../store';
-import { type BatcherOptions, MicroBatcher } from './batcher';
+import { type BatcherOptions, MicroBatcher, type PartOutcome } from './batcher';
 import type { FeatureColumns } from './inputs';
 import type { ServeMetrics } from './metrics';
 import type { PoolModel, ScorePool } from './score-pool';
@@ -28,7 +28,6 @@ interface Slot {
 class VersionHandle implements LoadedVersion {
   inflight = 0;
   retired = false;
-  readonly batcher: MicroBatcher;
 
   constructor(
     readonly model: string,
@@ -38,15 +37,13 @@ class VersionHandle implements LoadedVersion {
     readonly signature: ModelSignature,
     readonly loadMs: number,
     readonly poolModel: PoolModel,
-    pool: ScorePool,
-    batch: BatcherOptions,
+    /** The model's batcher, shared by every version of it served (each version is a lane). */
+    readonly batcher: MicroBatcher<VersionHandle>,
     readonly loadedAt = new Date(),
-  ) {
-    this.batcher = new MicroBatcher((columns) => pool.score(poolModel, signature, columns), batch);
-  }
+  ) {}
 
   score(columns: FeatureColumns): Promise<{ data: Float32Array; width: number }> {
-    return this.batcher.score(columns);
+    return this.batcher.score(columns, this);
   }
 }
 
@@ -75,6 +72,8 @@ const MAX_RETRY_DELAY_MS = 60_000;
  */
 export class ServedModels {
   private readonly slots = new Map<string, Slot>();
+  // One batcher per model: the champion's and the shadow's rows of a window go to a worker in one task.
+  private readonly batchers = new Map<string, MicroBatcher<VersionHandle>>();
   private readonly failures = new Map<string, { attempts: number; retryAt: number; reason: string }>();
   private readonly aliases: readonly string[];
   private timer: NodeJS.Timeout | undefined;
@@ -227,11 +226,27 @@ export class ServedModels {
       throw err;
     }
     const loadMs = performance.now() - t0;
-    const metrics = this.options.metrics;
-    return new VersionHandle(model, alias, version, record.artifactSha256, signature, loadMs, poolModel, this.options.pool, {
-      ...this.options.batch,
-      onBatch: (rows) => metrics.batchRows.observe({ model }, rows),
-    });
+    return new VersionHandle(model, alias, version, record.artifactSha256, signature, loadMs, poolModel, this.batcherFor(model));
+  }
+
+  private batcherFor(model: string): MicroBatcher<VersionHandle> {
+    let batcher = this.batchers.get(model);
+    if (batcher === undefined) {
+      const { pool, metrics } = this.options;
+      batcher = new MicroBatcher<VersionHandle>(
+        async (parts) => {
+          // The champion's part runs first on the worker, so its answer never waits behind the shadow's run.
+          const order = parts.map((_, i) => i).sort((a, b) => Number(parts[b]!.lane.alias === CHAMPION_ALIAS) - Number(parts[a]!.lane.alias === CHAMPION_ALIAS));
+          const outcomes = await pool.scoreParts(order.map((i) => ({ model: parts[i]!.lane.poolModel, signature: parts[i]!.lane.signature, columns: parts[i]!.columns })));
+          const inPartOrder: PartOutcome[] = new Array(parts.length);
+          order.forEach((i, k) => (inPartOrder[i] = outcomes[k]!));
+          return inPartOrder;
+        },
+        { ...this.options.batch, onBatch: (rows) => metrics.batchRows.observe({ model }, rows) },
+      );
+      this.batchers.set(model, batcher);
+    }
+    return batcher;
   }
 
   private retire(handle: VersionHandle): void {

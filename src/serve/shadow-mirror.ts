@@ -17,7 +17,10 @@ export interface ShadowMirrorOptions {
   predictionLog?: PredictionLogWriter;
   /** Requests waiting to be mirrored, over all models; an offer beyond it is dropped and counted. */
   queueSize?: number;
-  /** Shadow scorings in flight at most (they share the version's micro-batcher, so they batch together). */
+  /**
+   * Shadow scorings in flight at most. They go through the model's micro-batcher as the shadow's lane, so the ones in
+   * flight together ride in the champion's next batch as one part: this caps the shadow's requests per batch.
+   */
   concurrency?: number;
   /**
    * True when the scoring pool has no champion work waiting. Shadow scorings start only then, so the champion
@@ -39,7 +42,9 @@ export interface ShadowMirrorStats {
   inflight: number;
 }
 
-export const SHADOW_MIRROR_DEFAULTS = { queueSize: 1000, concurrency: 4, busyRetryMs: 2 } as const;
+// 16 in flight: a champion batch under load carries about as many requests (4 let the mirror fall behind and drop
+// a third of the requests at 16 connections once its rows waited for the champion's batch).
+export const SHADOW_MIRROR_DEFAULTS = { queueSize: 1000, concurrency: 16, busyRetryMs: 2 } as const;
 
 /**
  * Mirrors answered requests to the model's `shadow` version off the hot path: `offer` only pushes onto a bounded

@@ -99,7 +99,7 @@ describe('server-side failures', () => {
 
     // Scoring fails inside the server with an error that names a file, as a failed read of a store file does.
     const storeFile = `${fixture.stateDir}/store/models/0123/model.onnx`;
-    serving.pool.score = async () => {
+    serving.pool.scoreParts = async () => {
       throw new Error(`ENOENT: no such file or directory, open '${storeFile}'`);
     };
     const failed = await post(serving, '/models/ok/predict', JSON.stringify({ rows: jsonRows(0, 1) }));

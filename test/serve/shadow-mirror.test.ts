@@ -194,6 +194,59 @@ describe('no shadow, shadow off, server-side errors', () => {
     }
   });
 
+  test('the shadow’s mirrored rows ride in the champion’s next batch: one worker task for both, the champion’s part first; both answers still equal onnxruntime-node', async () => {
+    const { fixture, v1, v2 } = await shadowedModel('riding');
+    const [championRef, shadowRef] = await Promise.all([reference('classifier-binary.onnx', 'binary', 2), reference('classifier-3class.onnx', 'multiclass', 2)]);
+    // A long window, so the second request lands in the window the first one's mirror opened.
+    const serving = await createServing({
+      registry: fixture.registry,
+      store: fixture.store,
+      token: null,
+      processMetrics: false,
+      pool: { threads: 1 },
+      predictionLogDir: fixture.predictionsDir,
+      logFlushIntervalMs: 60_000,
+      batchWindowMs: 300,
+    });
+    try {
+      const versionOf = new Map<string, number>([
+        [(serving.models.peek('riding', 'champion') as unknown as { poolModel: PoolModel }).poolModel.key, v1],
+        [(serving.models.peek('riding', 'shadow') as unknown as { poolModel: PoolModel }).poolModel.key, v2],
+      ]);
+      const tasks: Array<Array<{ version: number | undefined; rows: number }>> = [];
+      const scoreParts = serving.pool.scoreParts.bind(serving.pool);
+      serving.pool.scoreParts = (parts) => {
+        tasks.push(parts.map((p) => ({ version: versionOf.get(p.model.key), rows: p.columns.rows })));
+        return scoreParts(parts);
+      };
+      const predict = async (k: number) => {
+        const res = await serving.app.request('/models/riding/predict', { method: 'POST', body: JSON.stringify({ rows: jsonRows(k * ROWS_PER_REQUEST, (k + 1) * ROWS_PER_REQUEST) }) });
+        assert.equal(res.status, 200);
+        return (await res.json()) as { id: string; probabilities: number[][] };
+      };
+      const first = await predict(0);
+      const second = await predict(1);
+      await serving.shadowMirror!.drained();
+      assert.deepEqual(tasks, [
+        [{ version: v1, rows: ROWS_PER_REQUEST }],
+        [{ version: v1, rows: ROWS_PER_REQUEST }, { version: v2, rows: ROWS_PER_REQUEST }],
+        [{ version: v2, rows: ROWS_PER_REQUEST }],
+      ]);
+      assert.deepEqual(first.probabilities.flat(), championRef[0]);
+      assert.deepEqual(second.probabilities.flat(), championRef[1]);
+      await serving.predictionLog!.flush();
+      const entries = await readPredictionLog({ dir: fixture.predictionsDir, model: 'riding' });
+      for (const [k, answer] of [first, second].entries()) {
+        const shadow = entries.find((e) => e.requestId === answer.id && e.role === 'shadow');
+        assert.equal(shadow?.version, v2);
+        assert.deepEqual((JSON.parse(shadow.outputs!) as { probabilities: number[][] }).probabilities.flat(), shadowRef[k]);
+      }
+    } finally {
+      await serving.close();
+      fixture.registry.close();
+    }
+  });
+
   test('shadow: false, or no prediction log to write to, loads no shadow version even when the alias exists', async () => {
     const { fixture } = await shadowedModel('off');
     const base = { registry: fixture.registry, store: fixture.store, token: null, processMetrics: false, pool: { threads: 1 } };

@@ -39,20 +39,53 @@ describe('serve token', () => {
 });
 
 describe('micro-batcher', () => {
+  const request = (values: number[]): FeatureColumns => ({ rows: values.length, numeric: [Float32Array.from(values)], categorical: [] });
+  // Output per row: its numeric value times the lane's factor, so every request can check its own rows.
+  const times = (columns: FeatureColumns, factor: number) => ({ data: Float32Array.from(columns.numeric[0]!, (v) => v * factor), width: 1 });
+
   test('requests of one window share a run and each gets its own rows back, in order', async () => {
     const runs: number[] = [];
-    const batcher = new MicroBatcher(
-      async (columns) => {
-        runs.push(columns.rows);
-        // Output per row: its numeric value times 10, so every request can check its own rows.
-        return { data: Float32Array.from(columns.numeric[0]!, (v) => v * 10), width: 1 };
+    const batcher = new MicroBatcher<string>(
+      async (parts) => {
+        runs.push(...parts.map((p) => p.columns.rows));
+        return parts.map((p) => times(p.columns, 10));
       },
       { windowMs: 5, maxBatchRows: 6 },
     );
-    const request = (values: number[]): FeatureColumns => ({ rows: values.length, numeric: [Float32Array.from(values)], categorical: [] });
-    const outs = await Promise.all([batcher.score(request([1, 2])), batcher.score(request([3])), batcher.score(request([4, 5, 6])), batcher.score(request([7, 8]))]);
+    const outs = await Promise.all([batcher.score(request([1, 2]), 'a'), batcher.score(request([3]), 'a'), batcher.score(request([4, 5, 6]), 'a'), batcher.score(request([7, 8]), 'a')]);
     assert.deepEqual(outs.map((o) => Array.from(o.data)), [[10, 20], [30], [40, 50, 60], [70, 80]]);
     // 6 rows fill the first batch at once; the last request waits for the window.
     assert.deepEqual(runs, [6, 2]);
+  });
+
+  test('two lanes of one window go out in one call, one part each; a part that fails rejects only its own requests', async () => {
+    const calls: Array<Array<{ lane: string; rows: number }>> = [];
+    const batcher = new MicroBatcher<string>(
+      async (parts) => {
+        calls.push(parts.map((p) => ({ lane: p.lane, rows: p.columns.rows })));
+        return parts.map((p) => (p.lane === 'broken' ? { error: new Error('the broken lane failed') } : times(p.columns, p.lane === 'champion' ? 10 : 100)));
+      },
+      { windowMs: 5, maxBatchRows: 4 },
+    );
+    const outs = await Promise.all([
+      batcher.score(request([1, 2]), 'champion'),
+      batcher.score(request([3]), 'shadow'),
+      batcher.score(request([4]), 'champion'),
+      batcher.score(request([5, 6]), 'shadow'),
+    ]);
+    assert.deepEqual(outs.map((o) => Array.from(o.data)), [[10, 20], [300], [40], [500, 600]]);
+    assert.deepEqual(calls, [[{ lane: 'champion', rows: 3 }, { lane: 'shadow', rows: 3 }]]);
+
+    // The row limit is per lane: a lane that fills sends every lane's part at once; the overflowing request waits.
+    calls.length = 0;
+    const [ok, failed, late] = await Promise.allSettled([
+      batcher.score(request([1, 2, 3]), 'champion'),
+      batcher.score(request([9]), 'broken'),
+      batcher.score(request([7, 8]), 'champion'),
+    ]);
+    assert.deepEqual(calls, [[{ lane: 'champion', rows: 3 }, { lane: 'broken', rows: 1 }], [{ lane: 'champion', rows: 2 }]]);
+    assert.deepEqual(ok.status === 'fulfilled' && Array.from(ok.value.data), [10, 20, 30]);
+    assert.equal(failed.status === 'rejected' && (failed.reason as Error).message, 'the broken lane failed');
+    assert.deepEqual(late.status === 'fulfilled' && Array.from(late.value.data), [70, 80]);
   });
 });
