@@ -1,8 +1,9 @@
 // Benchmark 2, orchestration overhead: the same no-op pipeline (pull → split → 3 fold jobs + final job →
 // export/check → evaluate → gate → register → promote; every job the no-op process bench/py/noop_trainer.py) on
 // Relearn (the embedded Temporal dev server, its own ports and state under bench/.cache), on Prefect 3 with its local
-// server and on Apache Airflow 3 in its standalone configuration (bench/py/orch_prefect.py, bench/py/orch_airflow.py,
-// each in its own pinned virtual environment made here), in one run: N pipelines one after the other, 10 and 50 at
+// server and on Apache Airflow 3 with a PostgreSQL metadata database and the LocalExecutor (bench/py/orch_prefect.py,
+// bench/py/orch_airflow.py, each in its own pinned virtual environment made here; the PostgreSQL server is started
+// here on a free port and stopped at the end), in one run: N pipelines one after the other, 10 and 50 at
 // once, and one pipeline whose worker is SIGKILLed while its first job runs. Overhead = a run's wall time minus the
 // time its jobs' processes spent inside the job (union of their intervals, which the jobs log themselves).
 import { spawnSync } from 'node:child_process';
@@ -13,11 +14,13 @@ import { stringify } from 'yaml';
 import proto from '@temporalio/proto';
 import { loadConfig } from '../src/config';
 import { RELEARN_ROOT } from '../src/paths';
+import { findPostgresBin, installPostgres } from '../src/setup';
 import { stopDevServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/connection';
 import { startRetrain } from '../src/temporal/runs';
 import { createRelearnWorker } from '../src/temporal/worker';
 import { WorkerProcess } from '../test/faults/harness';
+import { createDatabase, startPostgresServer, stopPostgresServer } from '../test/helpers/postgres';
 import { waitFor } from '../test/helpers/wait';
 import {
   type BenchMode,
@@ -41,13 +44,22 @@ interface Plan {
   crash: boolean;
   peers: boolean;
   crashTimeoutS: number;
+  /** The cap of each timed phase on Airflow, whose driver reports a phase that reaches it as failed and goes on. */
+  peerPhaseTimeoutS: Record<string, number>;
 }
 
 const PLANS: Record<BenchMode, Plan> = {
-  full: { sequential: 20, concurrent: [10, 50], crash: true, peers: true, crashTimeoutS: 180 },
-  quick: { sequential: 5, concurrent: [10], crash: true, peers: true, crashTimeoutS: 120 },
+  full: {
+    sequential: 20,
+    concurrent: [10, 50],
+    crash: true,
+    peers: true,
+    crashTimeoutS: 180,
+    peerPhaseTimeoutS: { sequential: 1200, 'concurrent-10': 900, 'concurrent-50': 2400 },
+  },
+  quick: { sequential: 5, concurrent: [10], crash: true, peers: true, crashTimeoutS: 120, peerPhaseTimeoutS: { sequential: 600, 'concurrent-10': 900 } },
   // The test suite's size: Relearn only, so `npm test` never installs a peer.
-  smoke: { sequential: 2, concurrent: [2], crash: false, peers: false, crashTimeoutS: 60 },
+  smoke: { sequential: 2, concurrent: [2], crash: false, peers: false, crashTimeoutS: 60, peerPhaseTimeoutS: { sequential: 120, 'concurrent-2': 300 } },
 };
 
 /** The peers, each a driver in bench/py and a pinned requirements file in bench/peers. */
@@ -134,10 +146,11 @@ interface RunMeasure {
   stagesMs?: Record<string, number>;
 }
 
-/** A phase's runs with the whole phase's wall time. */
+/** A phase's runs with the whole phase's wall time, and why it stopped when it failed (a peer's phase). */
 interface Phase {
   wallMs: number;
   runs: RunMeasure[];
+  error?: string;
 }
 
 /** The crash measurement: SIGKILL of the worker while the run's first job runs → the run's end. */
@@ -150,6 +163,8 @@ interface CrashMeasure {
 
 interface SideResult {
   version?: string;
+  /** The peer's metadata database, when it has one the benchmark starts. */
+  database?: string;
   startupMs?: number;
   /** API calls the driver had to make again (Airflow's SQLite-backed API server answering 5xx under load). */
   apiRetries?: number;
@@ -349,7 +364,28 @@ function ensurePeerVenv(peer: Peer): string {
 
 /** What a peer's driver answers: per phase its runs' client-side wall times and final states. */
 interface PeerAnswer extends Omit<SideResult, 'phases'> {
-  phases: Record<string, { wallMs: number; runs: Array<{ key: string; wallMs: number | null; state: string }> }>;
+  phases: Record<string, { wallMs: number; error?: string; runs: Array<{ key: string; wallMs: number | null; state: string }> }>;
+}
+
+/**
+ * Airflow's metadata database: a PostgreSQL server of the benchmark's own on a free port (Airflow's production set-up;
+ * with standalone's SQLite its components failed on "database is locked" under 10 runs at once), and the driver's
+ * environment naming it. The URL carries no password: the driver reads it from the server's password file.
+ */
+async function startAirflowDatabase(): Promise<{ env: Record<string, string>; database: string; stop: () => void }> {
+  await installPostgres(() => undefined);
+  const server = await startPostgresServer({ record: false });
+  try {
+    const db = await createDatabase(server, 'bench_airflow');
+    return {
+      env: { BENCH_AIRFLOW_DB_URL: db.url.replace(/^postgres:/, 'postgresql+psycopg2:'), BENCH_AIRFLOW_DB_PASSWORD_FILE: db.passwordFile },
+      database: `PostgreSQL ${path.basename(path.dirname(findPostgresBin() ?? '?'))} (Debian's, fsync off, max_connections 100)`,
+      stop: () => stopPostgresServer(server),
+    };
+  } catch (err) {
+    stopPostgresServer(server);
+    throw err;
+  }
 }
 
 /** Runs the plan on one peer through its driver (bench/py/orch_<peer>.py) and measures its runs' overheads. */
@@ -361,11 +397,29 @@ async function runPeer(peer: Peer, plan: Plan): Promise<SideResult> {
   const jobLog = path.join(work, 'jobs.jsonl');
   const planFile = path.join(work, 'plan.json');
   writeFileSync(planFile, JSON.stringify(plan));
-  const answer = await runJsonChild<PeerAnswer>(
-    python,
-    [path.join(BENCH_DIR, 'py', `orch_${peer}.py`), 'driver', work, planFile],
-    { env: { ...process.env, BENCH_JOB_LOG: jobLog, BENCH_NOOP_PYTHON: VENV_PYTHON }, timeoutMs: 3 * 3600_000 },
-  );
+  const database = peer === 'airflow' ? await startAirflowDatabase() : undefined;
+  // Past its phases' caps, the crash's and start-up, a driver that still has not answered is stopped.
+  const capS = Object.values(plan.peerPhaseTimeoutS).reduce((a, b) => a + b, 0) + plan.crashTimeoutS + 1200;
+  let answer: PeerAnswer;
+  try {
+    answer = await runJsonChild<PeerAnswer>(python, [path.join(BENCH_DIR, 'py', `orch_${peer}.py`), 'driver', work, planFile], {
+      env: {
+        ...process.env,
+        ...database?.env,
+        BENCH_JOB_LOG: jobLog,
+        BENCH_NOOP_PYTHON: VENV_PYTHON,
+        BENCH_CRASH_JOB_HOLD_MS: String(CRASH_JOB_HOLD_MS),
+        BENCH_CRASH_HEARTBEAT_TIMEOUT_S: String(CRASH_HEARTBEAT_TIMEOUT_MS / 1000),
+      },
+      timeoutMs: capS * 1000,
+    });
+  } finally {
+    try {
+      database?.stop();
+    } catch (err) {
+      console.error(`  could not stop the bench's PostgreSQL server: ${(err as Error).message}`);
+    }
+  }
   const jobs = readJobLog(jobLog);
   const phases: Record<string, Phase> = {};
   for (const [name, phase] of Object.entries(answer.phases)) {
@@ -384,9 +438,10 @@ async function runPeer(peer: Peer, plan: Plan): Promise<SideResult> {
           outcome: ok ? 'completed' : `failed: ${r.state}`,
         };
       }),
+      ...(phase.error !== undefined ? { error: phase.error } : {}),
     };
   }
-  return { ...answer, phases };
+  return { ...answer, ...(database ? { database: database.database } : {}), phases };
 }
 
 const stats = (values: number[]) => {
@@ -401,6 +456,7 @@ function describe(phase: Phase) {
   return {
     runs: phase.runs.length,
     failed: phase.runs.length - runs.length,
+    ...(phase.error !== undefined ? { error: phase.error } : {}),
     phaseWallMs: phase.wallMs,
     phaseMsPerRun: round(phase.wallMs / Math.max(1, phase.runs.length), 0),
     wallMs: stats(runs.map((r) => r.wallMs!)),
@@ -416,6 +472,13 @@ type PhaseStats = ReturnType<typeof describe>;
 
 const phaseLabel = (name: string, d: PhaseStats) =>
   name === 'sequential' ? `${d.runs} runs one after the other` : `${d.runs} runs at once`;
+
+/** A peer's phase in the summary: its overheads, or why it has none. */
+function peerPhaseText(name: string, version: string, d: PhaseStats): string {
+  if (d.failed === d.runs) return `${name} ${version}: phase failed (${(d.error ?? 'every run failed').slice(0, 160)})`;
+  const failed = d.failed ? `; ${d.failed} failed${d.error ? `: ${d.error.slice(0, 120)}` : ''}` : '';
+  return `${name} ${version}: overhead p50 ${fmt(d.overheadMs.p50)} ms, p95 ${fmt(d.overheadMs.p95)} ms (all in ${fmt(d.phaseWallMs / 1000, 1)} s${failed})`;
+}
 
 const crashText = (c: CrashMeasure | undefined) =>
   c === undefined ? 'not run' : c.recoveryMs !== null ? `${fmt(c.recoveryMs / 1000, 1)} s kill → done` : c.state;
@@ -481,7 +544,7 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
         case: `${phaseLabel(p, mine)}, vs ${PEER_NAMES[peer]}`,
         relearn: relearnText,
         peer: theirs
-          ? `${PEER_NAMES[peer]} ${peers[peer]!.version ?? ''}: overhead p50 ${fmt(theirs.overheadMs.p50)} ms, p95 ${fmt(theirs.overheadMs.p95)} ms (all in ${fmt(theirs.phaseWallMs / 1000, 1)} s${theirs.failed ? `; ${theirs.failed} failed` : ''})`
+          ? peerPhaseText(PEER_NAMES[peer], peers[peer]!.version ?? '', theirs)
           : `${PEER_NAMES[peer]}: ${peerErrors[peer] ? 'failed to run' : 'not run'}`,
         ratio: ratio ? `${fmt(ratio, 2)}×` : '',
         goal: ratio ? `Relearn p50 below ${ratio > 1 ? '✓' : '✗'}` : '',
@@ -515,11 +578,12 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
         'The same no-op pipeline on each side: pull → split → 3 fold jobs + final job (at once) → export/check → evaluate → gate → register → ' +
         'promote, every job the no-op process bench/py/noop_trainer.py (same interpreter). Relearn: the embedded Temporal dev server (own ' +
         'ports), one in-process worker for the timed phases, its real stages on a 2,000-row Parquet file. Prefect: its local server and a ' +
-        'flow.serve() worker; Airflow: API server, DAG processor and scheduler (LocalExecutor, SQLite) as `airflow standalone` sets them ' +
-        'up; on the peers every stage but the jobs is an empty task. One uncounted warm-up run per side. overheadMs = wall time (start → ' +
+        'flow.serve() worker; Airflow: API server, DAG processor, triggerer and scheduler (LocalExecutor) as `airflow standalone` sets them ' +
+        'up, on a PostgreSQL metadata database the benchmark starts (Airflow\'s production set-up); on the peers every stage but the jobs is an empty task. One uncounted warm-up run per side. overheadMs = wall time (start → ' +
         'seen finished, client side) minus the union of the jobs\' own intervals. Crash: one run whose worker process is SIGKILLed while ' +
         `its first job runs (jobs hold ${CRASH_JOB_HOLD_MS} ms), a new worker started at once; recoveryMs = kill → run seen finished. ` +
-        `Dead-task detection ${CRASH_HEARTBEAT_TIMEOUT_MS / 1000} s on Relearn (heartbeat timeouts) and Airflow (task heartbeat timeout); Prefect has none.`,
+        `Dead-task detection ${CRASH_HEARTBEAT_TIMEOUT_MS / 1000} s on Relearn (heartbeat timeouts) and Airflow (task heartbeat timeout) in the crash; Prefect has none. ` +
+        'Each Airflow phase is capped (plan.peerPhaseTimeoutS): a phase that fails or reaches its cap is reported with its reason and the next one runs.',
       goal: "Relearn's p50 overhead below each peer's",
       ratios,
       relearn: { phases: relearnStats, crash: relearn.crash ?? null },
@@ -529,6 +593,7 @@ export async function runOrchestration(mode: BenchMode): Promise<BenchOutcome> {
           peers[peer]
             ? {
                 version: peers[peer].version,
+                ...(peers[peer].database !== undefined ? { database: peers[peer].database } : {}),
                 startupMs: peers[peer].startupMs,
                 loadAverage1mAtStart: peers[peer].loadAverage1m,
                 ...(peers[peer].apiRetries !== undefined ? { apiRetries: peers[peer].apiRetries } : {}),

@@ -1,12 +1,16 @@
-"""Orchestration peer: the no-op pipeline on Apache Airflow 3 in its standalone configuration (bench/orchestration.ts
+"""Orchestration peer: the no-op pipeline on Apache Airflow 3 in its production set-up on one machine (bench/orchestration.ts
 runs this with the Airflow virtual environment's Python and reads the last line it prints).
 
     python orch_airflow.py driver <work-dir> <plan.json>
 
-What `airflow standalone` starts — SQLite, the LocalExecutor, the simple auth manager, an API server, a DAG processor,
-a triggerer and a scheduler — started here as separate processes on a free port, so the scheduler (the process whose executor runs
-the tasks: Airflow's worker in this mode) can be killed and restarted alone. Runs are triggered and watched through
-the public REST API (/api/v2).
+The metadata database is PostgreSQL (a server the benchmark started: BENCH_AIRFLOW_DB_URL names the database without
+a password, BENCH_AIRFLOW_DB_PASSWORD_FILE holds it); the rest is what `airflow standalone` starts — the LocalExecutor,
+the simple auth manager, an API server, a DAG processor, a triggerer and a scheduler — started here as separate
+processes on a free port, so the scheduler (the process whose executor runs the tasks: Airflow's worker in this mode)
+can be killed and restarted alone. Runs are triggered and watched through the public REST API (/api/v2).
+
+Every phase has a cap (`peerPhaseTimeoutS` in the plan): a phase that fails or is not done in time is reported with its
+reason (its unfinished runs are marked failed so they do not load the next phase) and the other phases still run.
 """
 
 import json
@@ -48,8 +52,8 @@ class Api:
             except urllib.error.HTTPError as e:
                 if e.code == 409 and method == "POST" and attempt > 1:
                     return {}
-                # SQLite allows one writer: under load the API server answers 500 "Database error" (database is
-                # locked, in its log); a client of `airflow standalone` would try again too. Counted in the result.
+                # A 5xx under load (with SQLite it was "database is locked") is asked again, as any client would;
+                # counted in the result.
                 if e.code < 500 or attempt == 5:
                     raise RuntimeError(f"{method} {path}: HTTP {e.code} {e.read()[:300]!r}") from None
                 self.retries += 1
@@ -66,7 +70,11 @@ class Api:
             self.token = json.loads(r.read())["access_token"]
 
 
-def run_many(api: Api, keys: list[str], timeout_s: float, on_started=None) -> list[dict]:
+class PhaseFailed(Exception):
+    """A phase that cannot go on: an Airflow component exited, or the phase's cap was reached."""
+
+
+def run_many(api: Api, keys: list[str], timeout_s: float, check_alive, on_started=None) -> list[dict]:
     """Triggers one DAG run per key, waits until each is terminal; client-side wall time per run."""
     started: dict[str, float] = {}
     for key in keys:
@@ -77,6 +85,7 @@ def run_many(api: Api, keys: list[str], timeout_s: float, on_started=None) -> li
     done: dict[str, dict] = {}
     deadline = time.time() + timeout_s
     while len(done) < len(keys) and time.time() < deadline:
+        check_alive()
         # One request for every open run: the list, newest first.
         listed = api.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns?limit=100&order_by=-run_after")
         end = now_ms()
@@ -88,14 +97,64 @@ def run_many(api: Api, keys: list[str], timeout_s: float, on_started=None) -> li
     for key in keys:
         if key not in done:
             state = api.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{key}").get("state")
-            done[key] = {"key": key, "wallMs": None, "state": f"not finished within {timeout_s:.0f} s ({state})"}
+            done[key] = {"key": key, "wallMs": None, "state": f"not finished within the phase's cap of {timeout_s:.0f} s ({state})"}
     return [done[k] for k in keys]
+
+
+def run_phase(api: Api, batches: list[list[str]], cap_s: float, check_alive) -> dict:
+    """Runs batches one after the other (each batch's runs at once) within `cap_s` seconds in all.
+
+    A phase that fails or reaches its cap keeps the runs it measured, lists the others with the reason, and marks its
+    unfinished runs failed so the next phase starts on an idle Airflow.
+    """
+    t = now_ms()
+    deadline = time.time() + cap_s
+    runs: list[dict] = []
+    error = None
+    try:
+        for batch in batches:
+            left = deadline - time.time()
+            if left <= 0:
+                raise PhaseFailed(f"the phase's cap of {cap_s:.0f} s was reached")
+            got = run_many(api, batch, left, check_alive)
+            runs += got
+            if any(r["wallMs"] is None for r in got):
+                raise PhaseFailed(f"the phase's cap of {cap_s:.0f} s was reached with runs unfinished")
+    except Exception as e:  # noqa: BLE001 - any failure of a phase is reported, and the next phase runs
+        error = str(e).split("\n")[0][:500]
+    wall = round(now_ms() - t)
+    measured = {r["key"] for r in runs}
+    for batch in batches:
+        for key in batch:
+            if key not in measured:
+                runs.append({"key": key, "wallMs": None, "state": f"not measured: {error}"})
+    if error is not None:
+        for r in runs:
+            if r["wallMs"] is None:
+                try:
+                    api.call("PATCH", f"/api/v2/dags/{DAG_ID}/dagRuns/{r['key']}", {"state": "failed"})
+                except Exception:  # noqa: BLE001 - a run never triggered, or an API server that is gone
+                    pass
+    return {"wallMs": wall, "runs": runs, **({"error": error} if error is not None else {})}
+
+
+def db_env() -> dict[str, str]:
+    """The metadata database the benchmark made: its URL without a password; the password for libpq and asyncpg."""
+    url = os.environ.get("BENCH_AIRFLOW_DB_URL")
+    password_file = os.environ.get("BENCH_AIRFLOW_DB_PASSWORD_FILE")
+    if not url or not password_file:
+        raise SystemExit("orch_airflow.py: BENCH_AIRFLOW_DB_URL and BENCH_AIRFLOW_DB_PASSWORD_FILE must name the PostgreSQL database (bench/orchestration.ts sets them)")
+    with open(password_file, encoding="utf-8") as f:
+        password = f.read().strip()
+    # Both drivers (psycopg2 for the sync engine, asyncpg for the async one) read PGPASSWORD when the URL has none.
+    return {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url, "PGPASSWORD": password}
 
 
 def airflow_env(work: str, port: int) -> dict[str, str]:
     home = os.path.join(work, "airflow-home")
     return {
         **os.environ,
+        **db_env(),
         "AIRFLOW_HOME": home,
         "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(work, "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -112,13 +171,25 @@ def airflow_env(work: str, port: int) -> dict[str, str]:
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
         "AIRFLOW__CORE__FERNET_KEY": "",
-        # A task whose worker died is noticed after this long (default 300 s); the same 10 s as Relearn's bench model.
-        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "10",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "BENCH_PY_DIR": HERE,
         "BENCH_PEER_WORK": work,
     }
+
+
+def log_tail(path: str, lines: int = 3) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return " | ".join(line.strip() for line in f.read().strip().split("\n")[-lines:])
+    except OSError:
+        return ""
+
+
+def start_scheduler(airflow_bin: list[str], log_path: str, env: dict[str, str]):
+    """A scheduler whose log server (default port 8793 on every address) listens on a free port of its own: a killed
+    scheduler's log server lives on as an orphan, and another Airflow on this machine may hold the default."""
+    return start_process([*airflow_bin, "scheduler"], log_path, {**env, "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())})
 
 
 def driver(work: str, plan: dict) -> None:
@@ -135,13 +206,24 @@ def driver(work: str, plan: dict) -> None:
     if migrated.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{migrated.stderr[-2000:]}")
     log = lambda name: os.path.join(work, f"{name}.log")  # noqa: E731
-    api_server = start_process([*airflow_bin, "api-server", "--host", "127.0.0.1", "--port", str(port)], log("api-server"), env)
-    processor = start_process([*airflow_bin, "dag-processor"], log("dag-processor"), env)
-    triggerer = start_process([*airflow_bin, "triggerer"], log("triggerer"), env)
-    schedulers = [start_process([*airflow_bin, "scheduler"], log("scheduler"), env)]
-    result: dict = {"peer": "airflow", "version": airflow.__version__, "phases": {}}
+    components = {
+        "API server": start_process([*airflow_bin, "api-server", "--host", "127.0.0.1", "--port", str(port)], log("api-server"), env),
+        "DAG processor": start_process([*airflow_bin, "dag-processor"], log("dag-processor"), env),
+        "triggerer": start_process([*airflow_bin, "triggerer"], log("triggerer"), {**env, "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())}),
+    }
+    schedulers = [start_scheduler(airflow_bin, log("scheduler"), env)]
+
+    def check_alive() -> None:
+        """A phase stops at once when a component exited (a scheduler that died of a database error, say)."""
+        for name, proc in [*components.items(), ("scheduler", schedulers[-1])]:
+            if proc.poll() is not None:
+                logfile = log(name.lower().replace(" ", "-"))
+                raise PhaseFailed(f"the Airflow {name} exited with {proc.returncode}: {log_tail(logfile)}")
+
+    caps = plan["peerPhaseTimeoutS"]
+    result: dict = {"peer": "airflow", "version": airflow.__version__, "database": "PostgreSQL", "phases": {}}
     try:
-        wait_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", 180, api_server, "Airflow API server")
+        wait_http(f"http://127.0.0.1:{port}/api/v2/monitor/health", 180, components["API server"], "Airflow API server")
         api = Api(f"http://127.0.0.1:{port}")
         api.login()
         deadline = time.time() + 180
@@ -154,36 +236,42 @@ def driver(work: str, plan: dict) -> None:
                     raise RuntimeError(f"the DAG {DAG_ID} was not parsed within 180 s (see dag-processor.log)") from None
                 time.sleep(0.3)
         result["startupMs"] = round((time.time() - t0) * 1000)
-        run_many(api, ["warmup"], 180)
+        warmup = run_phase(api, [["warmup"]], 180, check_alive)
+        if "error" in warmup:
+            raise RuntimeError(f"the warm-up run failed: {warmup['error']}")
         phases = result["phases"]
-        runs = []
-        t = now_ms()
-        for i in range(plan["sequential"]):
-            runs += run_many(api, [f"seq-{i}"], 300)
-        phases["sequential"] = {"wallMs": round(now_ms() - t), "runs": runs}
+        phases["sequential"] = run_phase(api, [[f"seq-{i}"] for i in range(plan["sequential"])], caps["sequential"], check_alive)
         for n in plan["concurrent"]:
-            t = now_ms()
-            runs = run_many(api, [f"conc{n}-{i}" for i in range(n)], 1800)
-            phases[f"concurrent-{n}"] = {"wallMs": round(now_ms() - t), "runs": runs}
+            name = f"concurrent-{n}"
+            phases[name] = run_phase(api, [[f"conc{n}-{i}" for i in range(n)]], caps[name], check_alive)
         if plan.get("crash"):
-            result["crash"] = crash(api, work, env, airflow_bin, schedulers, plan["crashTimeoutS"])
+            try:
+                result["crash"] = crash(api, work, env, airflow_bin, schedulers, plan["crashTimeoutS"], check_alive)
+            except Exception as e:  # noqa: BLE001 - reported as not measured; the timed phases stand
+                result["crash"] = {"killed": "the scheduler process", "state": f"not measured: {str(e).splitlines()[0][:500]}", "recoveryMs": None, "runWallMs": None}
         result["apiRetries"] = api.retries
     finally:
         for p in schedulers:
             stop_process(p)
-        stop_process(processor)
-        stop_process(triggerer)
-        stop_process(api_server)
+        for p in components.values():
+            stop_process(p)
     answer(result)
 
 
-def crash(api: Api, work: str, env: dict, airflow_bin: list[str], schedulers: list, timeout_s: float) -> dict:
+def crash(api: Api, work: str, env: dict, airflow_bin: list[str], schedulers: list, timeout_s: float, check_alive) -> dict:
     """One run whose scheduler is SIGKILLed while its first job runs; a new scheduler is started at once."""
-    # Tasks are run by the scheduler's executor, so the hold reaches the jobs through its environment.
-    env = {**env, "BENCH_JOB_HOLD_MS": "3000", "BENCH_JOB_STARTED_DIR": os.path.join(work, "started")}
+    # Tasks are run by the scheduler's executor, so the hold reaches the jobs through its environment. A task whose
+    # worker died is noticed by the scheduler after its task heartbeat timeout (default 300 s): set, for the crash's
+    # schedulers only, to the detection time of Relearn's crash model (bench/orchestration.ts passes both).
+    env = {
+        **env,
+        "BENCH_JOB_HOLD_MS": os.environ["BENCH_CRASH_JOB_HOLD_MS"],
+        "BENCH_JOB_STARTED_DIR": os.path.join(work, "started"),
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": os.environ["BENCH_CRASH_HEARTBEAT_TIMEOUT_S"],
+    }
     os.environ["BENCH_JOB_STARTED_DIR"] = env["BENCH_JOB_STARTED_DIR"]
     stop_process(schedulers[-1])
-    schedulers.append(start_process([*airflow_bin, "scheduler"], os.path.join(work, "scheduler.log"), env))
+    schedulers.append(start_scheduler(airflow_bin, os.path.join(work, "scheduler.log"), env))
     killed: dict = {}
 
     def kill_when_started(keys: list[str]) -> None:
@@ -191,10 +279,15 @@ def crash(api: Api, work: str, env: dict, airflow_bin: list[str], schedulers: li
         killed["at"] = now_ms()
         os.kill(schedulers[-1].pid, 9)
         schedulers[-1].wait()
-        schedulers.append(start_process([*airflow_bin, "scheduler"], os.path.join(work, "scheduler.log"), env))
+        schedulers.append(start_scheduler(airflow_bin, os.path.join(work, "scheduler.log"), env))
 
-    [run] = run_many(api, ["crash-0"], timeout_s, kill_when_started)
+    [run] = run_many(api, ["crash-0"], timeout_s, check_alive, kill_when_started)
     recovered = run["state"] == "success"
+    if run["wallMs"] is None:
+        try:
+            api.call("PATCH", f"/api/v2/dags/{DAG_ID}/dagRuns/crash-0", {"state": "failed"})
+        except Exception:  # noqa: BLE001 - the components are stopped next anyway
+            pass
     return {
         "killed": "the scheduler process (SIGKILL to its pid; its LocalExecutor workers and task processes are orphaned, not killed)",
         "state": run["state"],
