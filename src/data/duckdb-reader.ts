@@ -148,30 +148,63 @@ export async function describeScan(connection: DuckDBConnection, from: string): 
 }
 
 /**
- * Fixed-width values of a column: each DuckDB vector's bytes copied as they arrive (its memory is DuckDB's and is
- * reused), joined once into an array of the exact length at the end. Growing one array by doubling instead allocated
- * about four times the column and set off full garbage collections on large reads.
+ * Bytes appended in blocks, joined once at the end into a buffer of the exact size: about twice the data allocated in
+ * all, in a few buffers. Growing one buffer by doubling allocated about four times the data (strings' offsets and
+ * bytes did), and a buffer per DuckDB vector meant hundreds of small ones per column; both set off garbage collections.
  */
+class ByteBlocks {
+  private readonly full: Uint8Array[] = [];
+  private block = new Uint8Array(0);
+  /** Bytes written into the current block. */
+  used = 0;
+  byteLength = 0;
+
+  /** The block to write the next `n` bytes into, at `used`; call `commit(n)` once they are written. */
+  reserve(n: number): Uint8Array {
+    if (this.used + n > this.block.length) {
+      if (this.used > 0) this.full.push(this.block.subarray(0, this.used));
+      // Blocks grow with the data (64 KiB first, at most 1 MiB), so a small read allocates little.
+      this.block = new Uint8Array(Math.max(n, Math.min(1 << 20, Math.max(1 << 16, this.byteLength))));
+      this.used = 0;
+    }
+    return this.block;
+  }
+
+  commit(n: number): void {
+    this.used += n;
+    this.byteLength += n;
+  }
+
+  /** Copies every block, in order, into `target` from byte `at`. */
+  copyTo(target: Uint8Array, at = 0): void {
+    for (const part of this.full) {
+      target.set(part, at);
+      at += part.length;
+    }
+    target.set(this.block.subarray(0, this.used), at);
+    this.full.length = 0;
+    this.block = new Uint8Array(0);
+    this.used = 0;
+  }
+}
+
+/** Fixed-width values of a column: each DuckDB vector's bytes copied as they arrive (its memory is DuckDB's and is reused). */
 class FixedAccumulator {
-  private readonly parts: Uint8Array[] = [];
+  private readonly blocks = new ByteBlocks();
   length = 0;
 
   constructor(private readonly ArrayType: FixedArrayCtor) {}
 
   push(raw: Uint8Array, count: number): void {
-    this.parts.push(Uint8Array.prototype.slice.call(raw, 0, count * this.ArrayType.BYTES_PER_ELEMENT));
+    const n = count * this.ArrayType.BYTES_PER_ELEMENT;
+    this.blocks.reserve(n).set(raw.subarray(0, n), this.blocks.used);
+    this.blocks.commit(n);
     this.length += count;
   }
 
   finish(): FixedArray {
     const values = new this.ArrayType(this.length);
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    let at = 0;
-    for (const part of this.parts) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    this.parts.length = 0;
+    this.blocks.copyTo(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     return values;
   }
 }
@@ -179,62 +212,59 @@ class FixedAccumulator {
 const DUCK_STRING_BYTES = 16;
 const DUCK_INLINE_STRING_BYTES = 12;
 
-/** Growable Utf8 offsets + bytes. */
+/** Utf8 offsets + bytes, accumulated in blocks. */
 class Utf8Accumulator {
-  private bytes = new Uint8Array(1 << 20);
-  private offsets = new Int32Array(1 << 16);
+  private readonly bytes = new ByteBlocks();
+  /** The end offset of each row (row 0's start, 0, is not stored), as int32 words. */
+  private readonly ends = new ByteBlocks();
   length = 0;
-
-  /** Makes room for `rows` more values holding `byteCount` more bytes in all. */
-  reserve(rows: number, byteCount: number): void {
-    if (this.length + rows + 1 > this.offsets.length) {
-      const grown = new Int32Array(Math.max(this.offsets.length * 2, this.length + rows + 1));
-      grown.set(this.offsets);
-      this.offsets = grown;
-    }
-    const end = this.offsets[this.length]! + byteCount;
-    if (end > 0x7fffffff) throw new RangeError('string column larger than 2 GiB');
-    if (end > this.bytes.length) {
-      const grown = new Uint8Array(Math.min(0x7fffffff, Math.max(end, this.bytes.length * 2)));
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-  }
 
   /**
    * Appends one DuckDB VARCHAR vector: `raw` holds its 16-byte slots (length, then up to 12 inline bytes or a
-   * prefix and a pointer), `valid(i)` says whether row i is not null. Space is reserved once per vector.
+   * prefix and a pointer), `mask` its validity bits (null when every row is valid).
    */
-  pushDuckVector(raw: Uint8Array, count: number, valid: ((i: number) => boolean) | null): void {
+  pushDuckVector(raw: Uint8Array, count: number, mask: Uint8Array | null): void {
     // Slots are 16-byte aligned in DuckDB's memory, so their length words can be read as an Int32Array.
-    const words = raw.byteOffset % 4 === 0 ? new Int32Array(raw.buffer, raw.byteOffset, count * 4) : null;
-    const lengthAt = (i: number): number => (words ? words[4 * i]! : new DataView(raw.buffer, raw.byteOffset).getInt32(i * 16, true));
+    const words =
+      raw.byteOffset % 4 === 0 ? new Int32Array(raw.buffer, raw.byteOffset, count * 4) : new Int32Array(raw.slice(0, count * DUCK_STRING_BYTES).buffer);
     let byteCount = 0;
-    for (let i = 0; i < count; i++) if (valid === null || valid(i)) byteCount += lengthAt(i);
-    this.reserve(count, byteCount);
-    const { bytes, offsets } = this;
-    let at = offsets[this.length]!;
+    for (let i = 0; i < count; i++) if (mask === null || mask[i >> 3]! & (1 << (i & 7))) byteCount += words[4 * i]!;
+    const start = this.bytes.byteLength;
+    if (start + byteCount > 0x7fffffff) throw new RangeError('string column larger than 2 GiB');
+    const bytes = this.bytes.reserve(byteCount);
+    const endBlock = this.ends.reserve(count * 4);
+    // Blocks are filled in whole int32 words from byte 0, so this view is aligned.
+    const ends = new Int32Array(endBlock.buffer, endBlock.byteOffset + this.ends.used, count);
+    let at = this.bytes.used;
+    const shift = start - at;
     for (let i = 0; i < count; i++) {
-      if (valid === null || valid(i)) {
-        const n = lengthAt(i);
+      if (mask === null || mask[i >> 3]! & (1 << (i & 7))) {
+        const n = words[4 * i]!;
         const slot = i * DUCK_STRING_BYTES;
         if (n <= DUCK_INLINE_STRING_BYTES) {
-          for (let k = 0; k < n; k++) bytes[at + k] = raw[slot + 4 + k]!;
+          for (let k = 0, from = slot + 4; k < n; k++) bytes[at + k] = raw[from + k]!;
         } else {
           bytes.set(duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + slot + 8, n), at);
         }
         at += n;
       }
-      offsets[++this.length] = at;
+      ends[i] = at + shift;
     }
+    this.bytes.commit(byteCount);
+    this.ends.commit(count * 4);
+    this.length += count;
   }
 
   finishOffsets(): Int32Array {
-    return this.offsets.slice(0, this.length + 1);
+    const offsets = new Int32Array(this.length + 1);
+    this.ends.copyTo(new Uint8Array(offsets.buffer, 4, this.length * 4));
+    return offsets;
   }
 
   finishBytes(): Uint8Array {
-    return this.bytes.slice(0, this.offsets[this.length]!);
+    const bytes = new Uint8Array(this.bytes.byteLength);
+    this.bytes.copyTo(bytes);
+    return bytes;
   }
 }
 
@@ -257,10 +287,6 @@ class ValidityAccumulator {
       }
     }
     this.ensure(this.length);
-  }
-
-  isValid(row: number): boolean {
-    return !this.flags || this.flags[row] === 1;
   }
 
   private ensure(size: number): void {
@@ -290,13 +316,10 @@ interface ColumnSink {
 
 function appendChunk(sink: ColumnSink, vector: duckdb.Vector, count: number): void {
   const mask = duckdb.vector_get_validity(vector, Math.ceil(count / 64) * 8);
-  const firstRow = sink.validity.length;
   sink.validity.push(mask, count);
   const { reading } = sink;
   if (reading.kind === 'string') {
-    const raw = duckdb.vector_get_data(vector, count * DUCK_STRING_BYTES);
-    const validity = sink.validity;
-    sink.strings!.pushDuckVector(raw, count, mask ? (i) => validity.isValid(firstRow + i) : null);
+    sink.strings!.pushDuckVector(duckdb.vector_get_data(vector, count * DUCK_STRING_BYTES), count, mask);
     return;
   }
   const width = reading.kind === 'bool' ? 1 : reading.ArrayType!.BYTES_PER_ELEMENT;

@@ -246,6 +246,14 @@ export function assertTimeColumn(opened: OpenedSource, timeColumn: string): void
   }
 }
 
+/** Time keys that `filterWindow` computed for the tables it returned, so the snapshot does not compute them again. */
+const windowKeys = new WeakMap<Table, Float64Array>();
+
+/** Epoch-millisecond keys of a table's time column (see `timeKeysMs`); not to be modified. */
+export function tableTimeKeys(table: Table, timeColumn: string): Float64Array {
+  return windowKeys.get(table) ?? timeKeysMs(table.getChild(timeColumn)!);
+}
+
 /** Keeps the rows of `table` with from <= time < to; returns the table itself when every row is kept. */
 export function filterWindow(table: Table, timeColumn: string, window: SourceConfig['window']): Table {
   if (!window || (window.from === undefined && window.to === undefined)) return table;
@@ -253,11 +261,22 @@ export function filterWindow(table: Table, timeColumn: string, window: SourceCon
   const keys = timeKeysMs(table.getChild(timeColumn)!);
   let kept = 0;
   for (let i = 0; i < keys.length; i++) if (keys[i]! >= fromMs && keys[i]! < toMs) kept++;
-  if (kept === keys.length) return table;
+  if (kept === keys.length) {
+    windowKeys.set(table, keys);
+    return table;
+  }
   const rows = new Int32Array(kept);
+  const keptKeys = new Float64Array(kept);
   kept = 0;
-  for (let i = 0; i < keys.length; i++) if (keys[i]! >= fromMs && keys[i]! < toMs) rows[kept++] = i;
-  return takeTable(table, rows);
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i]! >= fromMs && keys[i]! < toMs) {
+      keptKeys[kept] = keys[i]!;
+      rows[kept++] = i;
+    }
+  }
+  const windowed = takeTable(table, rows);
+  windowKeys.set(windowed, keptKeys);
+  return windowed;
 }
 
 /** Opens a source: checks the file, learns its schema, and returns a reader for its rows. */

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { DataContractError } from '../errors';
-import { timeKeysMs, takeTable } from './columns';
+import { takeTable } from './columns';
 import { checkDerivedTypes, checkFinite, checkNulls, checkSchema, checkValues } from './contract';
 import { deriveColumns } from './derive';
-import { openSource } from './read-source';
+import { openSource, tableTimeKeys } from './read-source';
 import { samplePositions } from './sample';
 import { computeStats } from './stats';
 import { describeWindow } from './time';
@@ -52,8 +52,9 @@ export async function pullSnapshot(options: PullSnapshotOptions): Promise<PullSn
 
   const derivedNames = new Set(derive.map((d) => d.name));
   const sourceContractColumns = new Set(Object.keys(contract.columns).filter((name) => !derivedNames.has(name)));
-  const timeKeys = timeKeysMs(windowed.getChild(source.timeColumn)!);
-  const timeNulls = timeKeys.filter(Number.isNaN).length;
+  const timeKeys = tableTimeKeys(windowed, source.timeColumn);
+  let timeNulls = 0;
+  for (let i = 0; i < timeKeys.length; i++) if (Number.isNaN(timeKeys[i]!)) timeNulls++;
   if (timeNulls > 0) {
     throw new DataContractError(`${file}: column '${source.timeColumn}' has ${timeNulls} null values ${where}; the time column cannot be null`);
   }

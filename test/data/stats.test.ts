@@ -106,7 +106,7 @@ describe('numeric statistics read in place', () => {
     // A slice leaves each chunk's values at an offset into its buffers, validity bits included.
     const table = new Table({ ts: time, ...columns }).slice(123, 4_321);
     const stats = computeStats(table, 'ts');
-    for (const name of Object.keys(columns)) {
+    for (const name of Object.keys(columns) as Array<keyof typeof columns>) {
       const vector = table.getChild(name)!;
       assert.ok(vector.data[0]!.offset > 0, `${name} is read at an offset`);
       assert.deepEqual(stats.features[name], numericStats(numericValues(vector)), name);
