@@ -11,7 +11,7 @@ export { canonicalInputs, columnsFromOip, columnsFromRows, inputsDigest } from '
 export type { FeatureColumns, OipInput } from './inputs';
 export { createServeMetrics } from './metrics';
 export type { ServeMetrics } from './metrics';
-export { rowOutputs } from './outputs';
+export { outputsJson, rowOutputs } from './outputs';
 export type { RowOutputs } from './outputs';
 export { ScorePool } from './score-pool';
 export type { PoolModel, ScorePoolOptions } from './score-pool';

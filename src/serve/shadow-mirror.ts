@@ -1,8 +1,8 @@
-import { type PredictionLogWriter, errorLogEntry, serializeOutputs } from '../prediction-log';
+import { type PredictionLogWriter, errorLogEntry } from '../prediction-log';
 import type { MirroredRequest, RequestMirror } from './app';
 import type { FeatureColumns } from './inputs';
 import type { ServeMetrics } from './metrics';
-import { rowOutputs } from './outputs';
+import { outputsJson } from './outputs';
 import type { ServedModels } from './served-models';
 import type { ModelSignature } from './signature';
 
@@ -147,7 +147,7 @@ export class ShadowMirror implements RequestMirror {
         rows: request.columns.rows,
         inputsSha256: request.inputsSha256,
         inputs: request.inputs,
-        outputs: serializeOutputs(rowOutputs(loaded.signature, out, request.columns.rows)),
+        outputs: outputsJson(loaded.signature, out, request.columns.rows),
         labels: null,
         latencyMs,
       });

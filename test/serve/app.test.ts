@@ -113,7 +113,11 @@ describe('inference', () => {
     assert.match(res.headers.get('x-request-id') ?? '', /^rq_[0-9a-f]{32}$/);
     assert.equal(res.headers.get('x-client-request-id'), 'req-all-rows');
     assert.equal(res.headers.get('x-model-version'), '1');
-    const body = (await res.json()) as { id: string; clientId: string; version: number; classes: number[]; predictions: number[]; probabilities: number[][] };
+    const text = await res.text();
+    const body = JSON.parse(text) as { id: string; clientId: string; version: number; classes: number[]; predictions: number[]; probabilities: number[][] };
+    // Byte for byte what JSON.stringify writes for the response object, fields in this order.
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(text, JSON.stringify({ id: body.id, clientId: 'req-all-rows', model: 'flights', version: 1, classes: [0, 1], predictions: body.predictions, probabilities: body.probabilities }));
     assert.equal(body.id, res.headers.get('x-request-id'));
     assert.equal(body.clientId, 'req-all-rows');
     assert.equal(body.version, 1);
@@ -148,14 +152,18 @@ describe('inference', () => {
   });
 
   test('regression: predictions equal scikit-learn within 1e-3 relative; classes come from the lineage', async () => {
-    const reg = (await (await post('/models/delay-minutes/predict', { rows: jsonRows(0, 50) })).json()) as { predictions: number[]; classes?: unknown };
+    const regText = await (await post('/models/delay-minutes/predict', { rows: jsonRows(0, 50) })).text();
+    const reg = JSON.parse(regText) as { id: string; version: number; predictions: number[]; classes?: unknown };
     assert.equal(reg.classes, undefined);
+    assert.equal(regText, JSON.stringify({ id: reg.id, model: 'delay-minutes', version: reg.version, predictions: reg.predictions }));
     reg.predictions.forEach((p, i) => {
       const want = expected.regressor.predictions[i]!;
       assert.ok(Math.abs(p - want) <= 1e-3 * Math.max(1, Math.abs(want)), `row ${i}: ${p} vs ${want}`);
     });
-    const three = (await (await post('/models/three/predict', { rows: jsonRows(0, 5) })).json()) as { classes: string[]; predictions: string[]; probabilities: number[][] };
+    const threeText = await (await post('/models/three/predict', { rows: jsonRows(0, 5) })).text();
+    const three = JSON.parse(threeText) as { id: string; version: number; classes: string[]; predictions: string[]; probabilities: number[][] };
     assert.deepEqual(three.classes, ['low', 'mid', 'high']);
+    assert.equal(threeText, JSON.stringify({ id: three.id, model: 'three', version: three.version, classes: three.classes, predictions: three.predictions, probabilities: three.probabilities }));
     three.probabilities.forEach((p, r) => assert.equal(three.predictions[r], three.classes[p.indexOf(Math.max(...p))]));
   });
 });

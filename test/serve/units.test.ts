@@ -5,8 +5,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { resolveScopeTokens, resolveServeToken } from '../../src/cli/serve';
 import { ConfigError } from '../../src/errors';
-import { MicroBatcher } from '../../src/serve';
-import type { FeatureColumns } from '../../src/serve';
+import { serializeOutputs } from '../../src/prediction-log';
+import { MicroBatcher, outputsJson, rowOutputs } from '../../src/serve';
+import type { FeatureColumns, ModelSignature } from '../../src/serve';
 
 describe('serve token', () => {
   test('auth on needs a token of at least 16 characters from --token-file or RELEARN_SERVE_TOKEN; --no-auth needs none', () => {
@@ -87,5 +88,26 @@ describe('micro-batcher', () => {
     assert.deepEqual(ok.status === 'fulfilled' && Array.from(ok.value.data), [10, 20, 30]);
     assert.equal(failed.status === 'rejected' && (failed.reason as Error).message, 'the broken lane failed');
     assert.deepEqual(late.status === 'fulfilled' && Array.from(late.value.data), [70, 80]);
+  });
+});
+
+describe('outputs as JSON text', () => {
+  test('outputsJson writes what serializeOutputs(rowOutputs(...)) writes: classifiers with number, string and boolean classes, regression, ties, -0, NaN and infinities', () => {
+    const awkward = [0.1, 0.7, 0.2, 1 / 3, 1 / 3, 1 / 3, -0, Number.NaN, 1, Number.POSITIVE_INFINITY, 0, Number.NEGATIVE_INFINITY, 1e-30, 3.4e38, 0.5];
+    const random = Array.from({ length: 300 }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
+    const classifier = (classes: Array<string | number | boolean>) => ({ kind: 'classifier', classes }) as unknown as ModelSignature;
+    const cases: Array<[ModelSignature, number[], number]> = [
+      [classifier([0, 1, 2]), awkward, 3],
+      [classifier(['low', 'mid', 'high']), random, 3],
+      [classifier([true, false]), random, 2],
+      [classifier(['a "quoted" \\ class', 'b']), random.slice(0, 20), 2],
+      [{ kind: 'regression' } as unknown as ModelSignature, [...awkward, ...random], 1],
+    ];
+    for (const [signature, values, width] of cases) {
+      const out = { data: Float32Array.from(values), width };
+      const rows = values.length / width;
+      assert.equal(outputsJson(signature, out, rows), serializeOutputs(rowOutputs(signature, out, rows)));
+      assert.equal(outputsJson(signature, out, 1), serializeOutputs(rowOutputs(signature, out, 1)));
+    }
   });
 });
