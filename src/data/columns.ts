@@ -283,39 +283,65 @@ function takeStrings(vector: Vector, indices: Int32Array): Data<Utf8> {
 
 /** Narrows 64-bit integers to Int32 or Float64 when that loses nothing (see the file comment). */
 function narrowInt64(values: BigInt64Array | BigUint64Array, valid: Uint8Array | null, nullCount: number, signed: boolean): Data {
-  const n = values.length;
-  const words = new Int32Array(values.buffer, values.byteOffset, n * 2);
+  return narrowInt64Words([new Int32Array(values.buffer, values.byteOffset, values.length * 2)], valid, nullCount, signed, () => values);
+}
+
+/**
+ * `narrowInt64` over values held in consecutive parts, each a run of (low, high) int32 word pairs, so a reader can
+ * narrow a column straight from its buffers; `joined` gives all the values in one array when they stay 64-bit.
+ */
+export function narrowInt64Words(
+  parts: readonly Int32Array[],
+  valid: Uint8Array | null,
+  nullCount: number,
+  signed: boolean,
+  joined: () => BigInt64Array | BigUint64Array,
+): Data {
+  let n = 0;
+  for (const words of parts) n += words.length >> 1;
   let fitsInt32 = true;
   let fitsDouble = true;
-  for (let i = 0; i < n; i++) {
-    if (valid && !valid[i]) continue;
-    const lo = words[2 * i]!;
-    const hi = words[2 * i + 1]!;
-    if (signed ? hi !== lo >> 31 : hi !== 0 || lo < 0) fitsInt32 = false;
-    const asNumber = signed ? hi * TWO_POW_32 + (lo >>> 0) : (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
-    if (asNumber > MAX_SAFE || asNumber < -MAX_SAFE) {
-      fitsDouble = false;
-      break;
+  let row = 0;
+  scan: for (const words of parts) {
+    const count = words.length >> 1;
+    for (let i = 0; i < count; i++, row++) {
+      if (valid && !valid[row]) continue;
+      const lo = words[2 * i]!;
+      const hi = words[2 * i + 1]!;
+      if (signed ? hi !== lo >> 31 : hi !== 0 || lo < 0) fitsInt32 = false;
+      const asNumber = signed ? hi * TWO_POW_32 + (lo >>> 0) : (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
+      if (asNumber > MAX_SAFE || asNumber < -MAX_SAFE) {
+        fitsDouble = false;
+        break scan;
+      }
     }
   }
   const nullBitmap = valid ? bitmapFromFlags(valid, nullCount) : undefined;
   if (fitsInt32) {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = !valid || valid[i] ? words[2 * i]! : 0;
+    row = 0;
+    for (const words of parts) {
+      const count = words.length >> 1;
+      for (let i = 0; i < count; i++, row++) out[row] = !valid || valid[row] ? words[2 * i]! : 0;
+    }
     return makeData({ type: new Int32(), length: n, nullCount, nullBitmap, data: out });
   }
   if (fitsDouble) {
     const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      if (valid && !valid[i]) continue;
-      const lo = words[2 * i]!;
-      const hi = words[2 * i + 1]!;
-      out[i] = signed ? hi * TWO_POW_32 + (lo >>> 0) : (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
+    row = 0;
+    for (const words of parts) {
+      const count = words.length >> 1;
+      for (let i = 0; i < count; i++, row++) {
+        if (valid && !valid[row]) continue;
+        const lo = words[2 * i]!;
+        const hi = words[2 * i + 1]!;
+        out[row] = signed ? hi * TWO_POW_32 + (lo >>> 0) : (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
+      }
     }
     return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: out });
   }
   const type = signed ? new Int64() : new Uint64();
-  return makeData({ type, length: n, nullCount, nullBitmap, data: values } as never);
+  return makeData({ type, length: n, nullCount, nullBitmap, data: joined() } as never);
 }
 
 /** Gathers rows `indices` (in any order) of a column into one normalised Data (see the file comment). */

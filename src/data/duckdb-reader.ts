@@ -8,6 +8,7 @@ import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import {
   Bool,
+  DataType,
   Date_,
   DateUnit,
   Float32,
@@ -25,8 +26,8 @@ import {
   Utf8,
   makeData,
 } from 'apache-arrow';
-import type { Data, DataType, Table } from 'apache-arrow';
-import { type FixedArray, tableFromColumns } from './columns';
+import type { Data, Table } from 'apache-arrow';
+import { type FixedArray, narrowInt64Words, tableFromColumns } from './columns';
 
 interface FixedArrayCtor {
   new (length: number): FixedArray;
@@ -175,6 +176,11 @@ class ByteBlocks {
     this.byteLength += n;
   }
 
+  /** The written bytes, block by block, in order. */
+  parts(): Uint8Array[] {
+    return [...this.full, this.block.subarray(0, this.used)];
+  }
+
   /** Copies every block, in order, into `target` from byte `at`. */
   copyTo(target: Uint8Array, at = 0): void {
     for (const part of this.full) {
@@ -200,6 +206,11 @@ class FixedAccumulator {
     this.blocks.reserve(n).set(raw.subarray(0, n), this.blocks.used);
     this.blocks.commit(n);
     this.length += count;
+  }
+
+  /** The values so far as int32 words, block by block (blocks start at byte 0 and hold whole values). */
+  words(): Int32Array[] {
+    return this.blocks.parts().map((part) => new Int32Array(part.buffer, part.byteOffset, part.length >> 2));
   }
 
   finish(): FixedArray {
@@ -339,6 +350,12 @@ function finishColumn(sink: ColumnSink, rows: number): Data {
       valueOffsets: sink.strings!.finishOffsets(),
       data: sink.strings!.finishBytes(),
     });
+  }
+  const { arrowType } = reading;
+  if (nullCount === 0 && DataType.isInt(arrowType) && arrowType.bitWidth === 64) {
+    // Narrowed here, straight from the blocks, as normalizeTable would narrow the joined column (see columns.ts).
+    const signed = arrowType.isSigned;
+    return narrowInt64Words(sink.fixedValues!.words(), null, 0, signed, () => sink.fixedValues!.finish() as BigInt64Array | BigUint64Array);
   }
   const values = sink.fixedValues!.finish();
   if (reading.kind === 'bool') {
