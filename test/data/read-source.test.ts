@@ -100,17 +100,20 @@ describe('column types', () => {
     assert.deepEqual([...read.getChild('huge')!], [2n ** 60n, 1n, null]);
   });
 
-  it('64-bit integers read through DuckDB narrow as from an Arrow file, over many chunks, nulls or not', async () => {
-    // 20,000 rows: ten DuckDB chunks and several of the reader's blocks per column.
+  it('64-bit integers and strings read through DuckDB come out whole, over many chunks, nulls or not', async () => {
+    // 20,000 rows: ten DuckDB chunks (each fetched while the one before is copied) and several of the reader's blocks.
     const n = 20_000;
     const rows = Array.from({ length: n }, (_, i) => {
       const big = i === n - 1 ? 2n ** 60n + 1n : BigInt(i);
-      return [`2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, i - 10_000, 5_000_000_000 + i, i % 7 === 0 ? '' : String(i), big];
+      // Strings past 12 bytes live outside DuckDB's 16-byte slots.
+      const text = i % 11 === 0 ? '' : i % 2 ? `s${i % 100}` : `a value longer than twelve bytes number ${i}`;
+      return [`2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`, i - 10_000, 5_000_000_000 + i, i % 7 === 0 ? '' : String(i), big, text];
     });
-    const text = `at,fits,wide,gaps,huge\n${rows.map((r) => r.join(',')).join('\n')}\n`;
+    const text = `at,fits,wide,gaps,huge,text\n${rows.map((r) => r.join(',')).join('\n')}\n`;
     const read = await readSource({ path: write('bigints.csv', text), timeColumn: 'at' });
     const types = Object.fromEntries(read.schema.fields.map((f) => [f.name, String(f.type)]));
-    assert.deepEqual(types, { at: 'Timestamp<MICROSECOND, UTC>', fits: 'Int32', wide: 'Float64', gaps: 'Int32', huge: 'Int64' });
+    assert.deepEqual(types, { at: 'Timestamp<MICROSECOND, UTC>', fits: 'Int32', wide: 'Float64', gaps: 'Int32', huge: 'Int64', text: 'Utf8' });
+    assert.deepEqual([...read.getChild('text')!], rows.map((r) => (r[5] === '' ? null : r[5])));
     assert.deepEqual([...read.getChild('fits')!], rows.map((r) => r[1]));
     assert.deepEqual([...read.getChild('wide')!], rows.map((r) => r[2]));
     assert.deepEqual([...read.getChild('gaps')!], rows.map((r) => (r[3] === '' ? null : Number(r[3]))));
