@@ -65,8 +65,26 @@ function checkSelection(table: Table, rows: RowSelection): void {
   }
 }
 
+// Arrow's Table#getChild makes a new Vector (and works out its chunk offsets) on every call, and scoring asks a table
+// for every feature's column once per batch: each table's columns are looked up once. Tables are immutable.
+const columnsByTable = new WeakMap<Table, Map<string, Vector | null>>();
+
+function columnOf(table: Table, name: string): Vector | null {
+  let columns = columnsByTable.get(table);
+  if (columns === undefined) {
+    columns = new Map();
+    columnsByTable.set(table, columns);
+  }
+  let column = columns.get(name);
+  if (column === undefined) {
+    column = table.getChild(name);
+    columns.set(name, column);
+  }
+  return column;
+}
+
 function requireColumn(table: Table, name: string, kind: 'numeric' | 'categorical'): Vector {
-  const column = table.getChild(name);
+  const column = columnOf(table, name);
   if (column === null) {
     const have = table.schema.fields.map((f) => f.name).join(', ');
     throw new DataContractError(`column '${name}' (a ${kind} feature) is missing from the table; columns: ${have}`);
@@ -74,10 +92,16 @@ function requireColumn(table: Table, name: string, kind: 'numeric' | 'categorica
   return column;
 }
 
-/** Global row offset of each chunk, plus the total at the end, for locating a row's chunk. */
+const startsByChunks = new WeakMap<readonly Data[], Int32Array>();
+
+/** Global row offset of each chunk, plus the total at the end, for locating a row's chunk; worked out once per column. */
 function chunkStarts(chunks: readonly Data[]): Int32Array {
-  const starts = new Int32Array(chunks.length + 1);
-  for (let i = 0; i < chunks.length; i++) starts[i + 1] = starts[i]! + chunks[i]!.length;
+  let starts = startsByChunks.get(chunks);
+  if (starts === undefined) {
+    starts = new Int32Array(chunks.length + 1);
+    for (let i = 0; i < chunks.length; i++) starts[i + 1] = starts[i]! + chunks[i]!.length;
+    startsByChunks.set(chunks, starts);
+  }
   return starts;
 }
 
@@ -159,7 +183,19 @@ type NumericReader =
   | { kind: 'bigint'; values: BigInt64Array | BigUint64Array; nulls: ReturnType<typeof nullsOf> }
   | { kind: 'getter'; vector: Vector; nulls: ReturnType<typeof nullsOf> };
 
+const numericReaders = new WeakMap<Data, NumericReader>();
+
+/** The chunk's reader, made once per chunk: every batch and every model scored on a snapshot reads it again. */
 function numericReader(chunk: Data): NumericReader {
+  let reader = numericReaders.get(chunk);
+  if (reader === undefined) {
+    reader = makeNumericReader(chunk);
+    numericReaders.set(chunk, reader);
+  }
+  return reader;
+}
+
+function makeNumericReader(chunk: Data): NumericReader {
   const nulls = nullsOf(chunk);
   const values: unknown = chunk.values;
   if (values instanceof BigInt64Array || values instanceof BigUint64Array) return { kind: 'bigint', values, nulls };
@@ -186,16 +222,14 @@ function numericReader(chunk: Data): NumericReader {
  * A float32 column without nulls whose row range lies in one chunk is already the tensor's data: a view of it
  * spares a copy per feature and batch (onnxruntime only reads its inputs).
  */
-function float32View(chunks: readonly Data[], readerOf: (c: number) => NumericReader, rows: RowSelection): Float32Array | undefined {
-  if (rows instanceof Int32Array) return undefined;
-  let view: Float32Array | undefined;
-  let parts = 0;
-  forEachChunkInRange(chunks, rows, (c, from, to) => {
-    parts += 1;
-    const reader = readerOf(c);
-    if (reader.kind === 'typed' && reader.values instanceof Float32Array && reader.nulls === undefined) view = reader.values.subarray(from, to);
-  });
-  return parts === 1 ? view : undefined;
+function float32View(chunks: readonly Data[], rows: { start: number; end: number }): Float32Array | undefined {
+  if (rows.end <= rows.start) return undefined;
+  const starts = chunkStarts(chunks);
+  const c = chunkOf(starts, rows.start);
+  if (rows.end > starts[c + 1]!) return undefined;
+  const reader = numericReader(chunks[c]!);
+  if (reader.kind !== 'typed' || !(reader.values instanceof Float32Array) || reader.nulls !== undefined) return undefined;
+  return reader.values.subarray(rows.start - starts[c]!, rows.end - starts[c]!);
 }
 
 function numericValues(column: Vector, name: string, rows: RowSelection, n: number): Float32Array {
@@ -205,16 +239,15 @@ function numericValues(column: Vector, name: string, rows: RowSelection, n: numb
     );
   }
   const chunks = column.data;
-  // Readers are made for the chunks a batch touches only: a batch of a many-chunk column touches one or two.
-  const readers = new Array<NumericReader | undefined>(chunks.length);
-  const readerOf = (c: number): NumericReader => (readers[c] ??= numericReader(chunks[c]!));
-  const view = float32View(chunks, readerOf, rows);
-  if (view !== undefined) return view;
+  if (!(rows instanceof Int32Array)) {
+    const view = float32View(chunks, rows);
+    if (view !== undefined) return view;
+  }
   const out = new Float32Array(n);
   if (rows instanceof Int32Array) {
     const { chunkIndex, local } = locateRows(chunks, rows);
     for (let k = 0; k < n; k++) {
-      const reader = readerOf(chunkIndex[k]!);
+      const reader = numericReader(chunks[chunkIndex[k]!]!);
       const i = local[k]!;
       if (reader.nulls !== undefined && isNull(reader.nulls, i)) out[k] = Number.NaN;
       else if (reader.kind === 'typed') out[k] = reader.values[i]!;
@@ -223,12 +256,19 @@ function numericValues(column: Vector, name: string, rows: RowSelection, n: numb
     }
     return out;
   }
-  forEachChunkInRange(chunks, rows, (c, from, to, at) => {
-    const reader = readerOf(c);
-    const shift = at - from;
+  // A plain loop over the chunks a range overlaps, not forEachChunkInRange: this runs per feature and batch, and a
+  // closure made per call costs more than the copy of a small batch.
+  if (rows.end <= rows.start) return out;
+  const starts = chunkStarts(chunks);
+  for (let c = chunkOf(starts, rows.start); c < chunks.length && starts[c]! < rows.end; c++) {
+    const from = Math.max(rows.start, starts[c]!) - starts[c]!;
+    const to = Math.min(rows.end, starts[c + 1]!) - starts[c]!;
+    if (to <= from) continue;
+    const shift = starts[c]! - rows.start;
+    const reader = numericReader(chunks[c]!);
     if (reader.kind === 'typed') {
       // TypedArray#set converts element types natively: the bulk path for the common column types.
-      out.set(reader.values.subarray(from, to), at);
+      out.set(reader.values.subarray(from, to), from + shift);
     } else if (reader.kind === 'bigint') {
       const values = reader.values;
       for (let i = from; i < to; i++) out[i + shift] = Number(values[i]!);
@@ -239,7 +279,7 @@ function numericValues(column: Vector, name: string, rows: RowSelection, n: numb
     if (nulls !== undefined) {
       for (let i = from; i < to; i++) if (isNull(nulls, i)) out[i + shift] = Number.NaN;
     }
-  });
+  }
   return out;
 }
 
