@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import type * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { ModelRejectedError } from '../errors';
 import { inputNameOf } from './feature-inputs';
 import { sessionInputNames } from './sessions';
@@ -54,11 +54,17 @@ export async function scoreRows(options: ScoreRowsOptions): Promise<ScoreResult>
   const total = selectionLength(rows);
   let numClasses = classifier ? staticClassCount(session) : 1;
   let out: Float32Array | undefined = numClasses !== undefined ? new Float32Array(total * numClasses) : undefined;
+  // When the model declares its output float32 [N,C], onnxruntime writes each batch straight into `out`: no output
+  // buffer for the binding to allocate, wrap and copy per batch, and no copy from it into `out`.
+  const writeInPlace = out !== undefined && declaresFloat32Matrix(session, outputName, numClasses!);
 
   for (let from = 0; from < total; from += batchSize) {
     const to = Math.min(total, from + batchSize);
     const feeds = tensorsFromTable(table, sliceSelection(rows, from, to), features, inputNames);
-    const results = await session.run(feeds, [outputName]);
+    const fetches = writeInPlace
+      ? { [outputName]: new ort.Tensor('float32', out!.subarray(from * numClasses!, to * numClasses!), [to - from, numClasses!]) }
+      : [outputName];
+    const results = await session.run(feeds, fetches);
     const tensor = results[outputName];
     if (tensor === undefined) throw new ModelRejectedError(`${name}: returned no '${outputName}' output`);
     const n = to - from;
@@ -77,7 +83,7 @@ export async function scoreRows(options: ScoreRowsOptions): Promise<ScoreResult>
     if (tensor.type !== 'float32') {
       throw new ModelRejectedError(`${name}: output '${outputName}' has type ${tensor.type}, expected float32`);
     }
-    out!.set(tensor.data as Float32Array, from * numClasses);
+    if (!writeInPlace) out!.set(tensor.data as Float32Array, from * numClasses);
     for (const t of Object.values(results)) t.dispose();
     onProgress?.(to, total);
   }
@@ -91,4 +97,10 @@ function staticClassCount(session: ort.InferenceSession): number | undefined {
   if (meta === undefined || !meta.isTensor) return undefined;
   const width = meta.shape[1];
   return typeof width === 'number' && width > 0 ? width : undefined;
+}
+
+/** True when the session declares `output` as float32 [N, width] with that static width. */
+function declaresFloat32Matrix(session: ort.InferenceSession, output: string, width: number): boolean {
+  const meta = session.outputMetadata.find((m) => m.name === output);
+  return meta !== undefined && meta.isTensor && meta.type === 'float32' && meta.shape.length === 2 && meta.shape[1] === width;
 }
