@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { closeSync, constants as fsConstants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobSpec } from './contract';
@@ -18,6 +17,7 @@ import {
   safeJobId,
 } from './launcher';
 import { scrubJobText } from './scrub-secrets';
+import { DetachedSpawner } from './spawn-helper';
 import { processAlive } from '../processes';
 
 /**
@@ -33,6 +33,9 @@ const WRAPPER = [
   'echo $code > "$RELEARN_RUN_DIR/exit_code.tmp" && mv "$RELEARN_RUN_DIR/exit_code.tmp" "$RELEARN_RUN_DIR/exit_code"',
   'exit $code',
 ].join('\n');
+
+// One per worker process, shared by its launchers: jobs are started by a small helper process (see spawn-helper.ts).
+const jobSpawner = new DetachedSpawner();
 
 /** How long a run folder may exist without a pid before it counts as never started. */
 const PID_GRACE_MS = 15_000;
@@ -159,10 +162,11 @@ export class LocalLauncher implements JobLauncher {
     const specPath = path.join(handle.runDir, 'spec.json');
     writeFileSync(specPath, `${JSON.stringify(spec, null, 2)}\n`);
     const command = opts.command.map((part) => part.replaceAll('{spec}', specPath));
-    const child = spawn('sh', ['-c', WRAPPER, `relearn-job:${jobId}`, ...command], {
-      cwd: opts.cwd,
-      detached: true,
-      stdio: 'ignore',
+    // A spawn failure surfaces as a run without pid; poll() reports it.
+    jobSpawner.spawnDetached({
+      command: 'sh',
+      args: ['-c', WRAPPER, `relearn-job:${jobId}`, ...command],
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
       env: {
         ...jobEnvironment({ workerEnv: process.env, home, threads: opts.threads, passEnv: opts.passEnv, env: opts.env }),
         RELEARN_JOB_ID: jobId,
@@ -171,10 +175,6 @@ export class LocalLauncher implements JobLauncher {
         RELEARN_JOBS_DIR: this.jobsDir,
       },
     });
-    child.on('error', () => {
-      // A spawn failure surfaces as a run without pid; poll() reports it.
-    });
-    child.unref();
     writeFileSync(path.join(handle.runDir, 'started_at'), String(Date.now()));
     return handle;
   }
