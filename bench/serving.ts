@@ -183,18 +183,49 @@ type Summary = ReturnType<typeof summarize>;
  * Measures the servers in turns: per case, a warm-up of each, then each repetition loads every server once, one
  * after the other, so a change in the machine's load during the case hits all of them alike.
  */
-async function measureInTurns(servers: Server[], bodies: Record<string, string>, mode: BenchMode): Promise<Array<Record<string, Summary>>> {
+async function measureInTurns(
+  servers: Server[],
+  bodies: Record<string, string>,
+  mode: BenchMode,
+  mirror?: Server,
+): Promise<{ summaries: Array<Record<string, Summary>>; mirrored: Record<string, MirrorCounts> }> {
   const { seconds, reps, warmupSeconds, connections } = SETTINGS[mode];
   const out: Array<Record<string, Summary>> = servers.map(() => ({}));
+  const mirrored: Record<string, MirrorCounts> = {};
   for (const [name, body] of Object.entries(bodies)) {
     for (const server of servers) await load(server.url, body, warmupSeconds, connections);
+    const before = mirror ? await mirrorCounts(mirror.url) : undefined;
     const runs: LoadResult[][] = servers.map(() => []);
     for (let i = 0; i < reps; i++) {
       for (const [j, server] of servers.entries()) runs[j]!.push(await load(server.url, body, seconds, connections));
     }
     for (const [j, r] of runs.entries()) out[j]![name] = summarize(r);
+    if (mirror && before) {
+      // Read once the mirror's queue has drained, so requests still waiting are not taken for drops.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const after = await mirrorCounts(mirror.url);
+      mirrored[name] = { scored: after.scored - before.scored, dropped: after.dropped - before.dropped };
+    }
   }
-  return out;
+  return { summaries: out, mirrored };
+}
+
+/** Requests the shadow scored and dropped (its queue full), from the server's Prometheus counters. */
+interface MirrorCounts {
+  scored: number;
+  dropped: number;
+}
+
+async function mirrorCounts(url: string): Promise<MirrorCounts> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  if (!res.ok) throw new Error(`GET ${url}/metrics answered ${res.status}`);
+  const text = await res.text();
+  const sum = (metric: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return { scored: sum('relearn_serve_shadow_requests_total'), dropped: sum('relearn_serve_shadow_dropped_total') };
 }
 
 const describe = (s: Summary) =>
@@ -237,7 +268,7 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
         shadow = {};
       }
     }
-    const measured = await measureInTurns(mirroring ? [plain, peer, mirroring] : [plain, peer], bodies, mode);
+    const { summaries: measured, mirrored } = await measureInTurns(mirroring ? [plain, peer, mirroring] : [plain, peer], bodies, mode, mirroring);
     const relearn = measured[0]!;
     const fastapi = measured[1]!;
     if (mirroring) shadow = measured[2]!;
@@ -254,16 +285,27 @@ export async function runServing(mode: BenchMode): Promise<BenchOutcome> {
       if (!('notAvailable' in shadow)) {
         const s = shadow[name]!;
         shadowCost = round(1 - s.requestsPerSecond / r.requestsPerSecond, 3);
+        const counts = mirrored[name];
+        // A mirror that drops requests under load costs less than one that scores them all: the share shows which.
+        const droppedText = counts ? `; ${fmt(counts.dropped)} of ${fmt(counts.scored + counts.dropped)} mirrored requests dropped` : '';
         summary.push({
           bench: 'serving',
           case: `${name}, shadow on`,
-          relearn: describe(s),
+          relearn: `${describe(s)}${droppedText}`,
           peer: `vs Relearn without shadow`,
           ratio: `${round(shadowCost * 100, 1)}% fewer req/s`,
           goal: `≤ 10% ${shadowCost <= 0.1 ? '✓' : '✗'}`,
         });
       }
-      return { case: name, relearn: r, fastapi: f, ratio, shadow: 'notAvailable' in shadow ? null : shadow[name], shadowThroughputCost: shadowCost };
+      return {
+        case: name,
+        relearn: r,
+        fastapi: f,
+        ratio,
+        shadow: 'notAvailable' in shadow ? null : shadow[name],
+        shadowThroughputCost: shadowCost,
+        shadowMirrored: mirrored[name] ?? null,
+      };
     });
     if ('notAvailable' in shadow) {
       summary.push({ bench: 'serving', case: 'shadow on', relearn: `not available (${shadow.notAvailable})`, peer: '', ratio: '', goal: '≤ 10%' });
