@@ -73,7 +73,11 @@ export class WorkerProcess {
       50,
     ).catch(() => undefined);
     if (polling === false) throw new Error(`worker exited during start-up:\n${worker.output}`);
-    if (polling === undefined) throw new Error(`worker did not start within 90 s:\n${worker.output}`);
+    if (polling === undefined) {
+      // Not left running: a worker that polls later would take the next test's tasks and keep the suite from ending.
+      await worker.signal('SIGKILL');
+      throw new Error(`worker did not start within 90 s:\n${worker.output}`);
+    }
     return worker;
   }
 
