@@ -6,6 +6,7 @@
 //   npx tsx bench/data-pull-child.ts <parquet> <from> <to> <out.arrow> <repetitions>
 import { writeFileSync } from 'node:fs';
 import { pullSnapshot } from '../src/data/snapshot';
+import { peakRssMB } from './peak-rss';
 
 const [file, from, to, out, repsArg] = process.argv.slice(2);
 const reps = Number(repsArg);
@@ -61,4 +62,4 @@ for (let i = 0; i < reps; i++) {
   cpuRunsMs.push(r.cpuMs);
   rows = r.rows;
 }
-process.stdout.write(`${JSON.stringify({ rows, coldMs: cold.ms, runsMs, cpuRunsMs, lastRunStagesMs: Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, Math.round(v)])), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+process.stdout.write(`${JSON.stringify({ rows, coldMs: cold.ms, runsMs, cpuRunsMs, lastRunStagesMs: Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, Math.round(v)])), peakRssMB: peakRssMB() })}\n`);

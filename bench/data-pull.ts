@@ -1,6 +1,6 @@
 // Benchmark 4, data pull: flights-3m Parquet → one time window → Arrow IPC snapshot file with statistics, by Relearn's
 // pullSnapshot (bench/data-pull-child.ts) and by pyarrow (bench/py/pull.py), each in its own process so the peak RSS
-// (process.resourceUsage().maxRSS, resource.getrusage) is its own.
+// (VmHWM of /proc/self/status on both sides, which starts afresh at exec, unlike getrusage's maxRSS) is its own.
 import os from 'node:os';
 import path from 'node:path';
 import {

@@ -97,7 +97,7 @@ export function machine(): Record<string, unknown> {
 /** Where a result was measured: the git commit, whether the code under test differed from it, and the machine's load. */
 export interface Provenance {
   commit: string;
-  /** Tracked files under src/, workflows/, activities/ or bench/ differed from the commit (in a shared tree, anyone's edits). */
+  /** Tracked files under src/, workflows/, activities/ or bench/ (bench/results aside) differed from the commit (in a shared tree, anyone's edits). */
   dirty: boolean;
   /** 1, 5 and 15-minute load averages when the result was written (the machine's, not only the benchmark's). */
   loadAverage: [number, number, number];
@@ -107,7 +107,8 @@ export interface Provenance {
 export function provenance(): Provenance {
   const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' });
   const head = git(['rev-parse', 'HEAD']);
-  const status = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'workflows', 'activities', 'bench']);
+  // bench/results is what a run writes, not code under test: a run's own earlier results must not mark it dirty.
+  const status = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'workflows', 'activities', 'bench', ':(exclude)bench/results']);
   const [l1, l5, l15] = os.loadavg().map((l) => round(l, 2)) as [number, number, number];
   return {
     commit: head.status === 0 ? head.stdout.trim() : 'unknown',

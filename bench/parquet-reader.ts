@@ -18,6 +18,7 @@ import { tableFromIPC } from 'apache-arrow';
 import type { Table } from 'apache-arrow';
 import { normalizeTable, takeTable, timeKeysMs } from '../src/data/columns';
 import { readSource } from '../src/data/read-source';
+import { peakRssMB } from './peak-rss';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, '..');
@@ -148,7 +149,7 @@ async function runChild(candidate: Candidate, task: Task): Promise<CaseResult> {
     runsMs,
     medianMs: median(runsMs),
     coldMs,
-    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMB: peakRssMB(),
   };
 }
 
