@@ -364,8 +364,12 @@ describe('two machines on one: a worker killed mid-training, another finishes, a
     const labeledRows = paired.filter((id) => labeled.has(id)).reduce((sum, id) => sum + answered.get(id)!, 0);
     t.diagnostic(`guard: ${guard!.reason}; log in the window: ${answered.size} answered by v2, ${mirrored.size} mirrored to v1, ${paired.length} paired, ${labeledRows} labeled rows`);
     assert.ok(labeledRows >= 100, `labeled rows in the window: ${labeledRows}`);
-    assert.equal(evidence.pairedRequests, paired.length);
-    assert.equal(evidence.labeledRows, labeledRows);
+    // The guard read the bucket at its look; the replica writes its buffer every second, so records of the last moments
+    // before the look can land after it, with times inside the window. What the guard counted is therefore what the
+    // log holds now, or a little less — never more, and never rows the log does not have.
+    assert.ok(evidence.labeledRows >= 100, `labeled rows the guard counted: ${evidence.labeledRows}`);
+    assert.ok(evidence.pairedRequests <= paired.length, `guard paired ${evidence.pairedRequests}, the log holds ${paired.length}`);
+    assert.ok(evidence.labeledRows <= labeledRows, `guard counted ${evidence.labeledRows} labeled rows, the log holds ${labeledRows}`);
     await stopProcess(machines.replica, 'SIGTERM');
   });
 
